@@ -1,0 +1,90 @@
+"""The translation catalog. Every user-facing string is a key looked up here.
+
+Catalogs are TOML files under ``i18n/<lang>/*.toml``; their tables nest into dotted keys
+(``[error] not_found = "..."`` → ``error.not_found``). zh-CN and en must hold the same keys
+(a test checks). The language comes from `set_language`, else `CRM_LANG`, else the locale.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+LANGUAGES = ("zh_CN", "en")
+_current: str | None = None
+
+
+def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten(full, value, out)
+        else:
+            out[full] = str(value)
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for path in sorted((HERE / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            _flatten("", tomllib.load(fh), out)
+    return out
+
+
+def normalise(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    low = lang.lower().replace("-", "_")
+    if low.startswith("zh"):
+        return "zh_CN"
+    if low.startswith("en") or low in ("c", "posix"):
+        return "en"
+    return None
+
+
+def detect_language() -> str:
+    env = normalise(os.environ.get("CRM_LANG"))
+    if env:
+        return env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        found = normalise(os.environ.get(var, "").split(".")[0])
+        if found:
+            return found
+    try:
+        found = normalise(locale.getlocale()[0] or "")
+    except ValueError:
+        found = None
+    return found or "zh_CN"
+
+
+def set_language(lang: str | None) -> str:
+    global _current
+    _current = normalise(lang) or detect_language()
+    return _current
+
+
+def language() -> str:
+    return _current or set_language(None)
+
+
+def t(key: str, /, **params: Any) -> str:
+    """Translate `key` into the current language; missing keys show as the key itself."""
+    text = catalog(language()).get(key)
+    if text is None:
+        text = catalog("en").get(key, key)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def has_key(key: str) -> bool:
+    return key in catalog("en") and key in catalog("zh_CN")

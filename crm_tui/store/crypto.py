@@ -1,0 +1,140 @@
+"""Field encryption at rest: AES-GCM with the column name as associated data, plus an
+HMAC-SHA256 blind index for exact look-up. Keys live in a 0600 key file or `CRM_KEY`.
+
+Ciphertext format: ``<key id>$<base64(nonce || ciphertext+tag)>``, so rotation can
+read old values while writing new ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+class KeyMaterialError(Exception):
+    """The key material is missing, malformed or does not open a value."""
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+@dataclass
+class Keyring:
+    """Master keys by id; `active` encrypts and indexes, the others only decrypt."""
+
+    keys: dict[str, bytes]
+    active: str
+    _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.active not in self.keys:
+            raise KeyMaterialError(f"active key {self.active!r} is not in the key ring")
+        for kid, master in self.keys.items():
+            if len(master) != 32:
+                raise KeyMaterialError(f"key {kid!r} must be 32 bytes")
+            self._aead[kid] = AESGCM(_derive(master, b"crm-tui field encryption"))
+        self._index_key = _derive(self.keys[self.active], b"crm-tui blind index")
+
+    @classmethod
+    def generate(cls) -> Keyring:
+        kid = "k" + secrets.token_hex(4)
+        return cls({kid: AESGCM.generate_key(bit_length=256)}, kid)
+
+    def encrypt(self, column: str, plaintext: str | None) -> str | None:
+        if plaintext is None or plaintext == "":
+            return None
+        nonce = os.urandom(12)
+        ct = self._aead[self.active].encrypt(nonce, plaintext.encode(), column.encode())
+        return f"{self.active}${base64.b64encode(nonce + ct).decode()}"
+
+    def decrypt(self, column: str, token: str | None) -> str | None:
+        if not token:
+            return None
+        kid, _, body = token.partition("$")
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise KeyMaterialError(f"value was encrypted with key {kid!r}, which is not loaded")
+        raw = base64.b64decode(body)
+        try:
+            return aead.decrypt(raw[:12], raw[12:], column.encode()).decode()
+        except Exception as exc:  # InvalidTag: wrong key or tampered value
+            raise KeyMaterialError(f"cannot decrypt {column}: value tampered or wrong key") from exc
+
+    def blind_index(self, column: str, plaintext: str | None) -> str | None:
+        if plaintext is None or plaintext == "":
+            return None
+        mac = hmac.new(self._index_key, column.encode() + b"\x00" + plaintext.encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def key_id(self, token: str | None) -> str | None:
+        return token.partition("$")[0] if token else None
+
+    # -- persistence -------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "active": self.active,
+                "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()},
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Keyring:
+        try:
+            data = json.loads(text)
+            keys = {k: base64.b64decode(v) for k, v in data["keys"].items()}
+            return cls(keys, data["active"])
+        except KeyMaterialError:
+            raise
+        except Exception as exc:
+            raise KeyMaterialError(f"key file is malformed: {exc}") from exc
+
+    @classmethod
+    def from_env_value(cls, value: str) -> Keyring:
+        """`CRM_KEY` holds either a key-file JSON or one base64 32-byte key."""
+        value = value.strip()
+        if value.startswith("{"):
+            return cls.from_json(value)
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except Exception as exc:
+            raise KeyMaterialError("CRM_KEY is not base64") from exc
+        return cls({"env": raw}, "env")
+
+
+def write_key_file(path: Path, ring: Keyring) -> None:
+    """Write atomically with 0600 rights (the file never exists with wider rights)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(ring.to_json())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def load_keyring(key_file: Path, *, create: bool = False) -> Keyring:
+    env = os.environ.get("CRM_KEY")
+    if env:
+        return Keyring.from_env_value(env)
+    if key_file.exists():
+        return Keyring.from_json(key_file.read_text())
+    if not create:
+        raise KeyMaterialError(f"no encryption key: {key_file} does not exist (run `crm init`) "
+                        "and CRM_KEY is not set")
+    ring = Keyring.generate()
+    write_key_file(key_file, ring)
+    return ring

@@ -1,0 +1,229 @@
+"""SQLModel tables. Money is integer fen; sensitive values are ciphertext plus a blind index."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from crm_tui.store.types import UTCDateTime, utcnow
+
+
+def _fen(default: int = 0) -> Any:
+    return Field(default=default, sa_type=BigInteger(), nullable=False)
+
+
+class Branch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=100)
+    region: str = Field(default="", max_length=50)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    name: str = Field(max_length=100)
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=50, unique=True)
+    display_name: str = Field(max_length=100)
+    role: str = Field(max_length=20, index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    password_hash: str = Field(default="", max_length=200)
+    active: bool = Field(default=True)
+    team_visibility: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Customer(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_customer_national_id_bidx", "national_id_bidx", unique=True),
+        Index("ix_customer_rm_name", "rm_id", "name"),
+        CheckConstraint("aum_fen >= 0", name="ck_customer_aum_nonneg"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="individual", max_length=20)  # individual | institutional
+    name: str = Field(max_length=200, index=True)
+    name_pinyin: str = Field(default="", max_length=400, index=True)
+    name_initials: str = Field(default="", max_length=100, index=True)
+    id_type: str = Field(default="resident_id", max_length=30)
+    national_id_enc: str | None = Field(default=None, sa_type=Text())
+    national_id_bidx: str | None = Field(default=None, max_length=64)
+    phone_enc: str | None = Field(default=None, sa_type=Text())
+    phone_bidx: str | None = Field(default=None, max_length=64, index=True)
+    phone_last4: str | None = Field(default=None, max_length=4, index=True)
+    bank_account_enc: str | None = Field(default=None, sa_type=Text())
+    bank_account_bidx: str | None = Field(default=None, max_length=64, index=True)
+    email: str = Field(default="", max_length=200)
+    birth_date: date | None = None
+    gender: str = Field(default="", max_length=10)
+    address: str = Field(default="", max_length=400)
+    occupation: str = Field(default="", max_length=100)
+    annual_income_fen: int = _fen()
+    goals: str = Field(default="", max_length=1000)
+    risk_level: str | None = Field(default=None, max_length=2, index=True)
+    risk_valid_until: date | None = None
+    aum_fen: int = Field(default=0, sa_type=BigInteger(), nullable=False, index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    rm_id: int | None = Field(default=None, foreign_key="staff.id")
+    status: str = Field(default="active", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    version: int = Field(default=1, nullable=False)
+
+
+class KycDocument(SQLModel, table=True):
+    __tablename__ = "kyc_document"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=20)  # pending|verified|rejected
+    expires_on: date | None = None
+    verified_by: int | None = Field(default=None, foreign_key="staff.id")
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    note: str = Field(default="", max_length=400)
+
+
+class RiskAssessment(SQLModel, table=True):
+    __tablename__ = "risk_assessment"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    score: int = 0
+    level: str = Field(max_length=2)
+    assessed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    valid_until: date
+    assessed_by: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class Tag(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, unique=True)
+    name_en: str = Field(default="", max_length=80)
+    kind: str = Field(default="manual", max_length=10)  # rule | manual
+
+
+class CustomerTag(SQLModel, table=True):
+    __tablename__ = "customer_tag"
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, index=True)
+    source: str = Field(default="manual", max_length=10)  # rule | manual
+    added_by: int | None = Field(default=None, foreign_key="staff.id")
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Relationship(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("customer_id", "related_id", "kind", name="uq_relationship"),
+        CheckConstraint("customer_id <> related_id", name="ck_relationship_not_self"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    related_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=30)  # spouse|parent|child|household|business_partner|influencer
+    note: str = Field(default="", max_length=200)
+
+
+class Interaction(SQLModel, table=True):
+    __table_args__ = (Index("ix_interaction_customer_time", "customer_id", "occurred_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    channel: str = Field(max_length=20)
+    occurred_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    subject: str = Field(max_length=200)
+    summary: str = Field(default="", sa_type=Text())
+    next_action: str = Field(default="", max_length=400)
+    next_action_due: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=30, unique=True)
+    name: str = Field(max_length=200)
+    category: str = Field(max_length=30)  # deposit|wealth|fund|insurance|bond|structured
+    risk_level: str = Field(max_length=2)  # R1..R5
+    currency: str = Field(default="CNY", max_length=3)
+    active: bool = True
+
+
+class Holding(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("customer_id", "product_id", name="uq_holding"),
+        CheckConstraint("amount_fen >= 0", name="ck_holding_nonneg"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    amount_fen: int = _fen()
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Trade(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_trade_customer_time", "customer_id", "occurred_at"),
+        CheckConstraint("amount_fen > 0", name="ck_trade_positive"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    kind: str = Field(max_length=20)  # subscription|redemption|transfer|cross_border
+    amount_fen: int = Field(sa_type=BigInteger(), nullable=False)
+    currency: str = Field(default="CNY", max_length=3)
+    occurred_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    status: str = Field(default="executed", max_length=20)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    external_ref: str | None = Field(default=None, max_length=64, unique=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    actor_id: int | None = Field(default=None, index=True)
+    actor_name: str = Field(max_length=100)
+    action: str = Field(max_length=60, index=True)
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(default="", max_length=64)
+    before: str = Field(default="", sa_type=Text())
+    after: str = Field(default="", sa_type=Text())
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest event's id and hash, so truncating the tail of the log is detected."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+class PolicyVersion(SQLModel, table=True):
+    __tablename__ = "policy_version"
+    id: int | None = Field(default=None, primary_key=True)
+    body: str = Field(sa_type=Text())
+    applied_by: int | None = Field(default=None, foreign_key="staff.id")
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    active: bool = Field(default=False, index=True)
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value facts about this database (e.g. the active encryption key id)."""
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str = Field(default="", sa_type=Text())
