@@ -101,6 +101,21 @@ def list_users(crm: Crm, actor: Actor) -> list[StaffView]:
                       s.locked_until, s.last_login_at) for s, b, t in rows]
 
 
+def workplace(crm: Crm, actor: Actor) -> tuple[str, str]:
+    """The names of the actor's own branch and team, for the signed-in status line."""
+    if actor.id is None:
+        return "", ""
+    with crm.db.read() as session:
+        row = session.execute(
+            select(Branch.name, Team.name)
+            .select_from(Staff)
+            .outerjoin(Branch, Branch.id == Staff.branch_id)
+            .outerjoin(Team, Team.id == Staff.team_id)
+            .where(Staff.id == actor.id)
+        ).first()
+    return (row[0] or "", row[1] or "") if row else ("", "")
+
+
 def disable_user(crm: Crm, actor: Actor, username: str) -> None:
     require(actor, Perm.STAFF_MANAGE)
     with crm.db.write() as session:
