@@ -15,7 +15,8 @@ KINDS = ("spouse", "parent", "child", "household", "business_partner", "influenc
 
 def add_relationship(crm: Crm, actor: Actor, customer_id: int, related_id: int, kind: str,
                      note: str = "") -> int:
-    """Link two customers; both must be in the actor's book."""
+    """Record that `related_id` is `customer_id`'s `kind` (e.g. her child, his business
+    partner). Both customers must be in the actor's book."""
     require(actor, Perm.CUSTOMER_EDIT)
     if kind not in KINDS:
         raise ValidationFailed([FieldError("kind", "validation.choice", {"value": kind})])

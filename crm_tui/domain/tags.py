@@ -92,10 +92,14 @@ def evaluate_rule_tags(session: Session, policy: Policy,
         sel = select(Customer.id, literal(tag_id), literal("rule"), literal(utcnow())).where(
             *sel_where, Customer.id.not_in(manual)  # type: ignore[union-attr]
         )
-        result = session.execute(
+        session.execute(
             insert(CustomerTag).from_select(["customer_id", "tag_id", "source", "added_at"], sel)
         )
-        counts[rule.tag] = result.rowcount or 0  # type: ignore[attr-defined]
+        n = select(func.count()).select_from(CustomerTag).where(
+            CustomerTag.tag_id == tag_id, CustomerTag.source == "rule")
+        if customer_ids is not None:
+            n = n.where(CustomerTag.customer_id.in_(customer_ids))  # type: ignore[attr-defined]
+        counts[rule.tag] = session.scalar(n) or 0
     return counts
 
 
