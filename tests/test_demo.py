@@ -1,0 +1,182 @@
+"""`crm demo` data: a believable branch, internally consistent, deterministic, audited once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_tui.domain import audit, customers
+from crm_tui.domain.actor import system_actor
+from crm_tui.domain.auth import login
+from crm_tui.domain.demo import credit_code, luhn_complete, seed_demo
+from crm_tui.domain.errors import Blocked, PermissionDenied
+from crm_tui.domain.kyc import checklist_for
+from crm_tui.domain.permissions import ROLES
+from crm_tui.domain.validation import parse_mobile, parse_prc_id
+from crm_tui.store.models import (
+    AuditEvent,
+    Customer,
+    CustomerTag,
+    Holding,
+    Interaction,
+    KycDocument,
+    Product,
+    Staff,
+    Tag,
+    Trade,
+)
+
+N = 200
+PW = "demo-password-1"
+NOW = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+
+
+def _seed(crm, *, seed: int = 7, now: datetime | None = None):
+    return seed_demo(crm, system_actor("demo"), customers=N, password=PW, seed=seed, now=now)
+
+
+def test_seeds_a_whole_branch(crm) -> None:
+    logins = _seed(crm)
+    names = {u for u, _, _ in logins}
+    assert {"rm1", "rm2", "sup1", "bh1", "comp1", "risk1", "svc1", "admin"} <= names
+    assert {r for _, r, _ in logins} == set(ROLES)
+    assert login(crm, "rm1", PW).role == "rm"
+
+    with crm.db.read() as s:
+        count = lambda model: s.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert count(Customer) == N
+        assert count(Staff) == len(logins)
+        assert s.scalar(select(func.count()).select_from(Customer)
+                        .where(Customer.kind == "institutional")) > 0
+        assert {r for (r,) in s.execute(select(Product.risk_level).distinct())} == {
+            "R1", "R2", "R3", "R4", "R5"}
+        assert count(Interaction) > N * 2 and count(Trade) > 0 and count(Holding) > N / 2
+        assert {c for (c,) in s.execute(select(Interaction.channel).distinct())} == {
+            "branch", "phone", "mobile_app", "web", "wechat", "email"}
+        # AUM is the sum of holdings, customer by customer
+        held = (select(func.coalesce(func.sum(Holding.amount_fen), 0))
+                .where(Holding.customer_id == Customer.id).scalar_subquery())
+        assert s.scalar(select(func.count()).select_from(Customer)
+                        .where(Customer.aum_fen != held)) == 0
+        # every rule tag has members, and manual tags exist beside them
+        tagged = dict(s.execute(select(Tag.name, func.count()).join(CustomerTag)
+                                .group_by(Tag.name)).all())
+        for tag in ("高净值", "私人银行", "保守型", "活跃交易", "重点维护"):
+            assert tagged.get(tag, 0) > 0, tag
+        # rm1 carries the largest book
+        books = dict(s.execute(select(Staff.username, func.count()).join(
+            Customer, Customer.rm_id == Staff.id).group_by(Staff.username)).all())
+        assert max(books, key=books.get) == "rm1" and books["rm1"] >= N * 0.15
+
+    report = audit.verify_chain(crm.db)
+    assert report.ok
+    with crm.db.read() as s:
+        seeded = s.scalars(select(AuditEvent).where(AuditEvent.action == "demo.seed")).all()
+    assert len(seeded) == 1 and f'"customers": {N}' in seeded[0].after
+
+
+def test_identities_are_valid_and_encrypted(sqlite_crm) -> None:
+    crm = sqlite_crm
+    _seed(crm)
+    today = datetime.now(crm.tz).date()
+    with crm.db.read() as s:
+        rows = s.execute(select(Customer.kind, Customer.national_id_enc, Customer.phone_enc,
+                                Customer.birth_date, Customer.national_id_bidx)).all()
+    assert len({r[4] for r in rows}) == N
+    for kind, nid_enc, phone_enc, born, _ in rows:
+        nid = crm.keys.decrypt("national_id", nid_enc)
+        assert nid and nid not in nid_enc
+        parse_mobile(crm.keys.decrypt("phone", phone_enc))
+        if kind == "individual":
+            assert parse_prc_id(nid) == nid
+            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            assert 22 <= age <= 85, age
+        else:
+            assert credit_code(nid[2:8], nid[8:16]) == nid
+    files = [crm.db.sqlite_path, crm.db.sqlite_path.with_name("crm.db-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    for _, nid_enc, *_ in rows[:20]:
+        assert crm.keys.decrypt("national_id", nid_enc).encode() not in raw
+
+
+def test_kyc_and_risk_in_every_state(sqlite_crm) -> None:
+    crm = sqlite_crm
+    _seed(crm)
+    policy = crm.policy()
+    today = datetime.now(crm.tz).date()
+    seen: set[str] = set()
+    risk: set[str] = set()
+    with crm.db.read() as s:
+        for cid, kind in s.execute(select(Customer.id, Customer.kind)).all():
+            seen |= {item.status for item in checklist_for(s, policy, cid, kind, today).items}
+        for until in s.scalars(select(Customer.risk_valid_until)).all():
+            risk.add("missing" if until is None else "expired" if until < today else "current")
+        statuses = {st for (st,) in s.execute(select(KycDocument.status).distinct())}
+    assert seen >= {"ok", "expiring", "expired", "pending", "rejected", "missing"}
+    assert risk == {"missing", "expired", "current"}
+    assert statuses == {"verified", "pending", "rejected"}
+
+
+def test_rm1_has_a_rich_findable_customer(sqlite_crm) -> None:
+    crm = sqlite_crm
+    _seed(crm)
+    rm1 = login(crm, "rm1", PW)
+    hits = customers.search_customers(crm, rm1, "zs")
+    zhang = next(h for h in hits if h.name == "张三")
+    assert customers.search_customers(crm, rm1, "张三")[0].id == zhang.id
+    view = customers.get_profile(crm, rm1, zhang.id)
+    assert view.aum >= 6_000_000 and len(view.holdings) >= 3
+    assert {t.name for t in view.tags} >= {"高净值", "企业主"}
+    assert len(view.interactions) == 20 and view.more_interactions
+    assert all(i.subject and i.summary for i in view.interactions)
+    kinds = {n.kind for n in view.network}
+    assert {"spouse", "child", "parent", "business_partner", "influencer"} <= kinds
+    assert all(item.status == "ok" for item in view.kyc.items)
+    # the branch head sees the whole branch, rm1 only her book
+    bh1 = login(crm, "bh1", PW)
+    assert customers.count_in_scope(crm, bh1) > customers.count_in_scope(crm, rm1) > 0
+
+
+def test_deterministic_for_a_seed(tmp_path) -> None:
+    from tests.conftest import _sqlite_db, make_crm
+
+    def fingerprint(seed: int, name: str) -> tuple:
+        (tmp_path / name).mkdir()
+        db = _sqlite_db(tmp_path / name)
+        from sqlmodel import SQLModel
+
+        SQLModel.metadata.create_all(db.write_engine)
+        crm = make_crm(db, tmp_path / name)
+        _seed(crm, seed=seed, now=NOW)
+        with crm.db.read() as s:
+            people = s.execute(select(Customer.name, Customer.phone_last4, Customer.birth_date,
+                                      Customer.aum_fen, Customer.risk_level, Customer.rm_id)
+                               .order_by(Customer.id)).all()
+            touches = s.execute(select(Interaction.customer_id, Interaction.occurred_at,
+                                       Interaction.subject).order_by(Interaction.id)).all()
+            trades = s.scalar(select(func.count()).select_from(Trade))
+        db.dispose()
+        return people, touches, trades
+
+    first, again, other = fingerprint(7, "a"), fingerprint(7, "b"), fingerprint(8, "c")
+    assert first == again
+    assert first[0] != other[0]
+
+
+def test_refuses_a_database_that_has_data_and_needs_admin(sqlite_crm, sqlite_world) -> None:
+    crm = sqlite_crm
+    with pytest.raises(PermissionDenied):
+        seed_demo(crm, sqlite_world["rm1"], customers=N, password=PW)
+    with pytest.raises(Blocked):
+        _seed(crm)
+    with crm.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent)
+                        .where(AuditEvent.action == "demo.seed")) == 0
+
+
+def test_identifier_check_digits() -> None:
+    assert luhn_complete("7992739871") == "79927398713"  # the textbook Luhn example
+    assert credit_code("350100", "M000100Y") == "91350100M000100Y43"  # GB 32100's example
