@@ -89,6 +89,23 @@ def luhn_complete(digits: str) -> str:
     return digits + str((10 - total % 10) % 10)
 
 
+def pyramid_aum(rng: random.Random, institutional: bool = False) -> int:
+    """AUM in yuan as a branch's pyramid has it: most below 500k, a layer of affluent,
+    few high-net-worth (6M+), fewer private-banking (30M+). The bench uses it too."""
+    if institutional:
+        return int(math.exp(rng.uniform(math.log(200_000), math.log(50_000_000))))
+    u = rng.random()
+    if u < 0.07:
+        return 0
+    if u < 0.80:
+        return max(1_000, min(499_000, int(rng.lognormvariate(math.log(60_000), 1.1))))
+    if u < 0.967:
+        return int(math.exp(rng.uniform(math.log(500_000), math.log(6_000_000))))
+    if u < 0.995:
+        return int(math.exp(rng.uniform(math.log(6_000_000), math.log(30_000_000))))
+    return int(math.exp(rng.uniform(math.log(30_000_000), math.log(120_000_000))))
+
+
 # -- the plan for one customer ------------------------------------------------------------
 
 
@@ -221,19 +238,7 @@ class _Generator:
         return max(22, min(85, int(self.rng.triangular(22, 86, 44))))
 
     def random_aum(self, institutional: bool = False) -> int:
-        """The branch pyramid: most below 500k, a layer of affluent, few HNW, fewer private."""
-        u = self.rng.random()
-        if institutional:
-            return int(math.exp(self.rng.uniform(math.log(200_000), math.log(50_000_000))))
-        if u < 0.07:
-            return 0
-        if u < 0.80:
-            return max(1_000, min(499_000, int(self.rng.lognormvariate(math.log(60_000), 1.1))))
-        if u < 0.967:
-            return int(math.exp(self.rng.uniform(math.log(500_000), math.log(6_000_000))))
-        if u < 0.995:
-            return int(math.exp(self.rng.uniform(math.log(6_000_000), math.log(30_000_000))))
-        return int(math.exp(self.rng.uniform(math.log(30_000_000), math.log(120_000_000))))
+        return pyramid_aum(self.rng, institutional)
 
     def random_risk(self, age: int, aum: int) -> str:
         if age >= 65:
