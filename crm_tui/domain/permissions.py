@@ -35,21 +35,36 @@ class Perm(StrEnum):
     DATA_IMPORT = "data.import"
     DATA_EXPORT = "data.export"
     BACKUP = "backup"
+    # compliance (issue 3)
+    SENSITIVE_CHANGE_REQUEST = "sensitive.request"  # ask for a maker-checker change
+    TRANSACTION_RECORD = "transaction.record"
+    APPROVAL_DECIDE = "approval.decide"  # the level's role and scope decide the rest
+    ALERT_VIEW = "alert.view"
+    ALERT_CLEAR = "alert.clear"
+    FEED_IMPORT = "feed.import"
+    JOBS_RUN = "jobs.run"
 
 
 _FRONT = {Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EDIT, Perm.INTERACTION_LOG, Perm.TAG_MANAGE,
-          Perm.SENSITIVE_REVEAL, Perm.CUSTOMER_CREATE}
+          Perm.SENSITIVE_REVEAL, Perm.CUSTOMER_CREATE, Perm.SENSITIVE_CHANGE_REQUEST,
+          Perm.TRANSACTION_RECORD}
 
+# POLICY_APPLY lets admin *propose* a policy; it takes effect when compliance approves.
+# ALERT_VIEW for admin serves `crm alerts list`; alert views hide names from roles
+# without CUSTOMER_VIEW.
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.RM: frozenset(_FRONT),
-    Role.SUPERVISOR: frozenset(_FRONT | {Perm.KYC_VERIFY}),
-    Role.BRANCH_HEAD: frozenset(_FRONT | {Perm.KYC_VERIFY, Perm.DATA_EXPORT}),
+    Role.SUPERVISOR: frozenset(_FRONT | {Perm.KYC_VERIFY, Perm.APPROVAL_DECIDE}),
+    Role.BRANCH_HEAD: frozenset(_FRONT | {Perm.KYC_VERIFY, Perm.DATA_EXPORT,
+                                          Perm.APPROVAL_DECIDE}),
     Role.COMPLIANCE: frozenset({Perm.CUSTOMER_VIEW, Perm.SENSITIVE_REVEAL, Perm.KYC_VERIFY,
-                                Perm.AUDIT_VIEW}),
-    Role.RISK: frozenset({Perm.CUSTOMER_VIEW, Perm.SENSITIVE_REVEAL, Perm.AUDIT_VIEW}),
+                                Perm.AUDIT_VIEW, Perm.APPROVAL_DECIDE, Perm.ALERT_VIEW}),
+    Role.RISK: frozenset({Perm.CUSTOMER_VIEW, Perm.SENSITIVE_REVEAL, Perm.AUDIT_VIEW,
+                          Perm.APPROVAL_DECIDE, Perm.ALERT_VIEW, Perm.ALERT_CLEAR}),
     Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG}),
     Role.ADMIN: frozenset({Perm.STAFF_MANAGE, Perm.POLICY_APPLY, Perm.AUDIT_VIEW,
-                           Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP}),
+                           Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP, Perm.ALERT_VIEW,
+                           Perm.FEED_IMPORT, Perm.JOBS_RUN}),
 }
 
 ROLES = tuple(r.value for r in Role)

@@ -227,3 +227,8 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: str = Field(default="", sa_type=Text())
+
+
+# The compliance tables live in their own module; importing it here registers them with
+# SQLModel.metadata wherever the core tables are known (create_all, Alembic).
+from crm_tui.store import models_compliance as _models_compliance  # noqa: E402, F401

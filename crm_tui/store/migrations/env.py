@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import crm_tui.store.models  # noqa: F401  (registers the tables)
+import crm_tui.store.models_compliance  # noqa: F401  (approvals, feed, alerts)
 
 config = context.config
 target_metadata = SQLModel.metadata

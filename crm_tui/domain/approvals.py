@@ -1,0 +1,619 @@
+"""The one approval engine: a request climbs ordered levels; each level needs one decision.
+
+State machine of a request::
+
+    pending ──approve (not last level)──▶ pending (next level)
+    pending ──approve (last level)──────▶ approved   (the change is applied, same transaction)
+    pending ──reject (any level)────────▶ rejected
+    pending ──withdraw (maker)──────────▶ withdrawn
+    pending ──expiry time passed────────▶ expired
+    pending ──target changed since ask──▶ stale      (found when someone tries to approve)
+
+Rules enforced here, stricter than Fineract's maker-checker (where self-checking is a
+configuration switch and the target is never re-checked):
+
+- the maker approves no level (and the database refuses a decision row saying otherwise);
+- each level needs a person who holds that level's role *now* (the staff row is re-read)
+  and sits within the maker's hierarchy: `team` = the maker's team, `branch` = the
+  maker's branch, `any` = anywhere;
+- one person decides at most one level of a request;
+- approving checks the target's version (or hash) against the one taken when the request
+  was made; a changed target closes the request as stale and the maker sees why;
+- an expired request cannot be approved;
+- every step writes an audit event in the same transaction as the step.
+
+Each request kind has a handler (in its own module) that says what the target's version is
+now, what blocks applying right now (a freeze, an incomplete KYC file) and how to apply.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlmodel import Session
+
+from crm_tui.domain import audit
+from crm_tui.domain.actor import Actor, system_actor
+from crm_tui.domain.context import Crm
+from crm_tui.domain.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from crm_tui.domain.permissions import Perm, Role, can, require
+from crm_tui.domain.policy import ApprovalLevelSpec
+from crm_tui.domain.validation import normalise_text
+from crm_tui.i18n import t
+from crm_tui.store.models import Customer, Staff
+from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
+from crm_tui.store.types import utcnow
+
+PAGE = 50
+MIN_COMMENT = 2
+# Roles that oversee every request (read-only unless a level names them).
+OVERSIGHT_ROLES = (Role.COMPLIANCE.value, Role.RISK.value)
+
+
+class Stale(DomainError):
+    """The target changed after the request was made; the request is closed."""
+
+    key = "compliance.error.stale"
+
+
+class Expired(DomainError):
+    key = "compliance.error.expired"
+
+
+class NotDecidable(DomainError):
+    """The actor may not decide this request (now, or at all)."""
+
+    key = "compliance.error.not_decidable"
+
+
+# -- kinds ---------------------------------------------------------------------------
+
+class KindHandler(Protocol):
+    def current_version(self, crm: Crm, session: Session, req: ApprovalRequest) -> str:
+        """The target's version or hash now, to compare with `req.target_version`."""
+
+    def check_applicable(self, crm: Crm, session: Session, req: ApprovalRequest,
+                         now: datetime) -> None:
+        """Raise a DomainError (e.g. Blocked by a freeze) if approving must wait."""
+
+    def apply(self, crm: Crm, session: Session, req: ApprovalRequest, actor: Actor,
+              now: datetime) -> str:
+        """Apply the approved change with its audit event; return a result reference."""
+
+
+_HANDLERS: dict[str, KindHandler] = {}
+_KIND_MODULES = {
+    "sensitive_change": "crm_tui.domain.sensitive_changes",
+    "suitability_override": "crm_tui.domain.transactions",
+    "large_transaction": "crm_tui.domain.transactions",
+    "policy_change": "crm_tui.domain.policy_admin",
+}
+
+
+def register(kind: str, handler: KindHandler) -> None:
+    _HANDLERS[kind] = handler
+
+
+def handler_for(kind: str) -> KindHandler:
+    if kind not in _HANDLERS and kind in _KIND_MODULES:
+        importlib.import_module(_KIND_MODULES[kind])
+    return _HANDLERS[kind]
+
+
+# -- who -----------------------------------------------------------------------------
+
+def actor_ref(actor: Actor) -> str:
+    """The never-NULL name the database compares for maker ≠ checker."""
+    return f"staff:{actor.id}" if actor.id is not None else f"system:{actor.username}"
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A staff member as the database knows her right now (role, branch, team)."""
+
+    id: int | None
+    ref: str
+    name: str
+    role: str
+    branch_id: int | None
+    team_id: int | None
+
+
+def _place(session: Session, actor: Actor) -> _Place:
+    if actor.id is None:
+        return _Place(None, actor_ref(actor), actor.username, actor.role, None, None)
+    staff = session.get(Staff, actor.id)
+    if staff is None or not staff.active:
+        raise PermissionDenied(role=actor.role, action=Perm.APPROVAL_DECIDE.value)
+    return _Place(staff.id, actor_ref(actor), staff.username, staff.role, staff.branch_id,
+                  staff.team_id)
+
+
+def _in_scope(scope: str | None, who: _Place, req: ApprovalRequest) -> bool:
+    if scope == "any":
+        return True
+    if scope == "branch":
+        return who.branch_id is not None and who.branch_id == req.branch_id
+    if scope == "team":
+        return who.team_id is not None and who.team_id == req.team_id
+    return False
+
+
+def _scope_clause(who: _Place) -> ColumnElement[bool]:
+    """SQL twin of `_in_scope` for the inbox query."""
+    team = (and_(ApprovalRequest.next_scope == "team", ApprovalRequest.team_id == who.team_id)
+            if who.team_id is not None else false())
+    branch = (and_(ApprovalRequest.next_scope == "branch",
+                   ApprovalRequest.branch_id == who.branch_id)
+              if who.branch_id is not None else false())
+    return or_(ApprovalRequest.next_scope == "any", team, branch)
+
+
+# -- making a request ------------------------------------------------------------------
+
+def open_request(
+    crm: Crm,
+    session: Session,
+    maker: Actor,
+    *,
+    kind: str,
+    target_entity: str,
+    target_id: Any,
+    target_version: str,
+    levels: Sequence[ApprovalLevelSpec],
+    display: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Create a pending request inside the caller's transaction, with its audit event.
+
+    `display` is what people see (summary, masked before/after, evidence) and what the
+    audit log records; `data` holds what applying needs (e.g. ciphertext), never shown."""
+    if not levels:
+        raise ValueError("a request needs at least one level")
+    now = now or utcnow()
+    maker_place = _place(session, maker)
+    plan = [{"role": lv.role, "scope": lv.effective_scope} for lv in levels]
+    hours = crm.policy().approvals.request_expiry_hours
+    req = ApprovalRequest(
+        kind=kind, status="pending", maker_id=maker.id, maker_ref=maker_place.ref,
+        maker_name=maker.display_name or maker.username, branch_id=maker_place.branch_id,
+        team_id=maker_place.team_id, customer_id=customer_id, target_entity=target_entity,
+        target_id=str(target_id), target_version=target_version, levels=plan,
+        levels_total=len(plan), next_level=0, next_role=plan[0]["role"],
+        next_scope=plan[0]["scope"], payload={"display": display, "data": data or {}},
+        created_at=now, expires_at=now + timedelta(hours=hours),
+    )
+    session.add(req)
+    session.flush()
+    audit.record(crm.db, session, maker, "approval.request", "approval_request", req.id, None,
+                 {"kind": kind, "target": f"{target_entity}:{target_id}",
+                  "target_version": target_version, "levels": plan, **display})
+    return req
+
+
+def pending_for_target(session: Session, kind: str, target_entity: str, target_id: Any,
+                       extra: dict[str, Any] | None = None) -> ApprovalRequest | None:
+    """A pending request of `kind` on the same target (to refuse asking twice)."""
+    rows = session.scalars(
+        select(ApprovalRequest).where(
+            ApprovalRequest.status == "pending", ApprovalRequest.kind == kind,
+            ApprovalRequest.target_entity == target_entity,
+            ApprovalRequest.target_id == str(target_id))
+    ).all()
+    for row in rows:
+        display = row.payload.get("display", {})
+        if all(display.get(k) == v for k, v in (extra or {}).items()):
+            return row
+    return None
+
+
+# -- deciding ---------------------------------------------------------------------------
+
+def _lock(session: Session, request_id: int) -> ApprovalRequest:
+    req = session.scalars(
+        select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
+    ).first()
+    if req is None:
+        raise NotFound("compliance.error.request_not_found", id=request_id)
+    return req
+
+
+def _why_not(session: Session, req: ApprovalRequest, who: _Place) -> str | None:
+    """The catalog key saying why `who` may not decide `req`'s current level, or None."""
+    if req.status != "pending":
+        return "compliance.error.closed"
+    if who.ref == req.maker_ref:
+        return "compliance.error.own_request"
+    if who.role != req.next_role:
+        return "compliance.error.wrong_role"
+    if not _in_scope(req.next_scope, who, req):
+        return "compliance.error.out_of_scope"
+    if who.id is not None and session.scalar(
+        select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
+                                          ApprovalDecision.decider_id == who.id)
+    ):
+        return "compliance.error.already_decided"
+    return None
+
+
+def _close(crm: Crm, session: Session, req: ApprovalRequest, actor: Actor, status: str,
+           note: str, action: str, now: datetime, extra: dict[str, Any] | None = None) -> None:
+    before = {"status": req.status, "level": req.next_level}
+    req.status = status
+    req.closed_at = now
+    req.outcome_note = note
+    req.next_role = None
+    req.next_scope = None
+    session.add(req)
+    audit.record(crm.db, session, actor, action, "approval_request", req.id, before,
+                 {"status": status, "note": note, **(extra or {})})
+
+
+def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> _Place:
+    require(actor, Perm.APPROVAL_DECIDE)
+    who = _place(session, actor)
+    reason = _why_not(session, req, who)
+    if reason is not None:
+        raise NotDecidable(reason, id=req.id, role=t(f"role.{req.next_role}")
+                           if req.next_role else "")
+    return who
+
+
+def _decision(session: Session, req: ApprovalRequest, who: _Place, actor: Actor,
+              decision: str, comment: str, now: datetime) -> ApprovalDecision:
+    assert who.id is not None  # a system actor never passes APPROVAL_DECIDE
+    row = ApprovalDecision(
+        request_id=req.id or 0, maker_ref=req.maker_ref, level=req.next_level,
+        role=req.next_role or "", decider_id=who.id, decider_ref=who.ref,
+        decider_name=actor.display_name or actor.username, decision=decision,
+        comment=comment, decided_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _clean_comment(comment: str | None, required: bool) -> str:
+    text = normalise_text(comment)
+    if required and len(text) < MIN_COMMENT:
+        raise ValidationFailed([FieldError("approval_comment", "compliance.validation.comment_required", {})])
+    if len(text) > 1000:
+        raise ValidationFailed([FieldError("approval_comment", "validation.too_long", {"max": 1000})])
+    return text
+
+
+def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
+            now: datetime | None = None) -> RequestDetail:
+    """Approve the current level. On the last level the change is applied in the same
+    transaction. Raises Expired or Stale (after closing the request) when it is too late."""
+    now = now or utcnow()
+    text = _clean_comment(comment, required=False)
+    late: DomainError | None = None
+    applied = False
+    with crm.db.write() as session:
+        req = _lock(session, request_id)
+        who = _check_decider(session, req, actor)
+        handler = handler_for(req.kind)
+        if now >= req.expires_at:
+            _close(crm, session, req, actor, "expired", "compliance.outcome.expired",
+                   "approval.expire", now)
+            late = Expired(id=req.id)
+        elif handler.current_version(crm, session, req) != req.target_version:
+            _close(crm, session, req, actor, "stale", "compliance.outcome.stale",
+                   "approval.stale", now, {"found_by": actor.username})
+            late = Stale(id=req.id)
+        else:
+            handler.check_applicable(crm, session, req, now)
+            _decision(session, req, who, actor, "approved", text, now)
+            before = {"status": req.status, "level": req.next_level}
+            last = req.next_level + 1 >= req.levels_total
+            if last:
+                req.status = "approved"
+                req.closed_at = now
+                req.outcome_note = "compliance.outcome.approved"
+                req.next_level = req.levels_total
+                req.next_role = None
+                req.next_scope = None
+            else:
+                req.next_level += 1
+                nxt = req.levels[req.next_level]
+                req.next_role, req.next_scope = nxt["role"], nxt["scope"]
+            session.add(req)
+            audit.record(crm.db, session, actor, "approval.approve", "approval_request",
+                         req.id, before, {"level": before["level"], "role": who.role,
+                                          "comment": text, "status": req.status})
+            if last:
+                req.result_ref = handler.apply(crm, session, req, actor, now)
+                session.add(req)
+                applied = True
+    if late is not None:
+        raise late
+    if applied:
+        crm.forget_policy()
+    return get_request(crm, actor, request_id, now=now)
+
+
+def reject(crm: Crm, actor: Actor, request_id: int, comment: str,
+           now: datetime | None = None) -> RequestDetail:
+    """Reject at the current level, with a required reason; the request ends here."""
+    now = now or utcnow()
+    text = _clean_comment(comment, required=True)
+    late: DomainError | None = None
+    with crm.db.write() as session:
+        req = _lock(session, request_id)
+        who = _check_decider(session, req, actor)
+        if now >= req.expires_at:
+            _close(crm, session, req, actor, "expired", "compliance.outcome.expired",
+                   "approval.expire", now)
+            late = Expired(id=req.id)
+        else:
+            level = req.next_level
+            _decision(session, req, who, actor, "rejected", text, now)
+            _close(crm, session, req, actor, "rejected", "compliance.outcome.rejected",
+                   "approval.reject", now, {"level": level, "role": who.role, "comment": text})
+    if late is not None:
+        raise late
+    return get_request(crm, actor, request_id, now=now)
+
+
+def withdraw(crm: Crm, actor: Actor, request_id: int, now: datetime | None = None) -> None:
+    """The maker takes back her own pending request."""
+    now = now or utcnow()
+    with crm.db.write() as session:
+        req = _lock(session, request_id)
+        if req.maker_ref != actor_ref(actor):
+            raise NotDecidable("compliance.error.not_maker", id=req.id)
+        if req.status != "pending":
+            raise NotDecidable("compliance.error.closed", id=req.id)
+        _close(crm, session, req, actor, "withdrawn", "compliance.outcome.withdrawn",
+               "approval.withdraw", now)
+
+
+def expire_due(crm: Crm, now: datetime | None = None, actor: Actor | None = None) -> int:
+    """The job: close every pending request whose time is up. Returns how many."""
+    now = now or utcnow()
+    actor = actor or system_actor("jobs")
+    require(actor, Perm.JOBS_RUN)
+    count = 0
+    while True:
+        with crm.db.write() as session:
+            rows = session.scalars(
+                select(ApprovalRequest).where(ApprovalRequest.status == "pending",
+                                              ApprovalRequest.expires_at <= now)
+                .order_by(ApprovalRequest.id).limit(500).with_for_update()
+            ).all()
+            for req in rows:
+                _close(crm, session, req, actor, "expired", "compliance.outcome.expired",
+                       "approval.expire", now)
+        count += len(rows)
+        if len(rows) < 500:
+            return count
+
+
+# -- reading ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequestSummary:
+    id: int
+    kind: str
+    status: str
+    customer_id: int | None
+    customer_name: str
+    target: str
+    maker_name: str
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    summary: str
+    next_level: int
+    levels_total: int
+    next_role: str | None
+    outcome: str
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or utcnow()) - self.created_at
+
+
+@dataclass(frozen=True)
+class LevelView:
+    seq: int
+    role: str
+    scope: str
+    status: str  # waiting | pending | approved | rejected | skipped
+    decider_name: str = ""
+    decided_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # catalog label already applied
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    request: RequestSummary
+    changes: tuple[Change, ...]
+    evidence: tuple[tuple[str, str], ...]
+    levels: tuple[LevelView, ...]
+    can_decide: bool
+    can_withdraw: bool
+    why_not: str  # message when the viewer cannot decide ("" if she can)
+
+
+def _summary_text(display: dict[str, Any]) -> str:
+    key, params = display.get("summary", ["", {}])
+    if not key:
+        return ""
+    rendered = {k: (t(v[1:]) if isinstance(v, str) and v.startswith("@") else v)
+                for k, v in params.items()}
+    return t(key, **rendered)
+
+
+def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
+    display = req.payload.get("display", {})
+    return RequestSummary(
+        id=req.id or 0, kind=req.kind, status=req.status, customer_id=req.customer_id,
+        customer_name=customer_name or "", target=f"{req.target_entity}:{req.target_id}",
+        maker_name=req.maker_name, created_at=req.created_at, expires_at=req.expires_at,
+        closed_at=req.closed_at, summary=_summary_text(display), next_level=req.next_level,
+        levels_total=req.levels_total, next_role=req.next_role,
+        outcome=t(req.outcome_note) if req.outcome_note else "",
+    )
+
+
+def _with_names(session: Session, q: Any) -> list[RequestSummary]:
+    rows = session.execute(
+        q.add_columns(Customer.name).outerjoin(Customer, Customer.id == ApprovalRequest.customer_id)
+    ).all()
+    return [_summarise(r[0], r[1]) for r in rows]
+
+
+def _decidable_clause(session: Session, who: _Place, now: datetime) -> ColumnElement[bool]:
+    decided = exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                             ApprovalDecision.decider_id == who.id)
+    return and_(ApprovalRequest.status == "pending", ApprovalRequest.expires_at > now,
+                ApprovalRequest.next_role == who.role, ApprovalRequest.maker_ref != who.ref,
+                _scope_clause(who), ~decided)
+
+
+def inbox(crm: Crm, actor: Actor, *, after: tuple[datetime, int] | None = None,
+          limit: int = PAGE, now: datetime | None = None) -> list[RequestSummary]:
+    """What the actor may decide now, oldest first, keyset-paged by (created_at, id)."""
+    require(actor, Perm.APPROVAL_DECIDE)
+    now = now or utcnow()
+    with crm.db.read() as session:
+        who = _place(session, actor)
+        q = (select(ApprovalRequest).where(_decidable_clause(session, who, now))
+             .order_by(ApprovalRequest.created_at, ApprovalRequest.id).limit(limit))
+        if after is not None:
+            q = q.where(or_(ApprovalRequest.created_at > after[0],
+                            and_(ApprovalRequest.created_at == after[0],
+                                 ApprovalRequest.id > after[1])))
+        return _with_names(session, q)
+
+
+def inbox_count(crm: Crm, actor: Actor, now: datetime | None = None) -> int:
+    """The badge in the navigation: 0 for roles that decide nothing."""
+    if not can(actor, Perm.APPROVAL_DECIDE) or actor.id is None:
+        return 0
+    now = now or utcnow()
+    with crm.db.read() as session:
+        who = _place(session, actor)
+        return session.scalar(select(func.count()).select_from(ApprovalRequest)
+                              .where(_decidable_clause(session, who, now))) or 0
+
+
+def _mine_clause(actor: Actor) -> ColumnElement[bool]:
+    ref = actor_ref(actor)
+    decided = (exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                              ApprovalDecision.decider_id == actor.id)
+               if actor.id is not None else false())
+    return or_(ApprovalRequest.maker_ref == ref, decided)
+
+
+def history(crm: Crm, actor: Actor, *, before_id: int | None = None,
+            limit: int = PAGE) -> list[RequestSummary]:
+    """Closed requests the actor made or decided, newest first, keyset-paged by id."""
+    q = (select(ApprovalRequest)
+         .where(ApprovalRequest.status != "pending", _mine_clause(actor))
+         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:
+        q = q.where(ApprovalRequest.id < before_id)
+    with crm.db.read() as session:
+        return _with_names(session, q)
+
+
+def my_requests(crm: Crm, actor: Actor, *, before_id: int | None = None,
+                limit: int = PAGE) -> list[RequestSummary]:
+    """The maker's own requests, newest first: how she learns of approvals, rejections,
+    expiry and stale refusals."""
+    q = (select(ApprovalRequest).where(ApprovalRequest.maker_ref == actor_ref(actor))
+         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:
+        q = q.where(ApprovalRequest.id < before_id)
+    with crm.db.read() as session:
+        return _with_names(session, q)
+
+
+def _may_view(session: Session, req: ApprovalRequest, actor: Actor, who: _Place | None) -> bool:
+    if req.maker_ref == actor_ref(actor) or actor.role in OVERSIGHT_ROLES:
+        return True
+    if who is None:
+        return False
+    if who.id is not None and session.scalar(
+        select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
+                                          ApprovalDecision.decider_id == who.id)
+    ):
+        return True
+    roles = {lv["role"] for lv in req.levels}
+    return who.role in roles and any(_in_scope(lv["scope"], who, req) for lv in req.levels)
+
+
+def get_request(crm: Crm, actor: Actor, request_id: int,
+                now: datetime | None = None) -> RequestDetail:
+    """One request with its diff, evidence and levels, if the actor may see it."""
+    now = now or utcnow()
+    with crm.db.read() as session:
+        req = session.get(ApprovalRequest, request_id)
+        if req is None:
+            raise NotFound("compliance.error.request_not_found", id=request_id)
+        who = _place(session, actor) if actor.id is not None else None
+        if not _may_view(session, req, actor, who):
+            raise NotFound("compliance.error.request_not_found", id=request_id)
+        name = session.scalar(select(Customer.name).where(Customer.id == req.customer_id))
+        decisions = {d.level: d for d in session.scalars(
+            select(ApprovalDecision).where(ApprovalDecision.request_id == req.id))}
+        why = None
+        if who is not None and can(actor, Perm.APPROVAL_DECIDE):
+            why = _why_not(session, req, who)
+            if why is None and now >= req.expires_at:
+                why = "compliance.error.expired"
+        elif req.status != "pending":
+            why = "compliance.error.closed"
+        else:
+            why = "compliance.error.wrong_role"
+    levels = []
+    for i, lv in enumerate(req.levels):
+        d = decisions.get(i)
+        if d is not None:
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"], d.decision, d.decider_name,
+                                    d.decided_at, d.comment))
+        elif req.status == "pending":
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"],
+                                    "pending" if i == req.next_level else "waiting"))
+        else:
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"], "skipped"))
+    display = req.payload.get("display", {})
+    changes = tuple(Change(t(f"field.{f}"), str(b or ""), str(a or ""))
+                    for f, b, a in display.get("changes", []))
+    evidence = tuple((t(f"compliance.evidence.{k}"), str(v))
+                     for k, v in display.get("evidence", {}).items())
+    return RequestDetail(
+        request=_summarise(req, name), changes=changes, evidence=evidence, levels=tuple(levels),
+        can_decide=why is None, can_withdraw=req.status == "pending"
+        and req.maker_ref == actor_ref(actor),
+        why_not=t(why, id=req.id, role=t(f"role.{req.next_role}") if req.next_role else "")
+        if why else "",
+    )
+
+
+def decided_levels(session: Session, request_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(ApprovalDecision).where(
+        ApprovalDecision.request_id == request_id, ApprovalDecision.decision == "approved")) or 0
+
