@@ -1,0 +1,115 @@
+"""The `crm` command. With no arguments it starts the TUI; admin work is subcommands.
+
+Each command group lives in its own module under `crm_tui/cli_commands/` and exposes
+`register(app)`; to add a group, add its module name to COMMAND_MODULES. Every failure
+becomes one translated line on stderr and a non-zero exit (see `cli_commands.errors`).
+"""
+
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import typer
+
+COMMAND_MODULES = (
+    "setup",  # init, db upgrade/status, demo
+    "users",  # users, branches, teams
+    "audit",
+    "policy",
+    "keys",
+    "data",  # import customers, export customers
+    "backup",  # backup, restore
+)
+
+
+def start_tui(db: str | None) -> None:
+    from crm_tui.app import run
+
+    run(db=db, username=None)
+
+
+def _tui_only(args: Sequence[str]) -> str | None | bool:
+    """The `--db` value when the arguments only ask for the TUI, else False."""
+    if not args:
+        return None
+    if len(args) == 2 and args[0] == "--db":
+        return args[1]
+    if len(args) == 1 and args[0].startswith("--db="):
+        return args[0].removeprefix("--db=")
+    return False
+
+
+def build_app() -> "typer.Typer":
+    import typer
+    from typer.core import TyperGroup
+
+    from crm_tui.cli_commands.base import DbOption
+    from crm_tui.cli_commands.errors import report
+    from crm_tui.i18n import t
+
+    class CrmGroup(TyperGroup):
+        """Runs every command under one error handler: a line on stderr, never a traceback."""
+
+        def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+                 complete_var: str | None = None, standalone_mode: bool = True,
+                 **extra: Any) -> Any:
+            try:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+                code = rv if isinstance(rv, int) else 0
+            except BaseException as exc:  # noqa: BLE001 - this IS the one handler
+                if isinstance(exc, SystemExit):
+                    raise
+                code = report(exc)
+            if standalone_mode:
+                sys.exit(code)
+            return code
+
+    app = typer.Typer(
+        cls=CrmGroup,
+        name="crm",
+        help=t("cli.app.help"),
+        epilog=t("cli.app.epilog"),
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        invoke_without_command=True,
+    )
+
+    @app.callback()
+    def root(ctx: typer.Context, db: DbOption = None) -> None:
+        if ctx.invoked_subcommand is None:
+            start_tui(db)
+
+    for name in COMMAND_MODULES:
+        import_module(f"crm_tui.cli_commands.{name}").register(app)
+    return app
+
+
+def run_cli(args: Sequence[str] | None = None) -> int:
+    from typer.main import get_command
+
+    command = get_command(build_app())
+    return command.main(list(sys.argv[1:] if args is None else args), prog_name="crm",
+                        standalone_mode=False)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    db = _tui_only(args)
+    if db is not False:
+        # Fast path: the TUI starts without importing Typer and every command module.
+        from crm_tui.cli_commands.errors import report
+
+        try:
+            start_tui(db if isinstance(db, str) else None)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, SystemExit):
+                raise
+            sys.exit(report(exc))
+        return
+    sys.exit(run_cli(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""`crm backup PATH` and `crm restore PATH`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crm_tui.cli_commands.base import CliError, DbOption, database_url, note, out, store
+from crm_tui.domain import backup as backups
+from crm_tui.domain.actor import system_actor
+from crm_tui.domain.context import open_crm
+from crm_tui.i18n import t
+
+BackupPath = Annotated[Path, typer.Argument(metavar="PATH", help=t("cli.backup.arg_path"))]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("backup", help=t("cli.backup.help"))
+    def backup(
+        path: BackupPath,
+        force: Annotated[bool, typer.Option("--force", help=t("cli.backup.opt_force"))] = False,
+        db: DbOption = None,
+    ) -> None:
+        with store(db) as crm:
+            info = backups.backup_database(crm, system_actor(), path, overwrite=force)
+            key_file = crm.key_file
+        out(t("cli.backup.done", path=str(info.path), customers=info.customers,
+              events=info.audit_events))
+        note(t("cli.backup.key_reminder", key_file=str(key_file or "CRM_KEY")))
+
+    @app.command("restore", help=t("cli.restore.help"))
+    def restore(
+        path: BackupPath,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help=t("cli.restore.opt_yes"))] = False,
+        db: DbOption = None,
+    ) -> None:
+        url = database_url(db)
+        crm = open_crm(url)
+        try:
+            info = backups.inspect_backup(path, crm)
+            target = crm.db.sqlite_path
+            if target is None:
+                raise backups.BackupRefused("backup.error.postgres")
+            note(t("cli.restore.about", path=str(info.path), revision=info.revision,
+                   customers=info.customers, events=info.audit_events, target=str(target)))
+            if not yes and not typer.confirm(t("cli.restore.confirm"), default=False):
+                raise CliError("cli.restore.cancelled")
+            report = backups.restore_database(crm, system_actor(), path)
+        finally:
+            crm.db.dispose()
+        out(t("cli.restore.done", target=str(target)))
+        if report.replaced_copy is not None:
+            out(t("cli.restore.kept", path=str(report.replaced_copy)))
+        if info.needs_upgrade:
+            out(t("cli.restore.upgraded", revision=info.revision, head=info.head))

@@ -1,0 +1,115 @@
+"""`crm import customers FILE` and `crm export customers`: bulk data in and out."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crm_tui.cli_commands.base import DbOption, group, note, out, store
+from crm_tui.domain.actor import system_actor
+from crm_tui.domain.errors import FieldError
+from crm_tui.i18n import t
+
+PROGRESS_FROM_ROWS = 5000
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr when it is a terminal; a no-op otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done) or None)
+
+        yield update
+
+
+def _print_error(error: FieldError) -> None:
+    typer.echo(error.line(), err=True)
+
+
+def register(app: typer.Typer) -> None:
+    import_app = group(app, "import", t("cli.import.help"))
+    export_app = group(app, "export", t("cli.export.help"))
+
+    @import_app.command("customers", help=t("cli.import.customers_help"))
+    def import_customers(
+        file: Annotated[Path, typer.Argument(metavar="FILE", help=t("cli.import.arg_file"))],
+        strict: Annotated[bool, typer.Option("--strict", help=t("cli.import.opt_strict"))] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help=t("cli.import.opt_dry_run"))] = False,
+        rejects: Annotated[Path | None, typer.Option("--rejects", metavar="PATH",
+                                                     help=t("cli.import.opt_rejects"))] = None,
+        branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
+                                                   help=t("cli.import.opt_branch"))] = None,
+        rm: Annotated[str | None, typer.Option("--rm", metavar="USERNAME",
+                                               help=t("cli.import.opt_rm"))] = None,
+        chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, max=100_000,
+                                                help=t("cli.import.opt_chunk_rows"))] = 2000,
+        workers: Annotated[int | None, typer.Option("--workers", min=1, max=16,
+                                                    help=t("cli.import.opt_workers"))] = None,
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.domain.importer import ImportOptions
+        from crm_tui.domain.importer import import_customers as run_import
+
+        options = ImportOptions(strict=strict, dry_run=dry_run, rejects_path=rejects,
+                                default_branch=branch, default_rm=rm, chunk_rows=chunk_rows,
+                                workers=workers)
+        with store(db) as crm, progress_bar(t("cli.import.progress", file=file.name),
+                                            file.stat().st_size > PROGRESS_FROM_ROWS * 100
+                                            if file.is_file() else False) as progress:
+            report = run_import(crm, system_actor(), file, options, on_error=_print_error,
+                                on_progress=progress)
+        encoding = report.encoding or "xlsx"
+        if report.dry_run:
+            would = report.rows - report.rejected - report.already_imported
+            out(t("cli.import.dry_run_summary", rows=report.rows, would=would,
+                  existing=report.already_imported, rejected=report.rejected, encoding=encoding))
+        elif report.strict_refused:
+            out(t("cli.import.strict_refused", rows=report.rows, rejected=report.rejected))
+        else:
+            rate = report.rows / report.elapsed if report.elapsed else 0
+            out(t("cli.import.summary", rows=report.rows, stored=report.stored,
+                  existing=report.already_imported, rejected=report.rejected, encoding=encoding,
+                  seconds=f"{report.elapsed:.1f}", rate=f"{rate:,.0f}"))
+        if report.rejects_path is not None:
+            note(t("cli.import.rejects_written", path=str(report.rejects_path)))
+        if not report.ok:
+            raise typer.Exit(1)
+
+    @export_app.command("customers", help=t("cli.export.customers_help"))
+    def export_customers(
+        fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx",
+                                         help=t("cli.export.opt_format"))] = "csv",
+        out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH",
+                                                      help=t("cli.export.opt_out"))] = None,
+        db: DbOption = None,
+    ) -> None:
+        from datetime import datetime
+
+        from crm_tui.domain.exporter import export_customers as run_export
+
+        fmt = fmt.lower()
+        with store(db) as crm:
+            path = out_path or Path(f"customers-{datetime.now(crm.tz):%Y%m%d-%H%M%S}.{fmt}")
+            report = run_export(crm, system_actor(), path, fmt)
+        out(t("cli.export.done", rows=report.rows, path=str(report.path)))

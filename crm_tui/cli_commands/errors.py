@@ -1,0 +1,74 @@
+"""One place that turns any failure of a `crm` command into one translated line and an exit code.
+
+Kept free of Typer so the fast path that starts the TUI can use it without importing the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from crm_tui.i18n import t
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+
+
+def _first_line(text: object) -> str:
+    lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else ""
+
+
+def _click_classes(name: str) -> tuple[type, ...]:
+    """Click's exception class `name`, from Typer's vendored copy and from Click, if loaded."""
+    found = []
+    for module in ("typer._click.exceptions", "typer.exceptions", "click.exceptions"):
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type):
+            found.append(cls)
+    return tuple(found)
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The message and exit code for `exc`; never a traceback."""
+    from crm_tui.domain.errors import DomainError
+    from crm_tui.store.crypto import KeyMaterialError
+
+    if isinstance(exc, DomainError):
+        return exc.message, EXIT_FAILURE
+    if isinstance(exc, KeyMaterialError):
+        return t("error.key_material", detail=_first_line(exc)), EXIT_FAILURE
+    if isinstance(exc, KeyboardInterrupt):
+        return t("cli.error.interrupted"), EXIT_INTERRUPTED
+    if isinstance(exc, _click_classes("Abort")):
+        return t("cli.error.aborted"), EXIT_FAILURE
+    if isinstance(exc, _click_classes("UsageError")):
+        ctx: Any = getattr(exc, "ctx", None)
+        path = ctx.command_path if ctx is not None else "crm"
+        return t("cli.error.usage", detail=_first_line(exc.format_message()),  # type: ignore[attr-defined]
+                 command=path), EXIT_USAGE
+    if isinstance(exc, _click_classes("ClickException")):
+        return _first_line(exc.format_message()), getattr(exc, "exit_code", 0) or EXIT_FAILURE  # type: ignore[attr-defined]
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        return t("error.database", detail=_first_line(orig if orig is not None else exc)), EXIT_FAILURE
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        return t("cli.error.os", path=where, detail=exc.strerror or _first_line(exc)), EXIT_FAILURE
+    return t("cli.error.internal", kind=type(exc).__name__, detail=_first_line(exc)), EXIT_INTERNAL
+
+
+def report(exc: BaseException) -> int:
+    """Print the one line on stderr and return the exit code. `CRM_DEBUG=1` re-raises."""
+    if os.environ.get("CRM_DEBUG") and not isinstance(exc, KeyboardInterrupt):
+        raise exc
+    try:
+        message, code = describe(exc)
+    except Exception:  # the reporter itself must never end in a traceback
+        message, code = f"{type(exc).__name__}: {_first_line(exc)}", EXIT_INTERNAL
+    print(t("cli.error.line", message=message), file=sys.stderr)
+    return code
