@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
 from crm_tui.domain.errors import FieldError
 from crm_tui.domain.validation import (
@@ -35,11 +37,31 @@ ID_TYPES = ("resident_id", "passport", "hk_macau_permit", "taiwan_permit", "busi
 SENSITIVE_FIELDS = ("national_id", "phone", "bank_account")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_pinyin(name: str) -> tuple[str, str]:
-    """Full pinyin and initials, lower case, no spaces: 张三 → ('zhangsan', 'zs')."""
+    """Full pinyin and initials, lower case, no spaces: 张三 → ('zhangsan', 'zs').
+
+    Cached per name, and built from per-character readings when no part of the name is a
+    pypinyin phrase (the common case), which gives the same answer as converting the whole
+    name at a fraction of the cost (imports convert hundreds of thousands of names).
+    """
+    if name and all(ord(c) in PINYIN_DICT for c in name) and not _has_phrase(name):
+        parts = [_char_pinyin(c) for c in name]
+        return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
     full = "".join(lazy_pinyin(name, errors="ignore")).lower()
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
     return full, initials
+
+
+def _has_phrase(name: str) -> bool:
+    n = len(name)
+    return any(name[i:j] in PHRASES_DICT for i in range(n) for j in range(i + 2, n + 1))
+
+
+@lru_cache(maxsize=1 << 15)
+def _char_pinyin(char: str) -> tuple[str, str]:
+    return ("".join(lazy_pinyin(char, errors="ignore")).lower(),
+            "".join(lazy_pinyin(char, style=Style.FIRST_LETTER, errors="ignore")).lower())
 
 
 @dataclass

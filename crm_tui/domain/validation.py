@@ -22,7 +22,11 @@ class BadValue(ValueError):
 
 def normalise_text(value: str | None) -> str:
     """NFKC folds full-width digits and letters (１３８ → 138) and trims."""
-    return unicodedata.normalize("NFKC", value or "").strip()
+    if not value:
+        return ""
+    if value.isascii():  # ASCII is already NFKC: skip the table look-ups (bulk imports)
+        return value.strip()
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -95,6 +99,11 @@ def parse_date(raw: str | date | datetime | None, *, required: bool = False) -> 
             raise BadValue("validation.required")
         return None
     value = value.replace(" 00:00:00", "")
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:  # the ISO fast path: strptime costs ~20x more and imports parse a date per row
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).date()

@@ -45,6 +45,7 @@ class Keyring:
                 raise KeyMaterialError(f"key {kid!r} must be 32 bytes")
             self._aead[kid] = AESGCM(_derive(master, b"crm-tui field encryption"))
         self._index_key = _derive(self.keys[self.active], b"crm-tui blind index")
+        self._index_mac = hmac.new(self._index_key, digestmod=hashlib.sha256)
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -74,7 +75,9 @@ class Keyring:
     def blind_index(self, column: str, plaintext: str | None) -> str | None:
         if plaintext is None or plaintext == "":
             return None
-        mac = hmac.new(self._index_key, column.encode() + b"\x00" + plaintext.encode(), hashlib.sha256)
+        # Copying a keyed HMAC skips re-keying: same digest, about half the cost (bulk imports).
+        mac = self._index_mac.copy()
+        mac.update(column.encode() + b"\x00" + plaintext.encode())
         return mac.hexdigest()
 
     def key_id(self, token: str | None) -> str | None:
