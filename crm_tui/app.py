@@ -1,0 +1,219 @@
+"""The Textual app: wiring, theme, global bindings, the command palette and the idle lock.
+
+Start-up stays lean on purpose: this module imports Textual and the catalog only. The
+database, SQLAlchemy and the domain load in the login worker, so the login screen paints
+about as fast as an empty Textual app; every other screen is imported after sign-in.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from time import monotonic, perf_counter
+from typing import TYPE_CHECKING
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import CommandPalette, Provider
+from textual.theme import Theme
+from textual.timer import Timer
+
+from crm_tui.i18n import t
+from crm_tui.screens.login import LoginScreen
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.session import SignedIn
+
+if TYPE_CHECKING:
+    from crm_tui.domain.actor import Actor
+    from crm_tui.domain.context import Crm
+
+_IMPORTED_AT = perf_counter()
+
+CALM = Theme(
+    name="crm-calm",
+    primary="#5B8DB8",
+    secondary="#3E6A8A",
+    accent="#C9A25A",
+    warning="#D4A13F",
+    error="#CF6A78",
+    success="#6BAF7F",
+    foreground="#D5DCE3",
+    background="#151A21",
+    surface="#1B222B",
+    panel="#222B36",
+    dark=True,
+)
+
+
+def _palette_provider() -> type[Provider]:
+    from crm_tui.palette import CrmCommands
+
+    return CrmCommands
+
+
+class CrmApp(App[None]):
+    """One signed-in member of staff working the book from a terminal."""
+
+    CSS_PATH = "app.tcss"
+    COMMANDS = {_palette_provider}
+    BINDINGS = [
+        Binding("ctrl+p", "command_palette", "tui.key.palette", priority=True, show=False,
+                id="command-palette"),
+        Binding("ctrl+l", "lock", "tui.key.lock", id="lock-screen"),
+        Binding("ctrl+q", "quit", "tui.key.quit", show=False, id="quit"),
+    ]
+
+    def __init__(self, crm: Crm | None = None, *, db: str | None = None,
+                 username: str | None = None, today: date | None = None) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.title = t("tui.app.title")
+        self._crm = crm
+        self._db = db
+        self._crm_guard = threading.Lock()
+        self.prefill_username = username or ""
+        self.today = today  # None: the real date in the branch's zone; tests pin it
+        self.session: SignedIn | None = None
+        self.locked = False
+        self.started_ms: float | None = None
+        self._last_input = monotonic()
+        self._idle_timer: Timer | None = None
+        self.register_theme(CALM)
+        self.theme = CALM.name
+
+    # -- the store, opened lazily (from a worker) -------------------------------------
+
+    @property
+    def crm(self) -> Crm:
+        with self._crm_guard:
+            if self._crm is None:
+                from crm_tui.domain.context import open_crm
+
+                self._crm = open_crm(self._db)
+            return self._crm
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.session.actor if self.session else None
+
+    # -- start, sign in, sign out -----------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(LoginScreen(self.prefill_username), self._signed_in)
+
+    def note_started(self) -> None:
+        """Called once the login screen has painted: how long the cold start took."""
+        if self.started_ms is None:
+            self.started_ms = (perf_counter() - _IMPORTED_AT) * 1000
+            self.log.info(f"started in {self.started_ms:.0f} ms")
+
+    def _signed_in(self, session: SignedIn | None) -> None:
+        if session is None:
+            return
+        from crm_tui.screens.main import MainScreen
+
+        self.session = session
+        self.locked = False
+        self._last_input = monotonic()
+        minutes = self.crm.settings.idle_lock_minutes
+        period = min(30.0, max(0.05, minutes * 60 / 6))
+        self._idle_timer = self.set_interval(period, self._check_idle)
+        self.push_screen(MainScreen(session))
+        self.refresh_bindings()
+
+    async def action_logout(self) -> None:
+        if self.session is None:
+            return
+        self._record_logout(self.session.actor)
+        self.session = None
+        self.locked = False
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(LoginScreen(""), self._signed_in)
+        self.refresh_bindings()
+
+    @work(thread=True, group="audit")
+    def _record_logout(self, actor: Actor) -> None:
+        from crm_tui.domain.auth import logout
+
+        logout(self.crm, actor)
+
+    # -- idle lock --------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.session is None or self.locked:
+            return
+        limit = self.crm.settings.idle_lock_minutes * 60
+        if monotonic() - self._last_input >= limit:
+            self.lock(idle=True)
+
+    def action_lock(self) -> None:
+        self.lock(idle=False)
+
+    def lock(self, *, idle: bool) -> None:
+        """Cover everything with the lock screen; only the same password lifts it."""
+        if self.session is None or self.locked:
+            return
+        from crm_tui.screens.lock import LockScreen
+
+        self.locked = True
+        if CommandPalette.is_open(self):
+            self.pop_screen()
+        self._record_lock(self.session.actor)
+        self.push_screen(LockScreen(self.session, idle=idle), self._unlocked)
+
+    @work(thread=True, group="audit")
+    def _record_lock(self, actor: Actor) -> None:
+        from crm_tui.domain.auth import record_idle_lock
+
+        record_idle_lock(self.crm, actor)
+
+    def _unlocked(self, unlocked: bool | None) -> None:
+        self.locked = False
+        self._last_input = monotonic()
+        if not unlocked:
+            self.call_later(self.action_logout)
+
+    # -- navigation shared by screens and the palette ---------------------------------
+
+    def open_customer(self, customer_id: int) -> None:
+        from crm_tui.screens.profile import ProfileScreen
+
+        if self.session is not None and not self.locked:
+            self.push_screen(ProfileScreen(customer_id))
+
+    async def action_search(self) -> None:
+        """Back to the main screen's customer search, with the cursor in the box."""
+        from crm_tui.screens.main import MainScreen
+
+        if self.session is None or self.locked:
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            await self.pop_screen()
+        if isinstance(self.screen, MainScreen):
+            self.screen.show_area("customers", focus=True)
+
+    def action_command_palette(self) -> None:
+        if self.session is None or self.locked or CommandPalette.is_open(self):
+            return
+        self.push_screen(CommandPalette(placeholder=t("tui.palette.placeholder"),
+                                        id="--command-palette"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("lock", "logout", "command_palette", "search"):
+            return self.session is not None and not self.locked
+        return True
+
+
+def run(db: str | None = None, username: str | None = None) -> None:
+    """`crm` with no subcommand: the TUI on `db` (or the configured store)."""
+    CrmApp(db=db, username=username).run()

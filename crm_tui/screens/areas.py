@@ -1,0 +1,57 @@
+"""The work areas the main screen offers, in one list.
+
+To add an area (say an approval inbox with a count badge): write its pane in its own
+module under `screens/`, then append an `Area` here. The main screen builds the
+navigation, the function-key binding, the footer entry and the badge refresh from this
+list; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from crm_tui.domain.actor import Actor
+    from crm_tui.domain.context import Crm
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    title_key: str
+    """Catalog key of the name shown in the navigation and the footer."""
+    key: str
+    """The key that jumps straight to it."""
+    pane: Callable[[], Widget]
+    """Builds the area's pane; import inside it so start-up stays lean."""
+    allowed: Callable[[Actor], bool]
+    """Whether the actor's role may use the area at all (the domain still checks)."""
+    badge: Callable[[Crm, Actor], int | None] | None = None
+    """A count shown next to the name, computed in a worker and refreshed periodically."""
+
+
+def _customers_pane() -> Widget:
+    from crm_tui.screens.customer_search import CustomerSearchPane
+
+    return CustomerSearchPane()
+
+
+def _may_view_customers(actor: Actor) -> bool:
+    from crm_tui.domain.permissions import Perm, can
+
+    return can(actor, Perm.CUSTOMER_VIEW)
+
+
+def _book_size(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.customers import count_in_scope
+
+    return count_in_scope(crm, actor)
+
+
+AREAS: list[Area] = [
+    Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
+]

@@ -1,0 +1,166 @@
+"""Customer search as you type: name, pinyin initials, phone tail, mobile or national ID.
+
+Typing restarts a short debounce timer; the query runs in an exclusive worker (a newer
+query supersedes an older one) and the rows come back in a `Results` message. Paging is
+by keyset: reaching the last rows asks for the page after the last (name, id) shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
+
+from crm_tui.i18n import t
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.formatting import money, risk_label
+from crm_tui.widgets.session import UsesCrm
+
+if TYPE_CHECKING:
+    from crm_tui.domain.views import CustomerSummary
+
+DEBOUNCE_SECONDS = 0.25
+PAGE = 50
+COLUMNS = (  # key, catalog key, width
+    ("name", "field.name", 14),
+    ("phone", "field.phone", 11),
+    ("risk", "field.risk_level", 13),
+    ("aum", "field.aum", 16),
+    ("rm", "field.rm_username", 8),
+    ("branch", "field.branch", 18),
+)
+
+
+class CustomerSearchPane(UsesCrm, Vertical):
+    """The "Customers" area. Enter on a row opens the 360° profile."""
+
+    BINDINGS = [
+        Binding("ctrl+f", "focus_search", "tui.key.find", id="find-customer"),
+        Binding("down", "focus_results", show=False),
+    ]
+
+    class Results(Message):
+        def __init__(self, query: str, rows: list[CustomerSummary], append: bool,
+                     error: str = "") -> None:
+            super().__init__()
+            self.query, self.rows, self.append, self.error = query, rows, append, error
+
+    def __init__(self) -> None:
+        super().__init__(classes="area-pane")
+        translate_bindings(self)
+        self._timer: Timer | None = None
+        self._rows: list[CustomerSummary] = []
+        self._query = ""
+        self._more = False
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("tui.search.title"), classes="pane-title")
+        yield Input(id="search-input", placeholder=t("tui.search.placeholder"))
+        yield Static(t("tui.search.hint"), id="search-status", classes="pane-status", markup=False)
+        table: DataTable[str | Text] = DataTable(id="search-results", cursor_type="row",
+                                                 zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            justify = "right" if key == "aum" else "left"
+            table.add_column(Text(t(label), justify=justify), width=width, key=key)
+        yield table
+
+    def focus_default(self) -> None:
+        self.query_one("#search-input", Input).focus()
+
+    def action_focus_search(self) -> None:
+        self.focus_default()
+
+    def action_focus_results(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if self.query_one("#search-input", Input).has_focus and table.row_count:
+            table.focus()
+
+    # -- typing → debounce → worker ----------------------------------------------------
+
+    @on(Input.Changed, "#search-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        query = event.value.strip()
+        if not query:
+            self._show([], query, append=False)
+            self.query_one("#search-status", Static).update(t("tui.search.hint"))
+            return
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.search(query))
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        if event.value.strip():
+            self.search(event.value.strip())
+
+    def search(self, query: str) -> None:
+        self._query = query
+        self._loading = True
+        self.query_one("#search-status", Static).update(t("tui.search.searching"))
+        self._fetch(query, None)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _fetch(self, query: str, after: tuple[str, int] | None) -> None:
+        from crm_tui.domain.customers import search_customers
+        from crm_tui.domain.errors import DomainError
+
+        try:
+            rows = search_customers(self.crm, self.actor, query, limit=PAGE, after=after)
+        except DomainError as exc:
+            self.post_message(self.Results(query, [], after is not None, exc.message))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Results(query, rows, after is not None))
+
+    def on_customer_search_pane_results(self, message: Results) -> None:
+        if message.query != self._query:
+            return  # an answer to a question nobody is asking any more
+        self._loading = False
+        status = self.query_one("#search-status", Static)
+        if message.error:
+            status.update(message.error)
+            return
+        self._show(message.rows, message.query, append=message.append)
+        self._more = len(message.rows) == PAGE
+        if not self._rows:
+            status.update(t("tui.search.none", query=message.query))
+        elif self._more:
+            status.update(t("tui.search.found_more", count=len(self._rows)))
+        else:
+            status.update(t("tui.search.found", count=len(self._rows)))
+
+    def _show(self, rows: list[CustomerSummary], query: str, *, append: bool) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if not append:
+            table.clear()
+            self._rows = []
+        for r in rows:
+            table.add_row(r.name, r.phone_masked or "—", risk_label(r.risk_level),
+                          Text(money(r.aum), justify="right"), r.rm_name or "—",
+                          r.branch_name or "—", key=str(r.id))
+        self._rows.extend(rows)
+
+    # -- paging and opening ------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#search-results")
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        if self._more and not self._loading and event.cursor_row >= len(self._rows) - 5:
+            last = self._rows[-1]
+            self._loading = True
+            self._fetch(self._query, (last.name, last.id))
+
+    @on(DataTable.RowSelected, "#search-results")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.app.open_customer(int(event.row_key.value))  # type: ignore[attr-defined]

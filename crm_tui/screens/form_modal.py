@@ -1,0 +1,85 @@
+"""The frame every form dialog shares: title, fields, a form-level error line, and
+Save/Cancel on Ctrl+S and Escape so the whole form works from the keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Static
+
+from crm_tui.i18n import t
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.form_field import show_field_errors
+from crm_tui.widgets.session import UsesCrm
+
+R = TypeVar("R")
+
+
+class FormModal(UsesCrm, ModalScreen[R]):
+    BINDINGS = [
+        Binding("escape", "cancel", "tui.key.cancel", id="form-cancel"),
+        Binding("ctrl+s", "submit", "tui.key.save", id="form-save"),
+    ]
+    SUBMIT_LABEL = "tui.form.save"
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="form-modal")
+        translate_bindings(self)
+        self._title = title
+        self.busy = False
+
+    def fields(self) -> Iterable[Widget]:
+        raise NotImplementedError
+
+    def extra_buttons(self) -> Iterable[Button]:
+        return ()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form-box"):
+            yield Static(self._title, classes="form-title", markup=False)
+            with VerticalScroll(classes="form-body"):
+                yield from self.fields()
+            yield Static("", id="form-error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield from self.extra_buttons()
+                yield Button(f"{t(self.SUBMIT_LABEL)}  Ctrl+S", id="form-submit", variant="primary")
+                yield Button(f"{t('tui.form.cancel')}  Esc", id="form-cancel")
+
+    @on(Button.Pressed, "#form-submit")
+    def _pressed_submit(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _pressed_cancel(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.form_error("")
+        self.submit()
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+    def form_error(self, text: str) -> None:
+        self.query_one("#form-error", Static).update(text)
+
+    def failed(self, field_errors: dict[str, str] | None = None, text: str = "") -> None:
+        """Show a refusal: per-field messages where the fields are, the rest on top."""
+        self.busy = False
+        leftover = show_field_errors(self, field_errors or {})
+        lines = [text] if text else []
+        lines += [f"{t(f'field.{f}')}: {field_errors[f]}" for f in leftover if field_errors]
+        self.form_error("\n".join(lines))

@@ -1,0 +1,114 @@
+"""The main screen: who is signed in, the areas (from `areas.AREAS`) and their badges."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from crm_tui.i18n import t
+from crm_tui.screens.areas import AREAS, Area
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.session import SignedIn, UsesCrm
+from crm_tui.widgets.status_bar import StatusBar
+
+
+def _nav_prompt(area: Area, badge: int | None) -> str:
+    title = t(area.title_key)
+    return f"{title}  [$accent]{badge:,}[/]" if badge is not None else title
+
+
+class MainScreen(UsesCrm, Screen[None]):
+    BADGE_REFRESH_SECONDS = 60.0
+    BINDINGS = [Binding("ctrl+o", "app.logout", "tui.key.logout", id="logout")]
+
+    class BadgesCounted(Message):
+        def __init__(self, counts: dict[str, int | None]) -> None:
+            super().__init__()
+            self.counts = counts
+
+    def __init__(self, session: SignedIn) -> None:
+        super().__init__(id="main")
+        translate_bindings(self)
+        self._session = session
+        self.areas = [a for a in AREAS if a.allowed(session.actor)]
+        self.badges: dict[str, int | None] = {}
+        self._badge_timer: Timer | None = None
+        for area in self.areas:
+            self._bindings._add_binding(Binding(
+                area.key, f"show_area('{area.id}')", t(area.title_key), id=f"area-{area.id}"))
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self._session)
+        with Horizontal(id="main-body"):
+            yield OptionList(*(Option(_nav_prompt(a, None), id=a.id) for a in self.areas), id="nav")
+            if self.areas:
+                with ContentSwitcher(initial=self.areas[0].id, id="area-switcher"):
+                    for area in self.areas:
+                        pane = area.pane()
+                        pane.id = area.id
+                        yield pane
+            else:
+                yield Static(t("tui.main.no_areas"), id="no-areas")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.areas:
+            self.show_area(self.areas[0].id, focus=True)
+        self.refresh_badges()
+
+    def action_show_area(self, area_id: str) -> None:
+        self.show_area(area_id, focus=True)
+
+    def show_area(self, area_id: str, *, focus: bool = False) -> None:
+        if area_id not in {a.id for a in self.areas}:
+            return
+        self.query_one(ContentSwitcher).current = area_id
+        nav = self.query_one("#nav", OptionList)
+        nav.highlighted = nav.get_option_index(area_id)
+        if focus:
+            pane = self.query_one(f"#{area_id}")
+            focus_default = getattr(pane, "focus_default", None)
+            if focus_default is not None:
+                focus_default()
+            else:
+                pane.focus()
+
+    @on(OptionList.OptionSelected, "#nav")
+    def _nav_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.show_area(event.option.id, focus=True)
+
+    # -- badges, re-armed after each count as Dolphie's panels do ----------------------
+
+    def refresh_badges(self) -> None:
+        if any(a.badge for a in self.areas):
+            self._count_badges()
+
+    @work(thread=True, exclusive=True, group="badges")
+    def _count_badges(self) -> None:
+        from crm_tui.domain.errors import DomainError
+
+        counts: dict[str, int | None] = {}
+        for area in self.areas:
+            if area.badge is not None:
+                try:
+                    counts[area.id] = area.badge(self.crm, self.actor)
+                except DomainError:
+                    counts[area.id] = None
+        self.post_message(self.BadgesCounted(counts))
+
+    def on_main_screen_badges_counted(self, message: BadgesCounted) -> None:
+        self.badges.update(message.counts)
+        nav = self.query_one("#nav", OptionList)
+        for area in self.areas:
+            nav.replace_option_prompt(area.id, _nav_prompt(area, self.badges.get(area.id)))
+        if self._badge_timer is not None:
+            self._badge_timer.stop()
+        self._badge_timer = self.set_timer(self.BADGE_REFRESH_SECONDS, self.refresh_badges)

@@ -1,0 +1,283 @@
+"""The customer 360° screen: identity, KYC, risk, AUM and holdings, tags, interactions
+and the relationship network — read by `domain.customers.get_profile` in a worker.
+
+Everything that changes data (tags here; interactions, edits and reveals in their
+dialogs) is a domain call in a worker whose outcome comes back as a message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from crm_tui.i18n import t
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.holdings_table import HoldingsTable
+from crm_tui.widgets.identity_panel import IdentityPanel
+from crm_tui.widgets.interaction_list import InteractionList
+from crm_tui.widgets.kyc_checklist import KycPanel
+from crm_tui.widgets.masked_value import MaskedValue
+from crm_tui.widgets.profile_summary import ProfileSummary
+from crm_tui.widgets.recent_interactions import RecentInteractions
+from crm_tui.widgets.relationship_tree import RelationshipTree
+from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.status_bar import StatusBar
+from crm_tui.widgets.tag_list import TagList
+
+if TYPE_CHECKING:
+    from crm_tui.domain.views import CustomerView, InteractionView
+
+TABS = ("overview", "holdings", "interactions", "network")
+INTERACTION_PAGE = 20
+# Which permission each action needs: the footer hides what the domain would refuse.
+ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
+                "reveal": "sensitive.reveal", "add_tag": "tag.manage"}
+
+
+class ProfileScreen(UsesCrm, Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "tui.key.back", id="profile-back"),
+        Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),
+        Binding("e", "edit", "tui.key.edit", id="edit-customer"),
+        Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
+        Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
+        Binding("r", "reload", "tui.key.reload", id="reload-profile"),
+        *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, view: CustomerView | None, text: str = "") -> None:
+            super().__init__()
+            self.view, self.text = view, text
+
+    class InteractionsPage(Message):
+        def __init__(self, rows: tuple[InteractionView, ...], more: bool, append: bool) -> None:
+            super().__init__()
+            self.rows, self.more, self.append = rows, more, append
+
+    class Done(Message):
+        """A change finished (or was refused); `text` says which, `reload` asks to re-read."""
+
+        def __init__(self, text: str, *, ok: bool, reload: bool = False) -> None:
+            super().__init__()
+            self.text, self.ok, self.reload = text, ok, reload
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(classes="profile")
+        translate_bindings(self)
+        self.customer_id = customer_id
+        self.view: CustomerView | None = None
+
+    @property
+    def day(self) -> date:
+        return self.today or datetime.now(self.crm.tz).date()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.host.session, t("tui.profile.context"))  # type: ignore[arg-type]
+        yield ProfileSummary(id="profile-summary")
+        with TabbedContent(id="profile-tabs", initial="tab-overview"):
+            with TabPane(t("tui.profile.tab.overview"), id="tab-overview"):
+                with VerticalScroll(id="overview"):
+                    with Horizontal(id="overview-top"):
+                        yield IdentityPanel(id="identity")
+                        with Vertical(id="overview-side"):
+                            yield KycPanel(id="kyc")
+                            yield TagList(id="tags")
+                    yield RecentInteractions(id="recent")
+            with TabPane(t("tui.profile.tab.holdings"), id="tab-holdings"):
+                yield HoldingsTable(id="holdings-pane")
+            with TabPane(t("tui.profile.tab.interactions"), id="tab-interactions"):
+                yield InteractionList(self.crm.tz, self.day, id="interaction-list")
+            with TabPane(t("tui.profile.tab.network"), id="tab-network"):
+                yield RelationshipTree(id="network")
+        yield Static("", id="profile-message", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#profile-tabs").loading = True
+        self.load()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="profile")
+    def _load(self) -> None:
+        from crm_tui.domain.customers import get_profile
+        from crm_tui.domain.errors import DomainError
+
+        try:
+            view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
+                               interactions=INTERACTION_PAGE)
+        except DomainError as exc:
+            self.post_message(self.Loaded(None, exc.message))
+        else:
+            self.post_message(self.Loaded(view))
+
+    def on_profile_screen_loaded(self, message: Loaded) -> None:
+        self.query_one("#profile-tabs").loading = False
+        if message.view is None:
+            self.say(message.text, ok=False)
+            return
+        view = self.view = message.view
+        self.query_one(ProfileSummary).show(view)
+        self.query_one(IdentityPanel).show(view, self.crm.tz)
+        self.query_one(KycPanel).show(view)
+        self.query_one(TagList).show(view.tags)
+        self.query_one(RecentInteractions).show(view.interactions, self.crm.tz, self.day)
+        self.query_one(HoldingsTable).show(view)
+        self.query_one(InteractionList).show(view.interactions, view.more_interactions,
+                                             append=False)
+        self.query_one(RelationshipTree).show(view)
+        self.refresh_bindings()
+
+    @on(InteractionList.MoreWanted)
+    def _more_interactions(self, message: InteractionList.MoreWanted) -> None:
+        self._load_interactions(message.before)
+
+    @work(thread=True, exclusive=True, group="interactions")
+    def _load_interactions(self, before: tuple[datetime, int] | None) -> None:
+        from crm_tui.domain.errors import DomainError
+        from crm_tui.domain.interactions import list_interactions
+
+        try:
+            rows, more = list_interactions(self.crm, self.actor, self.customer_id,
+                                           limit=INTERACTION_PAGE, before=before)
+        except DomainError as exc:
+            self.post_message(self.Done(exc.message, ok=False))
+        else:
+            self.post_message(self.InteractionsPage(rows, more, append=before is not None))
+
+    def on_profile_screen_interactions_page(self, message: InteractionsPage) -> None:
+        self.query_one(InteractionList).show(message.rows, message.more, append=message.append)
+        if not message.append:
+            self.query_one(RecentInteractions).show(message.rows, self.crm.tz, self.day)
+
+    # -- tags --------------------------------------------------------------------------
+
+    @on(TagList.AddRequested)
+    def _add_tag(self, message: TagList.AddRequested) -> None:
+        self._change_tag(add=message.tag_name)
+
+    @on(TagList.RemoveRequested)
+    def _remove_tag(self, message: TagList.RemoveRequested) -> None:
+        self._change_tag(remove=message.tag_id)
+
+    @work(thread=True, group="tags")
+    def _change_tag(self, add: str | None = None, remove: int | None = None) -> None:
+        from crm_tui.domain import tags
+        from crm_tui.domain.errors import DomainError
+
+        try:
+            if add is not None:
+                tags.add_tag(self.crm, self.actor, self.customer_id, add)
+                text = t("tui.tags.added", tag=add)
+            else:
+                tags.remove_tag(self.crm, self.actor, self.customer_id, remove or 0)
+                text = t("tui.tags.removed")
+        except DomainError as exc:
+            self.post_message(self.Done(exc.message, ok=False))
+        else:
+            self.post_message(self.Done(text, ok=True, reload=True))
+
+    def on_profile_screen_done(self, message: Done) -> None:
+        self.say(message.text, ok=message.ok)
+        if message.reload:
+            self.load()
+
+    def say(self, text: str, *, ok: bool) -> None:
+        line = self.query_one("#profile-message", Static)
+        line.update(text)
+        line.set_class(not ok, "-error")
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        perm = ACTION_PERMS.get(action)
+        if perm is None:
+            return True
+        from crm_tui.domain.permissions import Perm, can
+
+        return can(self.actor, Perm(perm)) and self.view is not None
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def action_add_tag(self) -> None:
+        self.action_tab("overview")
+        self.query_one(TagList).focus_input()
+
+    def action_log_interaction(self) -> None:
+        from crm_tui.screens.interaction_form import InteractionForm
+
+        if self.view is not None:
+            self.app.push_screen(InteractionForm(self.customer_id, self.view.name),
+                                 self._interaction_logged)
+
+    def _interaction_logged(self, new_id: int | None) -> None:
+        if new_id:
+            self.say(t("tui.interaction_form.saved"), ok=True)
+            self.action_tab("interactions")
+            self._load_interactions(None)
+
+    def action_edit(self) -> None:
+        from crm_tui.screens.edit_customer import EditCustomerForm
+
+        if self.view is not None:
+            self.app.push_screen(EditCustomerForm(self.view), self._edited)
+
+    def _edited(self, version: int | None) -> None:
+        if version:
+            self.say(t("tui.edit.saved", version=version), ok=True)
+            self.load()
+
+    def action_reveal(self) -> None:
+        focused = self.focused
+        self._ask_reveal(focused.field if isinstance(focused, MaskedValue) else "national_id")
+
+    @on(MaskedValue.RevealRequested)
+    def _reveal_requested(self, message: MaskedValue.RevealRequested) -> None:
+        self._ask_reveal(message.field)
+
+    def _ask_reveal(self, field: str) -> None:
+        from crm_tui.screens.reveal import RevealModal
+
+        if self.view is not None:
+            self.app.push_screen(RevealModal(self.customer_id, self.view.name, field),
+                                 self._revealed)
+
+    def _revealed(self, result: tuple[str, str] | None) -> None:
+        if result is not None:
+            field, value = result
+            self.action_tab("overview")
+            self.query_one(IdentityPanel).masked(field).reveal(value)
+            self.say(t("tui.reveal.audited"), ok=True)
+
+    def on_screen_suspend(self) -> None:
+        """Leaving the screen (another screen or dialog on top) hides revealed values."""
+        self.query_one(IdentityPanel).remask()
+
+    # -- the network -------------------------------------------------------------------
+
+    @on(RelationshipTree.OpenRequested)
+    def _open_related(self, message: RelationshipTree.OpenRequested) -> None:
+        self.app.open_customer(message.customer_id)  # type: ignore[attr-defined]
+
+    @on(RelationshipTree.OutOfScope)
+    def _out_of_scope(self, message: RelationshipTree.OutOfScope) -> None:
+        self.say(t("tui.network.not_openable", name=message.person), ok=False)

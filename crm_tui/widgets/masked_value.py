@@ -1,0 +1,70 @@
+"""A sensitive value shown masked; Enter or `v` asks to reveal it (the screen decides how).
+
+The widget only ever holds the plaintext the domain handed back for an audited reveal,
+and forgets it on `remask()` (the profile calls that when the user leaves the screen).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from crm_tui.i18n import t
+from crm_tui.widgets.bindings import translate_bindings
+
+
+class MaskedValue(Static, can_focus=True):
+    DEFAULT_CSS = """
+    MaskedValue { width: 1fr; height: 1; }
+    MaskedValue:focus { background: $boost; text-style: bold; }
+    MaskedValue.-revealed { color: $warning; }
+    """
+    BINDINGS = [Binding("enter", "reveal", "tui.key.reveal", id="reveal-value")]
+
+    revealed: reactive[str | None] = reactive(None)
+
+    class RevealRequested(Message):
+        def __init__(self, field: str) -> None:
+            super().__init__()
+            self.field = field
+
+    def __init__(self, field: str, masked: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        translate_bindings(self)
+        self.field = field
+        self.masked = masked
+
+    def render(self) -> Text:
+        if self.revealed is not None:
+            return Text.assemble(self.revealed, ("  " + t("tui.reveal.shown"), "italic"))
+        if not self.masked:
+            return Text("—", style="dim")
+        hint = f"  {t('tui.reveal.hint')}" if self.has_focus else ""
+        return Text.assemble(self.masked, (hint, "dim"))
+
+    def set_masked(self, masked: str) -> None:
+        if masked != self.masked:
+            self.masked = masked
+            self.remask()
+        self.refresh()
+
+    def reveal(self, value: str) -> None:
+        self.revealed = value
+        self.set_class(True, "-revealed")
+
+    def remask(self) -> None:
+        self.revealed = None
+        self.set_class(False, "-revealed")
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_reveal(self) -> None:
+        if self.masked:
+            self.post_message(self.RevealRequested(self.field))

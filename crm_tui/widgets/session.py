@@ -1,0 +1,56 @@
+"""What a screen needs to know about the signed-in session, without importing the app.
+
+Screens and widgets reach the open `Crm`, the acting staff member and the injectable
+"today" through these properties; the app module stays import-light because nothing
+here pulls in the domain at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from crm_tui.domain.actor import Actor
+    from crm_tui.domain.context import Crm
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is at the keyboard, with the names the status line shows."""
+
+    actor: Actor
+    branch: str
+    team: str
+
+
+class CrmHost(Protocol):
+    @property
+    def crm(self) -> Crm: ...
+
+    session: SignedIn | None
+    today: date | None
+
+
+class UsesCrm:
+    """Mixin for widgets and screens: `self.crm`, `self.actor`, `self.today`."""
+
+    @property
+    def host(self) -> CrmHost:
+        return cast(CrmHost, cast(Any, self).app)
+
+    @property
+    def crm(self) -> Crm:
+        return self.host.crm
+
+    @property
+    def actor(self) -> Actor:
+        session = self.host.session
+        if session is None:
+            raise RuntimeError("no one is signed in")
+        return session.actor
+
+    @property
+    def today(self) -> date | None:
+        return self.host.today
