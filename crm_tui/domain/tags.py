@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select
 from sqlmodel import Session
@@ -56,6 +57,13 @@ def _rule_condition(rule: TagRule) -> ColumnElement[bool]:
     return and_(Customer.birth_date.is_not(None), _OPS[flipped](Customer.birth_date, cutoff))  # type: ignore[union-attr]
 
 
+def _among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; a contiguous `range` (an import chunk) becomes an index range scan."""
+    if isinstance(ids, range) and ids.step == 1:
+        return and_(column >= ids.start, column < ids.stop)
+    return column.in_(ids)
+
+
 def ensure_tag(session: Session, name: str, name_en: str = "", kind: str = "manual") -> int:
     tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
     if tag_id is None:
@@ -75,7 +83,7 @@ def evaluate_rule_tags(session: Session, policy: Policy,
     stale = select(Tag.id).where(Tag.kind == "rule", Tag.name.not_in(rule_names))  # type: ignore[attr-defined]
     q = delete(CustomerTag).where(CustomerTag.source == "rule", CustomerTag.tag_id.in_(stale))  # type: ignore[attr-defined]
     if customer_ids is not None:
-        q = q.where(CustomerTag.customer_id.in_(customer_ids))  # type: ignore[attr-defined]
+        q = q.where(_among(CustomerTag.customer_id, customer_ids))
     session.execute(q)
     for rule in policy.tag_rules:
         tag_id = ensure_tag(session, rule.tag, rule.tag_en, "rule")
@@ -85,12 +93,15 @@ def evaluate_rule_tags(session: Session, policy: Policy,
         d = delete(CustomerTag).where(CustomerTag.tag_id == tag_id, CustomerTag.source == "rule")
         sel_where = [_rule_condition(rule)]
         if customer_ids is not None:
-            d = d.where(CustomerTag.customer_id.in_(customer_ids))  # type: ignore[attr-defined]
-            sel_where.append(Customer.id.in_(customer_ids))  # type: ignore[union-attr]
+            d = d.where(_among(CustomerTag.customer_id, customer_ids))
+            sel_where.append(_among(Customer.id, customer_ids))
         session.execute(d)
-        manual = select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag_id)
+        # NOT EXISTS probes the primary key per customer; NOT IN built the tag's whole
+        # member list on every call (a million-row list per import chunk).
+        tagged = select(CustomerTag.customer_id).where(CustomerTag.customer_id == Customer.id,
+                                                      CustomerTag.tag_id == tag_id)
         sel = select(Customer.id, literal(tag_id), literal("rule"), literal(utcnow())).where(
-            *sel_where, Customer.id.not_in(manual)  # type: ignore[union-attr]
+            *sel_where, ~tagged.exists()
         )
         session.execute(
             insert(CustomerTag).from_select(["customer_id", "tag_id", "source", "added_at"], sel)
@@ -98,7 +109,7 @@ def evaluate_rule_tags(session: Session, policy: Policy,
         n = select(func.count()).select_from(CustomerTag).where(
             CustomerTag.tag_id == tag_id, CustomerTag.source == "rule")
         if customer_ids is not None:
-            n = n.where(CustomerTag.customer_id.in_(customer_ids))  # type: ignore[attr-defined]
+            n = n.where(_among(CustomerTag.customer_id, customer_ids))
         counts[rule.tag] = session.scalar(n) or 0
     return counts
 
