@@ -76,15 +76,22 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         from crm_tui.domain import staff
+        from crm_tui.domain.auth import check_password_strength
         from crm_tui.domain.setup import has_staff
 
+        password: str | None = None
+        if _existing_revision(database_url(db)) is None:
+            # A fresh install: a bad password must not leave a key and an empty database behind.
+            password = read_password(admin_password_stdin)
+            check_password_strength(password)
         crm, _ = open_for_setup(db)
         try:
             initialise(crm)
             if has_staff(crm):
                 out(t("cli.init.already", db=display_url(crm.db.url)))
                 return
-            password = read_password(admin_password_stdin)
+            if password is None:
+                password = read_password(admin_password_stdin)
             staff.add_user(crm, system_actor(), ADMIN_USERNAME, t("cli.init.admin_name"),
                            "admin", password)
             out(t("cli.init.done", db=display_url(crm.db.url), username=ADMIN_USERNAME))

@@ -23,8 +23,8 @@ import csv
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -46,6 +46,9 @@ from crm_tui.store.models import Branch, Customer, Staff
 from crm_tui.store.types import utcnow
 
 CHUNK_ROWS = 2000
+LARGE_CHUNK_ROWS = 10_000  # big files: fewer commits rewrite far fewer index pages (measured ~2x)
+LARGE_FILE_ROWS = 50_000
+IMPORT_CACHE_KIB = 131_072  # SQLite page cache while importing: index pages stay hot across chunks
 PARALLEL_FROM_ROWS = 20_000  # below this, starting worker processes costs more than it saves
 BOOK_ROLES = ("rm", "supervisor", "branch_head")
 
@@ -71,7 +74,7 @@ class ImportOptions:
     rejects_path: Path | None = None  # None: `<file>.rejects.csv`
     default_branch: str | None = None
     default_rm: str | None = None
-    chunk_rows: int = CHUNK_ROWS
+    chunk_rows: int | None = None  # None: CHUNK_ROWS, or LARGE_CHUNK_ROWS on large files
     workers: int | None = None  # None: 2 on large files when there are cores to spare
 
 
@@ -187,14 +190,14 @@ def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> _Prepared:
         if owner_errors:
             bad.append((number, owner_errors))
             continue
-        bidx = keys.blind_index("national_id", clean.national_id) or ""
         if not store:
-            good.append((number, bidx, ()))
+            good.append((number, keys.blind_index("national_id", clean.national_id) or "", ()))
             continue
-        values = _ROW_VALUES(customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id))
+        row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
+        values = _ROW_VALUES(row)
         if ctx.sqlite:
             values = _sqlite_values(values)
-        good.append((number, bidx, values))
+        good.append((number, row["national_id_bidx"] or "", values))
     return _Prepared(good, bad)
 
 
@@ -277,14 +280,17 @@ class _ChunkWriter:
             existing = self._existing(conn, [b for _, b, _ in rows])
             fresh = [r for r in rows if r[1] not in existing]
             now = utcnow()
-            ids: list[int] = []
+            ids: Sequence[int] = []
             if fresh:
                 if db.is_sqlite:
+                    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+                    conn.exec_driver_sql("PRAGMA wal_autocheckpoint=10000")
                     stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
                     start = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customer").scalar() or 0
                     conn.exec_driver_sql(self.sqlite_insert, [v + (stamp, stamp) for _, _, v in fresh])
-                    # BEGIN IMMEDIATE: we are the only writer, so the new rowids are consecutive.
-                    ids = list(range(start + 1, start + 1 + len(fresh)))
+                    # BEGIN IMMEDIATE: we are the only writer, so the new rowids are consecutive;
+                    # a range lets the tag rules scan an id range instead of binding 10,000 ids.
+                    ids = range(start + 1, start + 1 + len(fresh))
                 else:
                     params = [dict(zip(VALUE_COLUMNS, v, strict=True), created_at=now, updated_at=now)
                               for _, _, v in fresh]
@@ -387,6 +393,9 @@ def import_customers(
     report = ImportReport(path.name, table.encoding, dry_run=options.dry_run)
     rejects = _Rejects(options.rejects_path or default_rejects_path(path), table.headers)
     workers = _workers(options, table.estimated_rows)
+    if options.chunk_rows is None:
+        big = table.estimated_rows >= LARGE_FILE_ROWS
+        options = replace(options, chunk_rows=LARGE_CHUNK_ROWS if big else CHUNK_ROWS)
     try:
         if options.strict and not options.dry_run:
             _run(crm, actor, table, ctx, options, report, rejects, workers, store=False,
@@ -411,7 +420,8 @@ def _run(crm: Crm, actor: Actor, table: TableFile, ctx: _Context, options: Impor
          on_progress: Callable[[int, int], None] | None) -> None:
     writer = _ChunkWriter(crm, actor, table.path.name)
     seen: dict[int, int] = {}  # first 64 bits of the blind index → row number
-    for batch, prepared in _prepared_batches(table, ctx, options.chunk_rows, store, workers):
+    for batch, prepared in _prepared_batches(table, ctx, options.chunk_rows or CHUNK_ROWS, store,
+                                             workers):
         cells_of = dict(batch)
         bad = list(prepared.bad)
         good: list[tuple[int, str, tuple[Any, ...]]] = []
