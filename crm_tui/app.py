@@ -65,7 +65,11 @@ class CrmApp(App[None]):
     ]
 
     def __init__(self, crm: Crm | None = None, *, db: str | None = None,
-                 username: str | None = None, today: date | None = None) -> None:
+                 username: str | None = None, today: date | None = None,
+                 session: SignedIn | None = None) -> None:
+        """`session` starts already signed in, for a caller that has authenticated the
+        user itself (tests; a front door with its own checks). Otherwise the login
+        screen asks, with `username` filled in."""
         super().__init__()
         translate_bindings(self)
         self.title = t("tui.app.title")
@@ -75,6 +79,7 @@ class CrmApp(App[None]):
         self.prefill_username = username or ""
         self.today = today  # None: the real date in the branch's zone; tests pin it
         self.session: SignedIn | None = None
+        self._initial_session = session
         self.locked = False
         self.started_ms: float | None = None
         self._last_input = monotonic()
@@ -100,7 +105,10 @@ class CrmApp(App[None]):
     # -- start, sign in, sign out -----------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(LoginScreen(self.prefill_username), self._signed_in)
+        if self._initial_session is not None:
+            self._signed_in(self._initial_session)
+        else:
+            self.push_screen(LoginScreen(self.prefill_username), self._signed_in)
 
     def note_started(self) -> None:
         """Called once the login screen has painted: how long the cold start took."""

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crm_tui.app import CrmApp
 from crm_tui.domain.context import Crm
 from crm_tui.screens.lock import LockScreen
 from crm_tui.screens.login import LoginScreen
@@ -18,7 +17,7 @@ from crm_tui.screens.main import MainScreen
 from crm_tui.store.models import AuditEvent, Staff
 from crm_tui.store.types import utcnow
 from tests.conftest import World
-from tests.tui_support import TODAY, screen_text, settle, sign_in, text_of
+from tests.tui_support import new_app, screen_text, settle, sign_in, text_of
 
 
 def _actions(crm: Crm) -> list[str]:
@@ -37,7 +36,7 @@ def test_app_module_imports_no_database_code() -> None:
 
 
 async def test_sign_in_shows_who_is_working(sqlite_crm: Crm, sqlite_world: World) -> None:
-    app = CrmApp(sqlite_crm, today=TODAY)
+    app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
@@ -51,33 +50,38 @@ async def test_sign_in_shows_who_is_working(sqlite_crm: Crm, sqlite_world: World
 
 
 async def test_wrong_password_then_lockout(sqlite_crm: Crm, sqlite_world: World) -> None:
-    app = CrmApp(sqlite_crm, today=TODAY)
+    app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "rm2", "not the password")
         assert isinstance(app.screen, LoginScreen)
         assert "Wrong user name or password." in screen_text(app)
         assert app.screen.query_one("#password").value == ""
-        for _ in range(4):
-            await sign_in(pilot, "rm2", "still wrong")
+        with sqlite_crm.db.write() as s:  # three more failures, as if typed earlier
+            s.execute(update(Staff).where(Staff.username == "rm2").values(failed_logins=4))
+        await sign_in(pilot, "rm2", "still wrong")
         assert "the account is locked until" in text_of(app, "#login-error")
         await sign_in(pilot, "rm2")  # the right password no longer helps
         assert isinstance(app.screen, LoginScreen)
         assert "locked" in text_of(app, "#login-error")
     actions = _actions(sqlite_crm)
-    assert actions.count("auth.login_failed") == 4
+    assert actions.count("auth.login_failed") == 1
     assert "auth.locked" in actions and "auth.login_refused_locked" in actions
 
 
 async def test_idle_lock_asks_for_the_same_password(sqlite_crm: Crm, sqlite_world: World) -> None:
     sqlite_crm.settings = sqlite_crm.settings.model_copy(update={"idle_lock_minutes": 0.02})
-    app = CrmApp(sqlite_crm, today=TODAY)
+    app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "rm1")
-        assert isinstance(app.screen, MainScreen)
-        await pilot.pause(1.5)  # 1.2 s without a key press
+        assert app.session is not None
+        for _ in range(50):  # 1.2 s without a key press, on a busy machine
+            if isinstance(app.screen, LockScreen):
+                break
+            await pilot.pause(0.1)
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
         assert "Locked after a period without activity" in screen_text(app)
+        sqlite_crm.settings = sqlite_crm.settings.model_copy(update={"idle_lock_minutes": 15})
         await pilot.press(*"wrong pw", "enter")
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
@@ -94,7 +98,7 @@ async def test_idle_lock_asks_for_the_same_password(sqlite_crm: Crm, sqlite_worl
 
 async def test_ctrl_l_locks_and_sign_out_returns_to_login(sqlite_crm: Crm,
                                                           sqlite_world: World) -> None:
-    app = CrmApp(sqlite_crm, today=TODAY)
+    app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "rm1")
         await pilot.press("ctrl+l")
@@ -115,7 +119,7 @@ async def test_ctrl_l_locks_and_sign_out_returns_to_login(sqlite_crm: Crm,
 async def test_locked_account_on_the_lock_screen_signs_out(
         sqlite_crm: Crm, sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LockScreen, "SIGN_OUT_DELAY", 1.0)
-    app = CrmApp(sqlite_crm, today=TODAY)
+    app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "rm1")
         app.lock(idle=True)

@@ -17,6 +17,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from crm_tui.app import CrmApp
 from crm_tui.domain import customers, interactions, relationships
 from crm_tui.domain.context import Crm
 from crm_tui.domain.interactions import NewInteraction
@@ -29,6 +30,7 @@ from crm_tui.store.models import (
     Product,
     RiskAssessment,
 )
+from crm_tui.widgets.session import SignedIn
 from tests.conftest import PASSWORD, World, valid_id
 
 TODAY = date(2025, 6, 16)
@@ -36,7 +38,8 @@ CREATED = datetime(2023, 3, 1, 2, 0, tzinfo=UTC)
 ZHANG_SAN_ID = valid_id("11010519800512003")
 ZHANG_SAN_PHONE = "13812345678"
 
-__all__ = ["PASSWORD", "TODAY", "Book", "build_book", "screen_text", "search", "settle", "sign_in", "text_of"]
+__all__ = ["PASSWORD", "TODAY", "Book", "build_book", "screen_text", "search", "settle", "sign_in",
+           "new_app", "signed_in_app", "text_of"]
 
 
 @dataclass
@@ -133,12 +136,16 @@ async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PAS
     await settle(pilot)
 
 
-async def search(pilot: Pilot[None], text: str) -> None:
+async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) -> None:
+    """Type `text` into the customer search; then wait out the debounce, or press Enter."""
     field = pilot.app.screen.query_one("#search-input", Input)
     field.focus()
     field.value = ""
     await pilot.press(*text)
-    await pilot.pause(0.3)  # the debounce
+    if wait_debounce:
+        await pilot.pause(0.35)
+    else:
+        await pilot.press("enter")
     await settle(pilot)
 
 
@@ -155,3 +162,16 @@ def screen_text(app: App[None]) -> str:
 def text_of(app: App[None], selector: str) -> str:
     """The plain text a Static on the current screen holds."""
     return str(app.screen.query_one(selector, Static).content)
+
+
+def new_app(crm: Crm, session: SignedIn | None = None) -> CrmApp:
+    """The app on a pinned date, without animations (they only cost test time)."""
+    app = CrmApp(crm, today=TODAY, session=session)
+    app.animation_level = "none"
+    return app
+
+
+def signed_in_app(crm: Crm, world: World, username: str = "rm1") -> CrmApp:
+    """The app already past the login screen (sign-in itself is tested on its own; argon2
+    costs most of a second per login on this machine)."""
+    return new_app(crm, SignedIn(world[username], "北京分行营业部", "财富一组"))

@@ -153,11 +153,26 @@ class CustomerSearchPane(UsesCrm, Vertical):
 
     # -- paging and opening ------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self, scroll_y: float) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if scroll_y >= table.max_scroll_y - 1:
+            self._next_page()
+
     @on(DataTable.RowHighlighted, "#search-results")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if self._more and not self._loading and event.cursor_row >= len(self._rows) - 5:
+        if event.cursor_row >= len(self._rows) - 5:
+            self._next_page()
+
+    def _next_page(self) -> None:
+        """Keyset paging: the page after the last (name, id) on screen."""
+        if self._more and not self._loading and self._rows:
             last = self._rows[-1]
             self._loading = True
+            self.query_one("#search-status", Static).update(t("tui.search.searching"))
             self._fetch(self._query, (last.name, last.id))
 
     @on(DataTable.RowSelected, "#search-results")

@@ -48,7 +48,7 @@ class IdentityPanel(Vertical):
 
     DEFAULT_CSS = """
     IdentityPanel { height: auto; }
-    IdentityPanel Grid { grid-size: 2; grid-columns: 14 1fr; grid-rows: auto; height: auto; }
+    IdentityPanel Grid { grid-size: 2; grid-columns: 15 1fr; grid-rows: auto; height: auto; }
     IdentityPanel Label { color: $text-muted; width: 100%; }
     IdentityPanel Static { width: 1fr; }
     """

@@ -41,9 +41,8 @@ def completeness_bar(percent: int) -> Text:
 def checklist_table(kyc: KycChecklist) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=1)
-    table.add_column(min_width=10)
-    table.add_column(min_width=8)
-    table.add_column()
+    for _ in range(3):
+        table.add_column(no_wrap=True, overflow="ellipsis")
     for item in kyc.items:
         mark, style = MARKS.get(item.status, ("?", ""))
         when = ""
@@ -63,9 +62,9 @@ class KycPanel(Static):
         head = Text.assemble((t("tui.kyc.title"), "bold"), "  ", completeness_bar(kyc.percent))
         risk_style = RISK_STYLE.get(view.risk_status, "")
         risk = Text.assemble(
-            (t("field.risk_level") + "  ", "dim"), (risk_label(view.risk_level), "bold"), "  ",
+            (t("field.risk_level") + "  ", "dim"), (risk_label(view.risk_level), "bold"), " · ",
             (t(f"risk.status.{view.risk_status}"), risk_style),
-            ("  " + t("tui.kyc.valid_until", date=day(view.risk_valid_until))
+            (" · " + t("tui.kyc.valid_until", date=day(view.risk_valid_until))
              if view.risk_valid_until else "", "dim"),
         )
         parts: list[Text | Table] = [head, checklist_table(kyc)]

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from crm_tui.i18n import t
 from crm_tui.widgets.formatting import money, risk_label
 from crm_tui.widgets.kyc_checklist import RISK_STYLE
+from crm_tui.widgets.tag_list import tag_name
 
 if TYPE_CHECKING:
     from crm_tui.domain.views import CustomerView
@@ -32,7 +33,7 @@ class ProfileSummary(Static):
         grid.add_column(ratio=3)
         grid.add_column(ratio=2)
         grid.add_column(justify="right", ratio=2)
-        tier = [tag.name for tag in view.tags if tag.source == "rule"]
+        tier = [tag_name(tag) for tag in view.tags if tag.source == "rule"]
         grid.add_row(
             Text.assemble((view.name, "bold"), "  ", (t(f"customer_kind.{view.kind}"), "dim"),
                           ("  #" + str(view.id), "dim")),
