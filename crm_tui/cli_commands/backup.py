@@ -7,13 +7,21 @@ from typing import Annotated
 
 import typer
 
-from crm_tui.cli_commands.base import CliError, DbOption, database_url, note, out, store
+from crm_tui.cli_commands.base import CliError, DbOption, database_url, note, out, sqlite_file, store
 from crm_tui.domain import backup as backups
 from crm_tui.domain.actor import system_actor
 from crm_tui.domain.context import open_crm
 from crm_tui.i18n import t
 
 BackupPath = Annotated[Path, typer.Argument(metavar="PATH", help=t("cli.backup.arg_path"))]
+
+
+def _sqlite_only(db: str | None) -> str:
+    """PostgreSQL has its own tools; say so before touching anything."""
+    url = database_url(db)
+    if sqlite_file(url) is None:
+        raise backups.BackupRefused("backup.error.postgres")
+    return url
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +31,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help=t("cli.backup.opt_force"))] = False,
         db: DbOption = None,
     ) -> None:
+        _sqlite_only(db)
         with store(db) as crm:
             info = backups.backup_database(crm, system_actor(), path, overwrite=force)
             key_file = crm.key_file
@@ -36,7 +45,7 @@ def register(app: typer.Typer) -> None:
         yes: Annotated[bool, typer.Option("--yes", "-y", help=t("cli.restore.opt_yes"))] = False,
         db: DbOption = None,
     ) -> None:
-        url = database_url(db)
+        url = _sqlite_only(db)
         crm = open_crm(url)
         try:
             info = backups.inspect_backup(path, crm)
