@@ -51,6 +51,7 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
             yield Input(id="password", password=True, placeholder=t("tui.login.password_hint"))
             yield Static("", id="login-error", classes="form-error", markup=False)
             yield Button(t("tui.login.submit"), id="login-submit", variant="primary")
+            yield Static(t("tui.login.notice"), id="login-notice")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -25,7 +25,7 @@ def _kyc_text(view: CustomerView) -> Text:
 
 class ProfileSummary(Static):
     DEFAULT_CSS = """
-    ProfileSummary { height: auto; padding: 0 1; background: $panel; }
+    ProfileSummary { height: auto; padding: 1 1; background: $surface; border-bottom: solid $panel; }
     """
 
     def show(self, view: CustomerView) -> None:

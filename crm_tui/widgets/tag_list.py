@@ -53,7 +53,8 @@ class TagOptions(OptionList):
 class TagList(Vertical):
     DEFAULT_CSS = """
     TagList { height: auto; }
-    TagList TagOptions { height: auto; max-height: 8; border: none; padding: 0; }
+    TagList TagOptions { height: auto; max-height: 8; border: none; padding: 0;
+        background: transparent; }
     TagList #tags-empty { color: $text-muted; }
     TagList Input { margin-top: 1; }
     """
@@ -72,7 +73,7 @@ class TagList(Vertical):
         yield Static(t("tui.tags.title"), classes="panel-title")
         yield TagOptions(id="tag-options")
         yield Static(t("tui.tags.none"), id="tags-empty")
-        yield Input(id="tag-input", placeholder=t("tui.tags.add_hint"))
+        yield Input(id="tag-input", placeholder=t("tui.tags.add_hint"), compact=True)
 
     def show(self, tags: tuple[TagView, ...]) -> None:
         options = self.query_one(TagOptions)
