@@ -1,0 +1,52 @@
+"""The importer, exporter and key rotation on both stores (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from crm_tui.domain.actor import system_actor
+from crm_tui.domain.exporter import export_customers
+from crm_tui.domain.importer import ImportOptions, import_customers
+from crm_tui.domain.keys import rotate_keys
+from crm_tui.store.crypto import write_key_file
+from crm_tui.store.models import AuditEvent, Customer, CustomerTag
+from tests.customer_files import rows, write_csv
+
+
+def _count(crm, model) -> int:  # type: ignore[no-untyped-def]
+    with crm.db.read() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_import_export_rotate(crm, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    body = list(rows(30))
+    body[0][9] = "9,000,000.00"  # 高净值
+    body[5][2] = body[4][2]  # duplicate inside the file
+    file = write_csv(tmp_path / "in.csv", body)
+    admin = system_actor()
+    report = import_customers(crm, admin, file, ImportOptions(chunk_rows=8))
+    assert (report.stored, report.rejected, report.chunks) == (29, 1, 4)
+    assert _count(crm, Customer) == 29
+    assert _count(crm, CustomerTag) >= 1
+    again = import_customers(crm, admin, file, ImportOptions(chunk_rows=8))
+    assert (again.stored, again.already_imported, again.rejected) == (0, 29, 1)
+    assert _count(crm, Customer) == 29
+    with crm.db.read() as s:
+        events = s.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "customer.import"))
+    assert events == 8
+
+    exported = export_customers(crm, admin, tmp_path / "out.csv", "csv")
+    assert exported.rows == 29
+
+    write_key_file(crm.key_file, crm.keys)
+    old = crm.keys.active
+    result = rotate_keys(crm, admin, batch=7)
+    assert result.rows == 29 and result.retired_keys == (old,)
+    with crm.db.read() as s:
+        tokens = s.execute(select(Customer.national_id_enc, Customer.national_id_bidx)).all()
+    assert all(tok.startswith(crm.keys.active + "$") for tok, _ in tokens)
+    wanted = {crm.keys.blind_index("national_id", r[2]) for i, r in enumerate(body) if i != 5}
+    assert {b for _, b in tokens} == wanted
