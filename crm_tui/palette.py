@@ -16,6 +16,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from crm_tui.i18n import t
 from crm_tui.widgets.formatting import money
+from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
     from crm_tui.domain.views import CustomerSummary
@@ -65,12 +66,12 @@ class CrmCommands(Provider):
         if app.session is None or not query.strip():
             return []
         from crm_tui.domain.customers import search_customers
-        from crm_tui.domain.errors import DomainError
 
         try:
             return await asyncio.to_thread(search_customers, app.crm, app.session.actor,
                                            query.strip(), limit=MAX_CUSTOMER_HITS)
-        except DomainError:
+        except Exception as exc:  # the commands still show; the reason goes to the log
+            failure_text(self.app, exc)
             return []
 
     def _open(self, customer_id: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -14,6 +15,8 @@ from crm_tui.domain.context import Crm
 from crm_tui.screens.lock import LockScreen
 from crm_tui.screens.login import LoginScreen
 from crm_tui.screens.main import MainScreen
+from crm_tui.store.crypto import Keyring
+from crm_tui.store.db import Database
 from crm_tui.store.models import AuditEvent, Staff
 from crm_tui.store.types import utcnow
 from tests.conftest import World
@@ -47,6 +50,16 @@ async def test_sign_in_shows_who_is_working(sqlite_crm: Crm, sqlite_world: World
         assert "王芳 · Relationship manager · 北京分行营业部 / 财富一组" in text
         assert "Customers" in text
     assert "auth.login" in _actions(sqlite_crm)
+
+
+async def test_a_store_that_cannot_be_read_is_reported(tmp_path: Path) -> None:
+    crm = Crm(Database(f"sqlite:///{tmp_path / 'never-initialised.db'}"), Keyring.generate())
+    app = new_app(crm)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "rm1")
+        assert isinstance(app.screen, LoginScreen)
+        assert "Cannot open the CRM database" in text_of(app, "#login-error")
+        assert "no such table" in text_of(app, "#login-error")
 
 
 async def test_wrong_password_then_lockout(sqlite_crm: Crm, sqlite_world: World) -> None:

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.formatting import money, risk_label
-from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.session import UsesCrm, failure_text
 
 if TYPE_CHECKING:
     from crm_tui.domain.views import CustomerSummary
@@ -113,12 +113,11 @@ class CustomerSearchPane(UsesCrm, Vertical):
     @work(thread=True, exclusive=True, group="search")
     def _fetch(self, query: str, after: tuple[str, int] | None) -> None:
         from crm_tui.domain.customers import search_customers
-        from crm_tui.domain.errors import DomainError
 
         try:
             rows = search_customers(self.crm, self.actor, query, limit=PAGE, after=after)
-        except DomainError as exc:
-            self.post_message(self.Results(query, [], after is not None, exc.message))
+        except Exception as exc:
+            self.post_message(self.Results(query, [], after is not None, failure_text(self, exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Results(query, rows, after is not None))

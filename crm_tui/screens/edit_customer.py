@@ -22,6 +22,7 @@ from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.form_field import FormField, show_field_errors
+from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
     from crm_tui.domain.views import CustomerView
@@ -92,16 +93,16 @@ class EditCustomerForm(FormModal[int]):
     @work(thread=True, exclusive=True, group="form")
     def _save(self, version: int, changes: dict[str, str]) -> None:
         from crm_tui.domain.customers import update_customer
-        from crm_tui.domain.errors import Conflict, DomainError, ValidationFailed
+        from crm_tui.domain.errors import Conflict, ValidationFailed
 
         try:
             new_version = update_customer(self.crm, self.actor, self.customer_id, version, changes)
         except ValidationFailed as exc:
             self.post_message(self.Outcome(None, exc.by_field()))
         except Conflict as exc:
-            self.post_message(self.Outcome(None, text=exc.message, conflict=True))
-        except DomainError as exc:
-            self.post_message(self.Outcome(None, text=exc.message))
+            self.post_message(self.Outcome(None, text=failure_text(self, exc), conflict=True))
+        except Exception as exc:
+            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
         else:
             self.post_message(self.Outcome(new_version))
 
@@ -127,13 +128,12 @@ class EditCustomerForm(FormModal[int]):
     @work(thread=True, exclusive=True, group="form")
     def _reload(self) -> None:
         from crm_tui.domain.customers import get_profile
-        from crm_tui.domain.errors import DomainError
 
         try:
             view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
                                interactions=1)
-        except DomainError as exc:
-            self.post_message(self.Reloaded(None, exc.message))
+        except Exception as exc:
+            self.post_message(self.Reloaded(None, failure_text(self, exc)))
         else:
             self.post_message(self.Reloaded(view))
 

@@ -16,6 +16,7 @@ from textual.widgets import Input, Select, TextArea
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
+from crm_tui.widgets.session import failure_text
 
 CHANNELS = ("branch", "phone", "mobile_app", "web", "wechat", "email")
 
@@ -57,7 +58,7 @@ class InteractionForm(FormModal[int]):
 
     @work(thread=True, exclusive=True, group="form")
     def _save(self, channel: str, subject: str, summary: str, next_action: str, due: str) -> None:
-        from crm_tui.domain.errors import DomainError, ValidationFailed
+        from crm_tui.domain.errors import ValidationFailed
         from crm_tui.domain.interactions import NewInteraction, log_interaction
         from crm_tui.domain.validation import BadValue, parse_date
 
@@ -72,8 +73,8 @@ class InteractionForm(FormModal[int]):
             new_id = log_interaction(self.crm, self.actor, self.customer_id, new)
         except ValidationFailed as exc:
             self.post_message(self.Outcome(None, exc.by_field()))
-        except DomainError as exc:
-            self.post_message(self.Outcome(None, text=exc.message))
+        except Exception as exc:
+            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
         else:
             self.post_message(self.Outcome(new_id))
 

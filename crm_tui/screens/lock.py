@@ -18,7 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.formatting import role_label
-from crm_tui.widgets.session import SignedIn, UsesCrm
+from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 
 
 class LockScreen(UsesCrm, ModalScreen[bool]):
@@ -64,14 +64,14 @@ class LockScreen(UsesCrm, ModalScreen[bool]):
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, password: str) -> None:
         from crm_tui.domain.auth import unlock_session
-        from crm_tui.domain.errors import AccountLocked, DomainError
+        from crm_tui.domain.errors import AccountLocked
 
         try:
             unlock_session(self.crm, self._session.actor, password)
         except AccountLocked as exc:
-            self.post_message(self.Result(False, exc.message, locked_out=True))
-        except DomainError as exc:
-            self.post_message(self.Result(False, exc.message))
+            self.post_message(self.Result(False, failure_text(self, exc), locked_out=True))
+        except Exception as exc:
+            self.post_message(self.Result(False, failure_text(self, exc)))
         else:
             self.post_message(self.Result(True))
 

@@ -83,14 +83,15 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
 
         try:
             crm = self.crm
-        except Exception as exc:  # a missing key file or an unreachable store
-            self.post_message(self.Failed(t("tui.login.cannot_open", detail=str(exc))))
-            return
-        try:
             actor = auth.login(crm, username, password)
             branch, team = staff.workplace(crm, actor)
         except DomainError as exc:
             self.post_message(self.Failed(exc.message))
+            return
+        except Exception as exc:  # no key file, an uninitialised or unreachable store
+            self.log.error(repr(exc))
+            detail = (str(exc).splitlines() or [""])[0][:160]
+            self.post_message(self.Failed(t("tui.login.cannot_open", detail=detail)))
             return
         import crm_tui.screens.main  # noqa: F401  (warm the next screen off the UI thread)
 

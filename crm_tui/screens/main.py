@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from crm_tui.i18n import t
 from crm_tui.screens.areas import AREAS, Area
 from crm_tui.widgets.bindings import translate_bindings
-from crm_tui.widgets.session import SignedIn, UsesCrm
+from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
 
 
@@ -93,14 +93,13 @@ class MainScreen(UsesCrm, Screen[None]):
 
     @work(thread=True, exclusive=True, group="badges")
     def _count_badges(self) -> None:
-        from crm_tui.domain.errors import DomainError
-
         counts: dict[str, int | None] = {}
         for area in self.areas:
             if area.badge is not None:
                 try:
                     counts[area.id] = area.badge(self.crm, self.actor)
-                except DomainError:
+                except Exception as exc:  # a badge is a hint; the area itself reports errors
+                    failure_text(self, exc)
                     counts[area.id] = None
         self.post_message(self.BadgesCounted(counts))
 

@@ -28,7 +28,7 @@ from crm_tui.widgets.masked_value import MaskedValue
 from crm_tui.widgets.profile_summary import ProfileSummary
 from crm_tui.widgets.recent_interactions import RecentInteractions
 from crm_tui.widgets.relationship_tree import RelationshipTree
-from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.session import UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
 from crm_tui.widgets.tag_list import TagList
 
@@ -113,13 +113,12 @@ class ProfileScreen(UsesCrm, Screen[None]):
     @work(thread=True, exclusive=True, group="profile")
     def _load(self) -> None:
         from crm_tui.domain.customers import get_profile
-        from crm_tui.domain.errors import DomainError
 
         try:
             view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
                                interactions=INTERACTION_PAGE)
-        except DomainError as exc:
-            self.post_message(self.Loaded(None, exc.message))
+        except Exception as exc:
+            self.post_message(self.Loaded(None, failure_text(self, exc)))
         else:
             self.post_message(self.Loaded(view))
 
@@ -146,14 +145,13 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     @work(thread=True, exclusive=True, group="interactions")
     def _load_interactions(self, before: tuple[datetime, int] | None) -> None:
-        from crm_tui.domain.errors import DomainError
         from crm_tui.domain.interactions import list_interactions
 
         try:
             rows, more = list_interactions(self.crm, self.actor, self.customer_id,
                                            limit=INTERACTION_PAGE, before=before)
-        except DomainError as exc:
-            self.post_message(self.Done(exc.message, ok=False))
+        except Exception as exc:
+            self.post_message(self.Done(failure_text(self, exc), ok=False))
         else:
             self.post_message(self.InteractionsPage(rows, more, append=before is not None))
 
@@ -175,7 +173,6 @@ class ProfileScreen(UsesCrm, Screen[None]):
     @work(thread=True, group="tags")
     def _change_tag(self, add: str | None = None, remove: int | None = None) -> None:
         from crm_tui.domain import tags
-        from crm_tui.domain.errors import DomainError
 
         try:
             if add is not None:
@@ -184,8 +181,8 @@ class ProfileScreen(UsesCrm, Screen[None]):
             else:
                 tags.remove_tag(self.crm, self.actor, self.customer_id, remove or 0)
                 text = t("tui.tags.removed")
-        except DomainError as exc:
-            self.post_message(self.Done(exc.message, ok=False))
+        except Exception as exc:
+            self.post_message(self.Done(failure_text(self, exc), ok=False))
         else:
             self.post_message(self.Done(text, ok=True, reload=True))
 

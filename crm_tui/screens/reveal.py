@@ -17,6 +17,7 @@ from textual.widgets import Input, Select, Static
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
+from crm_tui.widgets.session import failure_text
 
 FIELDS = ("national_id", "phone", "bank_account")
 
@@ -59,14 +60,14 @@ class RevealModal(FormModal[tuple[str, str]]):
     @work(thread=True, exclusive=True, group="form")
     def _reveal(self, field: str, reason: str) -> None:
         from crm_tui.domain.customers import reveal_sensitive
-        from crm_tui.domain.errors import DomainError, ValidationFailed
+        from crm_tui.domain.errors import ValidationFailed
 
         try:
             value = reveal_sensitive(self.crm, self.actor, self.customer_id, field, reason)
         except ValidationFailed as exc:
             self.post_message(self.Outcome(field, None, exc.by_field()))
-        except DomainError as exc:
-            self.post_message(self.Outcome(field, None, text=exc.message))
+        except Exception as exc:
+            self.post_message(self.Outcome(field, None, text=failure_text(self, exc)))
         else:
             self.post_message(self.Outcome(field, value))
 

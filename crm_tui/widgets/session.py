@@ -7,9 +7,14 @@ here pulls in the domain at import time.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from textual.dom import DOMNode
+
+from crm_tui.i18n import t
 
 if TYPE_CHECKING:
     from crm_tui.domain.actor import Actor
@@ -54,3 +59,19 @@ class UsesCrm:
     @property
     def today(self) -> date | None:
         return self.host.today
+
+
+def failure_text(node: DOMNode, exc: Exception) -> str:
+    """What to tell the user when a call into the domain fails.
+
+    A refusal (`DomainError`) is shown in the domain's own words. Anything else — the
+    store unreachable or locked, a bug — gets one short line on screen and the full
+    traceback in the log, instead of taking the whole session down.
+    """
+    from crm_tui.domain.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        return exc.message
+    node.log.error("".join(traceback.format_exception(exc)))
+    first_line = (str(exc).splitlines() or [""])[0][:160]
+    return t("tui.common.failed", detail=f"{type(exc).__name__}: {first_line}")
