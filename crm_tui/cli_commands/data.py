@@ -33,12 +33,16 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], Non
         TimeRemainingColumn,
     )
 
+    # No refresh thread (auto_refresh=False): the importer forks worker processes, and a
+    # fork should not copy a thread that may hold the console's lock.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                  auto_refresh=False) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, done) or None)
+            bar.refresh()
 
         yield update
 
@@ -74,7 +78,8 @@ def register(app: typer.Typer) -> None:
         options = ImportOptions(strict=strict, dry_run=dry_run, rejects_path=rejects,
                                 default_branch=branch, default_rm=rm, chunk_rows=chunk_rows,
                                 workers=workers)
-        with store(db) as crm, progress_bar(t("cli.import.progress", file=file.name),
+        with store(db) as crm, progress_bar(t("cli.import.progress_check" if dry_run else "cli.import.progress",
+                                              file=file.name),
                                             file.stat().st_size > PROGRESS_FROM_ROWS * 100
                                             if file.is_file() else False) as progress:
             report = run_import(crm, system_actor(), file, options, on_error=_print_error,
