@@ -78,10 +78,9 @@ def register(app: typer.Typer) -> None:
         options = ImportOptions(strict=strict, dry_run=dry_run, rejects_path=rejects,
                                 default_branch=branch, default_rm=rm, chunk_rows=chunk_rows,
                                 workers=workers)
-        with store(db) as crm, progress_bar(t("cli.import.progress_check" if dry_run else "cli.import.progress",
-                                              file=file.name),
-                                            file.stat().st_size > PROGRESS_FROM_ROWS * 100
-                                            if file.is_file() else False) as progress:
+        label = t("cli.import.progress_check" if dry_run else "cli.import.progress", file=file.name)
+        large = file.is_file() and file.stat().st_size > PROGRESS_FROM_ROWS * 100
+        with store(db) as crm, progress_bar(label, large) as progress:
             report = run_import(crm, system_actor(), file, options, on_error=_print_error,
                                 on_progress=progress)
         encoding = report.encoding or "xlsx"
