@@ -52,6 +52,8 @@ def main() -> int:
 
     figures = [
         Figure("meta.scale", scale, "x"),
+        Figure("meta.load_avg_1m", os.getloadavg()[0], "procs",
+               note=f"{os.cpu_count()} CPU(s), shared with whatever else runs"),
         Figure("meta.customers", facts["customers"], "rows"),
         Figure("meta.interactions", facts["interactions"], "rows"),
         Figure("meta.generation_s", facts["seconds"], "s", note="cached after the first run"),
@@ -72,7 +74,9 @@ def main() -> int:
     if "import" in only:
         from bench.importing import run_import
 
-        figures += run_import(path, max(50_000, round(200_000 * scale)))
+        rows = max(50_000, round(200_000 * scale))
+        figures += run_import(path, rows, populated=False)
+        figures += run_import(path, rows, populated=True)
     if "startup" in only:
         from bench.startup import run_startup
 

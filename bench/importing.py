@@ -1,8 +1,9 @@
 """Customer import rows/s: the real importer (validate, encrypt, chunked transactions, rule
 tags, audit) on a generated CSV, next to raw executemany of the same rows into the same table.
 
-Both run on a copy of the bench database, so the table already holds its million customers
-and every insert pays for its indexes as in production.
+Measured twice: into an empty store (a new branch's first load) and into a copy of the bench
+store, where the table already holds its million customers and every insert pays for eleven
+indexes whose pages are scattered over a 3 GB file.
 """
 
 from __future__ import annotations
@@ -60,7 +61,32 @@ def write_csv(path: Path, rows: int, branches: list[tuple[str, str]], seed: int 
             ))
 
 
-def run_import(db: Path, rows: int) -> list[Figure]:
+def _empty_store(db: Path, work: Path) -> None:
+    """A freshly initialised store holding only the bench organisation (no customers)."""
+    from crm_tui.domain.actor import system_actor
+    from crm_tui.domain.context import Crm
+    from crm_tui.domain.setup import init_database
+    from crm_tui.settings import Settings
+    from crm_tui.store.crypto import load_keyring
+    from crm_tui.store.db import Database
+
+    url = f"sqlite:///{work}"
+    crm = Crm(Database(url), load_keyring(key_path(db)), Settings(database_url=url), key_path(db))
+    init_database(crm, system_actor("bench"))
+    crm.db.dispose()
+    conn = sqlite3.connect(work, isolation_level=None)
+    conn.execute("ATTACH DATABASE ? AS src", (str(db),))
+    conn.execute("BEGIN")
+    for table in ("branch", "team", "staff", "product"):
+        conn.execute(f"INSERT INTO {table} SELECT * FROM src.{table}")
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE src")
+    conn.close()
+
+
+def run_import(db: Path, rows: int, populated: bool) -> list[Figure]:
+    """Import `rows` generated customers into a copy of the bench store (`populated`) or into
+    an empty store with the same organisation; the floor re-inserts the same rows raw."""
     from crm_tui.domain.actor import system_actor
     from crm_tui.domain.context import Crm
     from crm_tui.domain.importer import ImportOptions, import_customers
@@ -72,14 +98,17 @@ def run_import(db: Path, rows: int) -> list[Figure]:
     csv_path = DATA / f"import-{rows}.csv"
     for stale in (work, Path(f"{work}-wal"), Path(f"{work}-shm"), key_path(work)):
         stale.unlink(missing_ok=True)
-    shutil.copyfile(db, work)
+    if populated:
+        shutil.copyfile(db, work)
+    else:
+        _empty_store(db, work)
     shutil.copyfile(key_path(db), key_path(work))
     try:
         conn = sqlite3.connect(work, isolation_level=None)
         branches = conn.execute(
             "SELECT b.code, s.username FROM staff s JOIN branch b ON b.id = s.branch_id "
             "WHERE s.role = 'rm' ORDER BY s.id").fetchall()
-        before = conn.execute("SELECT max(id) FROM customer").fetchone()[0]
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM customer").fetchone()[0]
         conn.close()
         if not csv_path.exists():
             write_csv(csv_path, rows, branches)
@@ -98,9 +127,10 @@ def run_import(db: Path, rows: int) -> list[Figure]:
     finally:
         for path in (work, Path(f"{work}-wal"), Path(f"{work}-shm"), key_path(work)):
             path.unlink(missing_ok=True)
-    return [Figure("import.customers.rows_per_s", app_rate, "rows/s", floor_rate,
-                   target=f">= {TARGET_ROWS_S:,}", met=app_rate >= TARGET_ROWS_S,
-                   note=f"{rows:,} rows into a store of {before:,}")]
+    name = "import.customers_into_store.rows_per_s" if populated else "import.customers.rows_per_s"
+    where = f"into a store of {before:,}" if populated else "into an empty store"
+    return [Figure(name, app_rate, "rows/s", floor_rate, target=f">= {TARGET_ROWS_S:,}",
+                   met=app_rate >= TARGET_ROWS_S, note=f"{rows:,} rows {where}")]
 
 
 def _raw_rate(work: Path, before: int) -> float:
