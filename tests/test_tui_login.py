@@ -95,7 +95,8 @@ async def test_idle_lock_asks_for_the_same_password(sqlite_crm: Crm, sqlite_worl
         assert isinstance(app.screen, LockScreen)
         assert "Locked after a period without activity" in screen_text(app)
         sqlite_crm.settings = sqlite_crm.settings.model_copy(update={"idle_lock_minutes": 15})
-        await pilot.press(*"wrong pw", "enter")
+        app.screen.query_one("#unlock-password").value = "wrong pw"
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
         assert "Wrong user name or password." in screen_text(app)

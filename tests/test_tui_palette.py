@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.command import CommandPalette
+from textual.command import CommandInput, CommandPalette
 
 from crm_tui.domain.context import Crm
 from crm_tui.screens.interaction_form import InteractionForm
@@ -17,7 +17,7 @@ async def _palette(pilot, text: str) -> str:  # type: ignore[no-untyped-def]
     await pilot.press("ctrl+p")
     await settle(pilot)
     assert CommandPalette.is_open(pilot.app)
-    await pilot.press(*text)
+    pilot.app.screen.query_one(CommandInput).value = text  # one search, not one per key
     await pilot.pause(0.3)  # the palette gathers hits in its own tasks
     await settle(pilot)
     return screen_text(pilot.app)

@@ -102,8 +102,7 @@ async def test_log_interaction_with_inline_errors(sqlite_crm: Crm, sqlite_world:
         assert isinstance(app.screen, InteractionForm)
 
         form.query_one("#channel").value = "wechat"
-        form.query_one("#subject", Input).focus()
-        await pilot.press(*"理财到期提醒")
+        form.query_one("#subject", Input).value = "理财到期提醒"
         form.query_one("#summary", TextArea).text = "客户同意续作一年期理财。"
         form.query_one("#next-action", Input).value = "发送产品说明书"
         await pilot.press("ctrl+s")
@@ -146,7 +145,8 @@ async def test_tags_add_and_remove_manual_only(sqlite_crm: Crm, sqlite_world: Wo
         await _open(pilot, book.zhang_san)
         await pilot.press("t")
         assert app.focused is app.screen.query_one("#tag-input")
-        await pilot.press(*"家族信托意向", "enter")
+        app.screen.query_one("#tag-input", Input).value = "家族信托意向"
+        await pilot.press("enter")
         await settle(pilot)
         assert "Tag “家族信托意向” added." in text_of(app, "#profile-message")
         options = app.screen.query_one(TagOptions)
@@ -186,7 +186,8 @@ async def test_reveal_needs_a_reason_is_audited_and_remasks(sqlite_crm: Crm,
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert text_of(app, "#row-reason .field-error") == "say why you need to see it"
-        await pilot.press(*"客户临柜核对手机号", "enter")
+        app.screen.query_one("#reveal-reason", Input).value = "客户临柜核对手机号"
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ProfileScreen)
         assert "13812345678" in screen_text(app)

@@ -121,10 +121,9 @@ def build_book(crm: Crm, world: World) -> Book:
 async def settle(pilot: Pilot[None]) -> None:
     """Let debounce timers fire and every worker finish, then let the UI catch up."""
     app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
+    for _ in range(2):  # a worker's message may start another worker (e.g. a reload)
         await app.workers.wait_for_complete()
-    await pilot.pause()
+        await pilot.pause()
 
 
 async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PASSWORD) -> None:
