@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.cli_support import add_org, crm_cli, init_db, sql
 from tests.customer_files import rows, write_csv
 
-ROWS = 12_000
-CHUNK = 500
+ROWS = 6_000
+CHUNK = 250
 
 
 def _count(db: Path) -> int:
