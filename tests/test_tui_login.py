@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from crm_tui.app import CrmApp
 from crm_tui.domain.context import Crm
 from crm_tui.screens.lock import LockScreen
 from crm_tui.screens.login import LoginScreen
@@ -50,6 +51,14 @@ async def test_sign_in_shows_who_is_working(sqlite_crm: Crm, sqlite_world: World
         assert "王芳 · Relationship manager · 北京分行营业部 / 财富一组" in text
         assert "Customers" in text
     assert "auth.login" in _actions(sqlite_crm)
+
+
+async def test_username_given_on_start_is_filled_in(sqlite_crm: Crm, sqlite_world: World) -> None:
+    app = CrmApp(sqlite_crm, username="rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#username").value == "rm1"
+        assert app.focused is app.screen.query_one("#password")
 
 
 async def test_a_store_that_cannot_be_read_is_reported(tmp_path: Path) -> None:

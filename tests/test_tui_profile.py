@@ -277,5 +277,7 @@ async def test_service_desk_sees_no_edit_keys(sqlite_crm: Crm, sqlite_world: Wor
         assert "Log interaction" in footer
         assert "Edit" not in footer and "Reveal" not in footer and "Add tag" not in footer
         await pilot.press("e")
+        app.screen.query_one("#masked-phone").focus()
+        await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, ProfileScreen)
+        assert isinstance(app.screen, ProfileScreen)  # neither edit form nor reveal dialog

@@ -84,3 +84,12 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
         assert table.row_count == total
         assert _names(app) == sorted(_names(app))
         assert f"{total} customers" in screen_text(app)
+
+
+async def test_admin_gets_no_customer_area(sqlite_crm: Crm, sqlite_world: World) -> None:
+    app = signed_in_app(sqlite_crm, sqlite_world, "admin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.areas == []
+        assert "Administration is done with the `crm` command" in screen_text(app)

@@ -92,6 +92,7 @@ class CustomerSearchPane(UsesCrm, Vertical):
             self._timer.stop()
         query = event.value.strip()
         if not query:
+            self._query = ""  # so a late answer to the old query is dropped
             self._show([], query, append=False)
             self.query_one("#search-status", Static).update(t("tui.search.hint"))
             return

@@ -129,7 +129,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
             return
         view = self.view = message.view
         self.query_one(ProfileSummary).show(view)
-        self.query_one(IdentityPanel).show(view, self.crm.tz)
+        self.query_one(IdentityPanel).show(view, self.crm.tz, may_reveal=self._may("reveal"))
         self.query_one(KycPanel).show(view)
         self.query_one(TagList).show(view.tags)
         self.query_one(RecentInteractions).show(view.interactions, self.crm.tz, self.day)
@@ -198,13 +198,16 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     # -- actions -----------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        perm = ACTION_PERMS.get(action)
-        if perm is None:
-            return True
+    def _may(self, action: str) -> bool:
         from crm_tui.domain.permissions import Perm, can
 
-        return can(self.actor, Perm(perm)) and self.view is not None
+        perm = ACTION_PERMS.get(action)
+        return perm is None or can(self.actor, Perm(perm))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTION_PERMS:
+            return self._may(action) and self.view is not None
+        return True
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -254,7 +257,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
     def _ask_reveal(self, field: str) -> None:
         from crm_tui.screens.reveal import RevealModal
 
-        if self.view is not None:
+        if self.view is not None and self._may("reveal"):
             self.app.push_screen(RevealModal(self.customer_id, self.view.name, field),
                                  self._revealed)
 

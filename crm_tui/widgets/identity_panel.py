@@ -63,10 +63,11 @@ class IdentityPanel(Vertical):
                 else:
                     yield Static("", id=f"value-{field}", markup=False)
 
-    def show(self, view: CustomerView, tz: ZoneInfo) -> None:
+    def show(self, view: CustomerView, tz: ZoneInfo, *, may_reveal: bool) -> None:
         for field in SENSITIVE:
-            self.query_one(f"#masked-{field}", MaskedValue).set_masked(
-                getattr(view, f"{field}_masked"))
+            value = self.query_one(f"#masked-{field}", MaskedValue)
+            value.revealable = may_reveal
+            value.set_masked(getattr(view, f"{field}_masked"))
         for field in PLAIN:
             self.query_one(f"#value-{field}", Static).update(plain_value(view, field, tz))
 

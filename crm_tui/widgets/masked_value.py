@@ -36,13 +36,14 @@ class MaskedValue(Static, can_focus=True):
         translate_bindings(self)
         self.field = field
         self.masked = masked
+        self.revealable = True  # False when the actor's role may not reveal (no hint, no key)
 
     def render(self) -> Text:
         if self.revealed is not None:
             return Text.assemble(self.revealed, ("  " + t("tui.reveal.shown"), "italic"))
         if not self.masked:
             return Text("—", style="dim")
-        hint = f"  {t('tui.reveal.hint')}" if self.has_focus else ""
+        hint = f"  {t('tui.reveal.hint')}" if self.has_focus and self.revealable else ""
         return Text.assemble(self.masked, (hint, "dim"))
 
     def set_masked(self, masked: str) -> None:
@@ -65,6 +66,9 @@ class MaskedValue(Static, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.revealable if action == "reveal" else True
+
     def action_reveal(self) -> None:
-        if self.masked:
+        if self.masked and self.revealable:
             self.post_message(self.RevealRequested(self.field))
