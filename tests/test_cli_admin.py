@@ -229,3 +229,21 @@ def test_domain_errors_from_staff_module_reach_the_cli_unchanged(db: Path) -> No
     crm.db.dispose()
     r = crm_cli("users", "set-role", "rm1", "nope", "--db", str(db))
     assert str(info.value) in r.err
+
+
+def test_database_url_from_the_environment(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{db}")
+    r = crm_cli("users", "list", "--json")
+    assert r.code == 0, r.err
+    assert "rm1" in {u["username"] for u in json.loads(r.out)}
+
+
+def test_messages_follow_the_language(db: Path) -> None:
+    from crm_tui import i18n
+
+    i18n.set_language("zh_CN")
+    r = crm_cli("users", "disable", "ghost", "--db", str(db))
+    assert r.code == 1
+    assert r.err.strip() == "crm：没有名为 ghost 的员工。"
+    r = crm_cli("branches", "add", "BJ01", "重复", "--db", str(db))
+    assert r.err.strip().startswith("crm：网点") and r.err.strip().endswith("网点 BJ01 已存在")
