@@ -40,12 +40,13 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from crm_tui.domain import approvals
-from crm_tui.domain.actor import Actor
+from crm_tui.domain.actor import Actor, system_actor
 from crm_tui.domain.approvals import Expired, NotDecidable, Stale
 from crm_tui.domain.audit import verify_chain
 from crm_tui.domain.context import Crm
 from crm_tui.domain.customers import update_customer
 from crm_tui.domain.errors import PermissionDenied, ValidationFailed
+from crm_tui.domain.policy import activate_policy, default_policy_text
 from crm_tui.domain.sensitive_changes import request_change
 from crm_tui.domain.transactions import record_transaction
 from crm_tui.settings import Settings
@@ -63,10 +64,17 @@ MAKERS = {"rm1": ("c1", "c2"), "rm3": ("c3",), "sup1": ("c1", "c2"), "sup2": ("c
           "bh1": ("c1", "c2", "c3"), "rm_sh": ("c_sh",)}
 EDITOR = {"c1": "bh1", "c2": "bh1", "c3": "bh1", "c_sh": "bh_sh"}
 LEVEL_OF = {"c1": "C3", "c2": "C1", "c3": "C5", "c_sh": "C3"}
+# The top tier here asks two supervisors (the maker's team's, then any in her branch), so
+# "one person decides at most one level" is put to the test, not guaranteed by roles.
+TOP_TIER = ('levels = [{ role = "supervisor" }, { role = "branch_head" }, { role = "risk" }]',
+            'levels = [{ role = "supervisor" }, { role = "supervisor", scope = "branch" },'
+            ' { role = "risk" }]')
 TIERS = {"100": (), "600000": ("supervisor",), "3000000": ("supervisor", "branch_head"),
-         "12000000": ("supervisor", "branch_head", "risk")}
+         "12000000": ("supervisor", "supervisor", "risk")}
+TIER_SCOPES = {"12000000": ("team", "branch", "any")}
 SCOPE = {"supervisor": "team", "branch_head": "branch", "compliance": "any", "risk": "any"}
 PHONES = ("13900000001", "13900000002", "13800138000")
+STEER = st.sampled_from(("eligible", "eligible", "random", "maker", "previous"))
 STAFF_NAMES = ("rm1", "rm2", "rm3", "sup1", "sup2", "bh1", "rm_sh", "sup_sh", "bh_sh", "comp1",
                "risk1", "svc1", "admin")
 
@@ -101,6 +109,11 @@ def template() -> Template:
     db = Database(f"sqlite:///{root / 'template.db'}")
     SQLModel.metadata.create_all(db.write_engine)
     crm = make_crm(db, root)
+    with db.write() as s:
+        text = default_policy_text()
+        assert TOP_TIER[0] in text
+        activate_policy(db, s, system_actor("test"), text.replace(*TOP_TIER))
+    crm.forget_policy()
     world = build_world(crm)
     book = build_book(crm, world)
     db.dispose()
@@ -126,6 +139,7 @@ class Req:
     customer: str
     version: int  # the customer's version when asked
     levels: tuple[str, ...]
+    scopes: tuple[str, ...]  # per level; () = each role's default scope
     created: datetime
     phone: str = ""
     status: str = "pending"
@@ -135,7 +149,17 @@ class Req:
 class ApprovalMachine(RuleBasedStateMachine):
     requests = Bundle("requests")
 
-    @initialize()
+    @initialize(target=requests, opening=st.lists(
+        st.tuples(st.sampled_from(sorted(MAKERS)), st.integers(0, 2),
+                  st.sampled_from(["600000", "3000000", "12000000"]), st.booleans()),
+        min_size=1, max_size=3))
+    def start(self, opening):
+        """A fresh store, and a few requests already waiting, so that every example spends
+        its steps deciding, editing and expiring rather than waiting for a first request."""
+        self.setup()
+        rids = [self.make_transaction_now(*args) for args in opening]
+        return multiple(*[r for r in rids if r is not None])
+
     def setup(self) -> None:
         tpl = template()
         tpl.reset()
@@ -159,9 +183,10 @@ class ApprovalMachine(RuleBasedStateMachine):
             return PermissionDenied
         if r.status != "pending" or who == r.maker or len(r.deciders) >= len(r.levels):
             return NotDecidable
-        role = r.levels[len(r.deciders)]
+        level = len(r.deciders)
+        role = r.levels[level]
         maker = self.actors[r.maker]
-        scope = SCOPE[role]
+        scope = r.scopes[level] if r.scopes else SCOPE[role]
         in_scope = (scope == "any" or (scope == "branch" and a.branch_id == maker.branch_id)
                     or (scope == "team" and a.team_id is not None
                         and a.team_id == maker.team_id))
@@ -188,12 +213,16 @@ class ApprovalMachine(RuleBasedStateMachine):
             return multiple()
         assert phone != self.phone[label] and not pending
         self.reqs[rid] = Req(rid, "sensitive", maker, label, self.version[label], ("supervisor",),
-                             self.now, phone=phone)
+                             (), self.now, phone=phone)
         return rid
 
     @rule(target=requests, maker=st.sampled_from(sorted(MAKERS)), pick=st.integers(0, 2),
           amount=st.sampled_from(sorted(TIERS)), sale=st.booleans())
     def make_transaction(self, maker, pick, amount, sale):
+        rid = self.make_transaction_now(maker, pick, amount, sale)
+        return multiple() if rid is None else rid
+
+    def make_transaction_now(self, maker, pick, amount, sale) -> int | None:
         label = MAKERS[maker][pick % len(MAKERS[maker])]
         override: tuple[str, ...] = ()
         if sale:
@@ -204,7 +233,7 @@ class ApprovalMachine(RuleBasedStateMachine):
                                        "subscription", amount, product_code="P-R4", now=self.now)
                 except Exception as exc:  # noqa: BLE001 - asserting the kind below
                     assert type(exc).__name__ == "Blocked"
-                    return multiple()
+                    return None
                 raise AssertionError("an unsuitable sale went through")
             override = ("compliance",) if level == "C3" else ()
         out = record_transaction(self.crm, self.actors[maker], self.cid[label],
@@ -215,10 +244,12 @@ class ApprovalMachine(RuleBasedStateMachine):
         if not levels:
             assert out.status == "executed"
             self.trades += 1
-            return multiple()
+            return None
         assert out.status == "pending_approval" and out.request_id
         self.reqs[out.request_id] = Req(out.request_id, "transaction", maker, label,
-                                        self.version[label], levels, self.now)
+                                        self.version[label], levels,
+                                        (("any",) * len(override) + TIER_SCOPES[amount])
+                                        if amount in TIER_SCOPES else (), self.now)
         return out.request_id
 
     # -- deciding ---------------------------------------------------------------------------
@@ -231,9 +262,24 @@ class ApprovalMachine(RuleBasedStateMachine):
         else:
             self.trades += 1
 
-    @rule(rid=requests, who=st.sampled_from(STAFF_NAMES))
-    def approve(self, rid, who):
+    def _pick(self, r: Req, who: str, steer: str) -> str:
+        """Steer the decider: someone the oracle says may decide (so long chains, stale
+        targets and expiry are reached), the maker herself, or the person who decided the
+        previous level; else the random one drawn."""
+        if steer == "eligible":
+            for name in STAFF_NAMES:
+                if self._why_not(r, name) is None:
+                    return name
+        if steer == "maker":
+            return r.maker
+        if steer == "previous" and r.deciders:
+            return r.deciders[-1]
+        return who
+
+    @rule(rid=requests, who=st.sampled_from(STAFF_NAMES), steer=STEER)
+    def approve(self, rid, who, steer):
         r = self.reqs[rid]
+        who = self._pick(r, who, steer)
         expected = self._why_not(r, who)
         if expected is None and self._expired(r):
             expected = Expired
@@ -247,15 +293,28 @@ class ApprovalMachine(RuleBasedStateMachine):
                 r.status = "expired"
             elif expected is Stale:
                 r.status = "stale"
+            else:
+                self.dirty = False  # a refusal writes nothing; the next check would catch it
             return
         assert expected is None, f"approve by {who} should have failed with {expected}"
         r.deciders.append(who)
         if len(r.deciders) == len(r.levels):
             self._apply(r)
 
-    @rule(rid=requests, who=st.sampled_from(STAFF_NAMES))
-    def reject(self, rid, who):
+    @rule(who=st.sampled_from(STAFF_NAMES), steer=STEER)
+    def climb(self, who, steer):
+        """Take the next level of a request that is part-way up its chain (else the newest
+        request), so long chains, second deciders and late staleness are reached often."""
+        if not self.reqs:
+            return
+        partway = [r for r in self.reqs.values() if r.status == "pending" and r.deciders]
+        target = partway[-1] if partway else self.reqs[max(self.reqs)]
+        self.approve(target.id, who, steer)
+
+    @rule(rid=requests, who=st.sampled_from(STAFF_NAMES), steer=STEER)
+    def reject(self, rid, who, steer):
         r = self.reqs[rid]
+        who = self._pick(r, who, steer)
         expected = self._why_not(r, who)
         if expected is None and self._expired(r):
             expected = Expired
@@ -265,6 +324,8 @@ class ApprovalMachine(RuleBasedStateMachine):
             assert type(exc) is expected, (type(exc), expected)
             if expected is Expired:
                 r.status = "expired"
+            else:
+                self.dirty = False
             return
         assert expected is None
         r.deciders.append(who)
@@ -277,23 +338,26 @@ class ApprovalMachine(RuleBasedStateMachine):
             approvals.withdraw(self.crm, self.actors[who], rid, now=self.now)
         except NotDecidable:
             assert who != r.maker or r.status != "pending"
+            self.dirty = False
             return
         assert who == r.maker and r.status == "pending"
         r.status = "withdrawn"
 
-    @rule(label=st.sampled_from(sorted(EDITOR)))
-    def edit_target(self, label):
+    @rule(rid=requests)
+    def edit_target(self, rid):
+        """Someone edits the customer a request is about (so approvals must go stale)."""
+        label = self.reqs[rid].customer
         update_customer(self.crm, self.actors[EDITOR[label]], self.cid[label],
                         self.version[label], {"address": f"北京市东城区{self.version[label]}号"})
         self.version[label] += 1
 
-    @rule(hours=st.integers(1, 80))
-    def pass_time(self, hours):
+    @rule(hours=st.integers(1, 80), run_job=st.booleans())
+    def time_passes(self, hours, run_job):
+        """The clock moves on; sometimes the expiry job runs."""
         self.now += timedelta(hours=hours)
-        self.dirty = False  # nothing written: the next check would read the same rows
-
-    @rule()
-    def expire_job(self):
+        if not run_job:
+            self.dirty = False  # nothing written: the next check would read the same rows
+            return
         due = [r for r in self.reqs.values() if r.status == "pending" and self._expired(r)]
         assert approvals.expire_due(self.crm, now=self.now) == len(due)
         for r in due:
@@ -371,6 +435,8 @@ class ApprovalMachine(RuleBasedStateMachine):
 class ChainCheckedMachine(ApprovalMachine):
     def teardown(self) -> None:
         if hasattr(self, "crm"):
+            self.dirty = True
+            self.rules_hold_in_the_database()
             self.check_chain()
 
 

@@ -164,3 +164,23 @@ def test_bad_input(crm, world, book):
         record_transaction(crm, world["comp1"], cid, "transfer", "5")
     assert _trades(crm) == 0
     assert Decimal("0") == Decimal(_aum(crm, cid))
+
+
+def test_one_person_decides_one_level_even_when_two_levels_share_a_role(crm, world, book):
+    from crm_tui.domain.policy import active_policy_text
+    from crm_tui.domain.policy_admin import apply_policy_text
+
+    text = active_policy_text(crm.db).replace(
+        'levels = [{ role = "supervisor" }, { role = "branch_head" }]',
+        'levels = [{ role = "supervisor" }, { role = "supervisor", scope = "branch" }]')
+    apply_policy_text(crm, world["admin"], text)
+    out = record_transaction(crm, world["rm1"], book.customers["c1"], "transfer", "2,500,000")
+    assert out.levels == ("supervisor", "supervisor")
+    assert approvals.approve(crm, world["sup1"], out.request_id) == "pending"
+    with pytest.raises(NotDecidable) as err:
+        approvals.approve(crm, world["sup1"], out.request_id)
+    assert err.value.key == "compliance.error.already_decided"
+    assert approvals.inbox(crm, world["sup1"]) == []
+    assert [r.id for r in approvals.inbox(crm, world["sup2"])] == [out.request_id]
+    assert approvals.approve(crm, world["sup2"], out.request_id) == "approved"
+    assert _trades(crm) == 1

@@ -296,13 +296,15 @@ def _clean_comment(comment: str | None, required: bool) -> str:
 
 
 def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
-            now: datetime | None = None) -> RequestDetail:
+            now: datetime | None = None) -> str:
     """Approve the current level. On the last level the change is applied in the same
-    transaction. Raises Expired or Stale (after closing the request) when it is too late."""
+    transaction. Returns the new status ("pending" while levels remain, else "approved").
+    Raises Expired or Stale (after closing the request) when it is too late."""
     now = now or utcnow()
     text = _clean_comment(comment, required=False)
     late: DomainError | None = None
     applied = False
+    status = "pending"
     with crm.db.write() as session:
         req = _lock(session, request_id)
         who = _check_decider(session, req, actor)
@@ -339,15 +341,16 @@ def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
                 req.result_ref = handler.apply(crm, session, req, actor, now)
                 session.add(req)
                 applied = True
+            status = req.status
     if late is not None:
         raise late
     if applied:
         crm.forget_policy()
-    return get_request(crm, actor, request_id, now=now)
+    return status
 
 
 def reject(crm: Crm, actor: Actor, request_id: int, comment: str,
-           now: datetime | None = None) -> RequestDetail:
+           now: datetime | None = None) -> None:
     """Reject at the current level, with a required reason; the request ends here."""
     now = now or utcnow()
     text = _clean_comment(comment, required=True)
@@ -366,7 +369,6 @@ def reject(crm: Crm, actor: Actor, request_id: int, comment: str,
                    "approval.reject", now, {"level": level, "role": who.role, "comment": text})
     if late is not None:
         raise late
-    return get_request(crm, actor, request_id, now=now)
 
 
 def withdraw(crm: Crm, actor: Actor, request_id: int, now: datetime | None = None) -> None:

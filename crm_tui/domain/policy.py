@@ -141,11 +141,8 @@ class ApprovalPolicy(Strict):
     def _sound(self) -> ApprovalPolicy:
         if not any(level.role == "compliance" for level in self.policy_change_levels):
             raise ValueError("policy_change_levels must include a compliance level")
-        for name in ("sensitive_change_levels", "policy_change_levels"):
-            _distinct_levels(name, getattr(self, name))
         seen: set[tuple[str, Decimal]] = set()
         for tier in self.transaction_chains:
-            _distinct_levels("transaction_chains.levels", tier.levels)
             if (tier.currency, tier.min_amount) in seen:
                 raise ValueError(f"two chains start at {tier.min_amount} {tier.currency}")
             seen.add((tier.currency, tier.min_amount))
@@ -164,12 +161,6 @@ class ApprovalPolicy(Strict):
 
     def chain_currencies(self) -> set[str]:
         return {t.currency for t in self.transaction_chains}
-
-
-def _distinct_levels(name: str, levels: list[ApprovalLevelSpec]) -> None:
-    roles = [level.role for level in levels]
-    if len(set(roles)) != len(roles):
-        raise ValueError(f"{name}: a role appears at two levels")
 
 
 SUITABILITY_ACTIONS = ("allow", "block")
