@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
@@ -23,6 +23,7 @@ R = TypeVar("R")
 
 
 class FormModal(UsesCrm, ModalScreen[R]):
+    CSS_PATH = "form_modal.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "tui.key.cancel", id="form-cancel"),
         Binding("ctrl+s", "submit", "tui.key.save", id="form-save"),
@@ -51,6 +52,12 @@ class FormModal(UsesCrm, ModalScreen[R]):
                 yield from self.extra_buttons()
                 yield Button(f"{t(self.SUBMIT_LABEL)}  Ctrl+S", id="form-submit", variant="primary")
                 yield Button(f"{t('tui.form.cancel')}  Esc", id="form-cancel")
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter moves on to the next field, as on a paper form; Ctrl+S saves."""
+        event.stop()
+        self.focus_next()
 
     @on(Button.Pressed, "#form-submit")
     def _pressed_submit(self) -> None:

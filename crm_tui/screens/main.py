@@ -25,6 +25,7 @@ def _nav_prompt(area: Area, badge: int | None) -> str:
 
 
 class MainScreen(UsesCrm, Screen[None]):
+    CSS_PATH = "main.tcss"
     BADGE_REFRESH_SECONDS = 60.0
     BINDINGS = [Binding("ctrl+o", "app.logout", "tui.key.logout", id="logout")]
 

@@ -43,6 +43,7 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
 
 
 class ProfileScreen(UsesCrm, Screen[None]):
+    CSS_PATH = "profile.tcss"
     BINDINGS = [
         Binding("escape", "back", "tui.key.back", id="profile-back"),
         Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import work
+from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
@@ -49,7 +49,11 @@ class RevealModal(FormModal[tuple[str, str]]):
     def on_mount(self) -> None:
         self.query_one("#reveal-reason", Input).focus()
 
-    def on_input_submitted(self) -> None:
+    @on(Input.Submitted)
+    def _submit_on_enter(self, event: Input.Submitted) -> None:
+        """One field to fill: Enter confirms (instead of moving to the next field)."""
+        event.stop()
+        event.prevent_default()
         self.action_submit()
 
     def submit(self) -> None:
