@@ -6,7 +6,9 @@ executemany for speed, but they are the rows the app writes: AES-GCM ciphertext 
 blind indexes from the database's own key ring, pinyin columns from `name_pinyin`, money in
 fen, UTC timestamps in SQLAlchemy's SQLite format. Encrypting a million rows is the slow part,
 so a process pool builds customer chunks while the main process inserts them. Rule tags are
-computed by the domain's own `evaluate_rule_tags`.
+computed by the domain's own `evaluate_rule_tags`. When only the schema moved on, a cached
+database of the same size is brought forward with the app's own migrations instead of being
+generated again.
 """
 
 from __future__ import annotations
@@ -607,6 +609,9 @@ def ensure_database(spec: Spec) -> tuple[Path, dict[str, Any]]:
     if path.exists() and key_path(path).exists() and facts.exists():
         return path, json.loads(facts.read_text())
     DATA.mkdir(parents=True, exist_ok=True)
+    older = _older_cache(spec, path)
+    if older is not None:
+        return path, _upgrade(older, path)
     tmp = path.with_name(path.stem + ".building.db")
     for stale in (tmp, key_path(tmp), Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
         stale.unlink(missing_ok=True)
@@ -621,3 +626,56 @@ def ensure_database(spec: Spec) -> tuple[Path, dict[str, Any]]:
     facts.write_text(json.dumps(counts, ensure_ascii=False, indent=2))
     log(f"done in {counts['seconds']} s: {counts}")
     return path, counts
+
+
+def _older_cache(spec: Spec, path: Path) -> Path | None:
+    """A cached database of the same size from an earlier schema revision this code knows."""
+    import sqlite3 as _sqlite
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from crm_tui.store.migrate import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    known = {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+    found = []
+    for candidate in DATA.glob(f"crm-{spec.customers}-*-g{GENERATOR_VERSION}.db"):
+        if candidate == path or ".building" in candidate.name:
+            continue
+        if not (key_path(candidate).exists() and Path(f"{candidate}.json").exists()):
+            continue
+        conn = _sqlite.connect(candidate)
+        try:
+            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        except _sqlite.Error:
+            continue
+        finally:
+            conn.close()
+        if revision in known:
+            found.append(candidate)
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def _upgrade(older: Path, path: Path) -> dict[str, Any]:
+    """Bring a cached database forward with the app's own migrations, as `crm db upgrade`
+    would a production store: minutes of generation saved when only the schema moved."""
+    from crm_tui.store.db import Database
+    from crm_tui.store.migrate import upgrade
+
+    log(f"upgrading {older.name} to the current schema as {path.name}")
+    started = time.perf_counter()
+    os.replace(key_path(older), key_path(path))
+    os.replace(older, path)
+    db = Database(f"sqlite:///{path}")
+    try:
+        upgrade(db.write_engine)
+    finally:
+        db.dispose()
+    facts = json.loads(Path(f"{older}.json").read_text())
+    facts["upgraded_from"] = older.name
+    facts["upgrade_seconds"] = round(time.perf_counter() - started, 1)
+    Path(f"{path}.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2))
+    Path(f"{older}.json").unlink()
+    return facts
