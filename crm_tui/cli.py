@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "keys",
     "data",  # import customers, export customers
     "backup",  # backup, restore
+    "compliance",  # alerts list/clear, import events, jobs run
 )
 
 

@@ -28,10 +28,9 @@ def register(app: typer.Typer) -> None:
         policy = policy_admin.validate_policy_file(file)
         out(t("cli.policy.valid", file=str(file), rules=len(policy.tag_rules)))
 
-    @policy_app.command("apply", help=t("cli.policy.apply_help"))
+    @policy_app.command("apply", help=t("compliance.cli.policy_apply_help"))
     def apply(file: PolicyFile, db: DbOption = None) -> None:
+        # A new policy takes effect only when a compliance officer approves the request.
         with store(db) as crm:
-            counts = policy_admin.apply_policy_file(crm, system_actor(), file)
-        out(t("cli.policy.applied", file=str(file)))
-        for tag, n in counts.items():
-            out(t("cli.policy.tag_count", tag=tag, count=n))
+            request_id = policy_admin.propose_policy_file(crm, system_actor(), file)
+        out(t("compliance.cli.policy_requested", id=request_id, file=str(file)))
