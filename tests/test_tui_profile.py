@@ -135,7 +135,7 @@ async def test_interactions_page_by_keyset(sqlite_crm: Crm, sqlite_world: World)
         await settle(pilot)
         assert table.row_count == INTERACTION_PAGE + 5
         assert str(table.get_row_at(0)[3]) == "回访 24" and str(table.get_row_at(24)[3]) == "回访 00"
-        assert "25 interactions" in screen_text(app)
+        assert "Interactions: 25" in screen_text(app)
 
 
 async def test_tags_add_and_remove_manual_only(sqlite_crm: Crm, sqlite_world: World) -> None:

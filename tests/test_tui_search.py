@@ -32,7 +32,7 @@ async def test_queries_find_by_initials_phone_tail_and_id(sqlite_crm: Crm,
         assert _names(app) == ["张三", "赵四"]
         text = screen_text(app)
         assert "*******5678" in text and "¥6,580,000.00" in text and "C3 Balanced" in text
-        assert "2 customers" in text
+        assert "Matches: 2" in text
 
         await search(pilot, "5678")  # phone tail: 王五 shares it but is not rm1's customer
         assert _names(app) == ["张三", "陈静怡"]
@@ -77,13 +77,13 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
         await search(pilot, "oy")
         table = app.screen.query_one("#search-results", DataTable)
         assert table.row_count == PAGE
-        assert f"First {PAGE} customers" in screen_text(app)
+        assert f"First {PAGE} matches" in screen_text(app)
         table.focus()
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert table.row_count == total
         assert _names(app) == sorted(_names(app))
-        assert f"{total} customers" in screen_text(app)
+        assert f"Matches: {total}" in screen_text(app)
 
 
 async def test_admin_gets_no_customer_area(sqlite_crm: Crm, sqlite_world: World) -> None:

@@ -3,7 +3,8 @@
 To add an area (say an approval inbox with a count badge): write its pane in its own
 module under `screens/`, then append an `Area` here. The main screen builds the
 navigation, the function-key binding, the footer entry and the badge refresh from this
-list; nothing else needs to change.
+list; nothing else needs to change. A pane whose work changes its own count (an
+approval cleared) asks for a fresh figure with `self.screen.refresh_badges()`.
 """
 
 from __future__ import annotations
