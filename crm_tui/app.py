@@ -23,7 +23,7 @@ from textual.timer import Timer
 from crm_tui.i18n import t
 from crm_tui.screens.login import LoginScreen
 from crm_tui.widgets.bindings import translate_bindings
-from crm_tui.widgets.session import SignedIn
+from crm_tui.widgets.session import SignedIn, failure_text
 
 if TYPE_CHECKING:
     from crm_tui.domain.actor import Actor
@@ -164,7 +164,10 @@ class CrmApp(App[None]):
     def _record_logout(self, actor: Actor) -> None:
         from crm_tui.domain.auth import logout
 
-        logout(self.crm, actor)
+        try:
+            logout(self.crm, actor)
+        except Exception as exc:  # the session ends regardless; the reason goes to the log
+            failure_text(self, exc)
 
     # -- idle lock --------------------------------------------------------------------
 
@@ -199,7 +202,10 @@ class CrmApp(App[None]):
     def _record_lock(self, actor: Actor) -> None:
         from crm_tui.domain.auth import record_idle_lock
 
-        record_idle_lock(self.crm, actor)
+        try:
+            record_idle_lock(self.crm, actor)
+        except Exception as exc:  # the screen stays locked regardless
+            failure_text(self, exc)
 
     def _unlocked(self, unlocked: bool | None) -> None:
         self.locked = False
