@@ -246,3 +246,13 @@ def test_messages_follow_the_language(db: Path) -> None:
     assert r.err.strip() == "crm：没有名为 ghost 的员工。"
     r = crm_cli("branches", "add", "BJ01", "重复", "--db", str(db))
     assert r.err.strip().startswith("crm：网点") and r.err.strip().endswith("网点 BJ01 已存在")
+
+
+def test_the_cli_does_not_load_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from crm_tui.cli import build_app; build_app(); "
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
