@@ -50,7 +50,7 @@ class LockScreen(UsesCrm, ModalScreen[bool]):
             yield Input(id="unlock-password", password=True)
             yield Static("", id="lock-error", classes="form-error", markup=False)
             yield Button(t("tui.lock.unlock"), id="unlock", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#unlock-password")
     @on(Button.Pressed, "#unlock")

@@ -52,7 +52,7 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
             yield Static("", id="login-error", classes="form-error", markup=False)
             yield Button(t("tui.login.submit"), id="login-submit", variant="primary")
             yield Static(t("tui.login.notice"), id="login-notice")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self._username:

@@ -57,7 +57,7 @@ class MainScreen(UsesCrm, Screen[None]):
                         yield pane
             else:
                 yield Static(t("tui.main.no_areas"), id="no-areas")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.areas:

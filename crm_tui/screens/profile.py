@@ -100,7 +100,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
             with TabPane(t("tui.profile.tab.network"), id="tab-network"):
                 yield RelationshipTree(id="network")
         yield Static("", id="profile-message", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#profile-tabs").loading = True
