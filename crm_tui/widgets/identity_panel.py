@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from rich.table import Table
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
-from textual.widgets import Label, Static
+from textual.containers import Vertical
+from textual.widgets import Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.formatting import day, label, moment, money, or_dash
@@ -17,11 +18,10 @@ from crm_tui.widgets.masked_value import MaskedValue
 if TYPE_CHECKING:
     from crm_tui.domain.views import CustomerView
 
+HEAD = ("kind", "id_type")
 SENSITIVE = ("national_id", "phone", "bank_account")
-PLAIN = ("kind", "id_type", "birth_date", "gender", "email", "address", "occupation",
-         "annual_income", "goals", "status", "created_at")
-ORDER = ("kind", "id_type", "national_id", "phone", "bank_account", "birth_date", "gender",
-         "email", "address", "occupation", "annual_income", "goals", "status", "created_at")
+REST = ("birth_date", "gender", "email", "address", "occupation", "annual_income", "goals",
+        "status", "created_at")
 
 
 def plain_value(view: CustomerView, field: str, tz: ZoneInfo) -> str:
@@ -42,34 +42,43 @@ def plain_value(view: CustomerView, field: str, tz: ZoneInfo) -> str:
     return or_dash(getattr(view, field))
 
 
+LABEL_CELLS = 15
+
+
+def fields_table(view: CustomerView, fields: tuple[str, ...], tz: ZoneInfo) -> Table:
+    """Label/value rows; rich sizes the label column in cells, so CJK labels line up."""
+    table = Table.grid(padding=(0, 0), expand=True)
+    table.add_column(width=LABEL_CELLS, style="dim", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for field in fields:
+        table.add_row(t(f"tui.profile.field.{field}"), plain_value(view, field, tz))
+    return table
+
+
 class IdentityPanel(Vertical):
-    """Label/value rows in a two-column grid; CJK labels line up because the grid sizes
-    by cell width, not by character count."""
+    """Plain fields as two tables (few widgets keep the profile quick to open); the three
+    sensitive values as focusable `MaskedValue` rows between them, in the usual order."""
 
     DEFAULT_CSS = """
     IdentityPanel { height: auto; }
-    IdentityPanel Grid { grid-size: 2; grid-columns: 15 1fr; grid-rows: auto; height: auto; }
-    IdentityPanel Label { color: $text-muted; width: 100%; }
-    IdentityPanel Static { width: 1fr; }
+    IdentityPanel > Static { width: 1fr; height: auto; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static(t("tui.profile.identity"), classes="panel-title")
-        with Grid():
-            for field in ORDER:
-                yield Label(t(f"tui.profile.field.{field}"))
-                if field in SENSITIVE:
-                    yield MaskedValue(field, id=f"masked-{field}")
-                else:
-                    yield Static("", id=f"value-{field}", markup=False)
+        yield Static("", id="identity-head")
+        for field in SENSITIVE:
+            yield MaskedValue(field, t(f"tui.profile.field.{field}"), label_cells=LABEL_CELLS,
+                              id=f"masked-{field}")
+        yield Static("", id="identity-rest")
 
     def show(self, view: CustomerView, tz: ZoneInfo, *, may_reveal: bool) -> None:
         for field in SENSITIVE:
             value = self.query_one(f"#masked-{field}", MaskedValue)
             value.revealable = may_reveal
             value.set_masked(getattr(view, f"{field}_masked"))
-        for field in PLAIN:
-            self.query_one(f"#value-{field}", Static).update(plain_value(view, field, tz))
+        self.query_one("#identity-head", Static).update(fields_table(view, HEAD, tz))
+        self.query_one("#identity-rest", Static).update(fields_table(view, REST, tz))
 
     def masked(self, field: str) -> MaskedValue:
         return self.query_one(f"#masked-{field}", MaskedValue)

@@ -31,20 +31,26 @@ class MaskedValue(Static, can_focus=True):
             super().__init__()
             self.field = field
 
-    def __init__(self, field: str, masked: str = "", *, id: str | None = None) -> None:
+    def __init__(self, field: str, label: str = "", *, label_cells: int = 0,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         translate_bindings(self)
         self.field = field
-        self.masked = masked
+        self.label = label
+        self.label_cells = label_cells
+        self.masked = ""
         self.revealable = True  # False when the actor's role may not reveal (no hint, no key)
 
     def render(self) -> Text:
+        label = Text(self.label, style="dim")
+        if self.label_cells:
+            label.pad_right(max(self.label_cells - label.cell_len, 1))
         if self.revealed is not None:
-            return Text.assemble(self.revealed, ("  " + t("tui.reveal.shown"), "italic"))
+            return Text.assemble(label, self.revealed, ("  " + t("tui.reveal.shown"), "italic"))
         if not self.masked:
-            return Text("—", style="dim")
+            return Text.assemble(label, ("—", "dim"))
         hint = f"  {t('tui.reveal.hint')}" if self.has_focus and self.revealable else ""
-        return Text.assemble(self.masked, (hint, "dim"))
+        return Text.assemble(label, self.masked, (hint, "dim"))
 
     def set_masked(self, masked: str) -> None:
         if masked != self.masked:
