@@ -47,7 +47,12 @@ class Staff(SQLModel, table=True):
 class Customer(SQLModel, table=True):
     __table_args__ = (
         Index("ix_customer_national_id_bidx", "national_id_bidx", unique=True),
-        Index("ix_customer_rm_name", "rm_id", "name"),
+        # Scoped search: an RM's (or a branch's) customers in name order, with the other
+        # searchable columns in the index so a pinyin or phone-tail query never reads rows.
+        Index("ix_customer_rm_search", "rm_id", "name", "name_initials", "name_pinyin",
+              "phone_last4"),
+        Index("ix_customer_branch_search", "branch_id", "name", "name_initials", "name_pinyin",
+              "phone_last4"),
         CheckConstraint("aum_fen >= 0", name="ck_customer_aum_nonneg"),
     )
 
@@ -71,10 +76,10 @@ class Customer(SQLModel, table=True):
     occupation: str = Field(default="", max_length=100)
     annual_income_fen: int = _fen()
     goals: str = Field(default="", max_length=1000)
-    risk_level: str | None = Field(default=None, max_length=2, index=True)
+    risk_level: str | None = Field(default=None, max_length=2)
     risk_valid_until: date | None = None
     aum_fen: int = Field(default=0, sa_type=BigInteger(), nullable=False, index=True)
-    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
     rm_id: int | None = Field(default=None, foreign_key="staff.id")
     status: str = Field(default="active", max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
