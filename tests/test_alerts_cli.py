@@ -61,7 +61,7 @@ def test_import_events_reports_bad_lines_and_raises_alert(db: Path, tmp_path: Pa
     assert [(a["kind"], a["severity"], a["freeze"], a["customer_id"]) for a in listed] == [
         ("cross_border", "high", True, 1)]
     table = crm_cli("alerts", "list", "--db", str(db))
-    assert table.code == 0 and "repeated cross-border transfers" in table.out
+    assert table.code == 0 and "cross-border burst" in table.out
 
 
 def test_clear_needs_a_risk_officer_password_and_reason(db: Path, tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def test_frozen_customer_refused_at_record_and_at_approval(crm, world, book):
     with pytest.raises(Blocked) as err:
         record_transaction(crm, world["rm1"], cid, "transfer", "100")
     assert err.value.key == "compliance.error.frozen"
-    assert "repeated cross-border transfers" in err.value.message
+    assert "cross-border burst" in err.value.message
     with pytest.raises(Blocked):
         approvals.approve(crm, world["sup1"], out.request_id)
     assert approvals.get_request(crm, world["rm1"], out.request_id).request.status == "pending"

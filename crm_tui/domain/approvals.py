@@ -456,6 +456,7 @@ class RequestDetail:
     can_decide: bool
     can_withdraw: bool
     why_not: str  # message when the viewer cannot decide ("" if she can)
+    diff: str = ""  # a policy change's unified diff
 
 
 def _summary_text(display: dict[str, Any]) -> str:
@@ -612,6 +613,7 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         and req.maker_ref == actor_ref(actor),
         why_not=t(why, id=req.id, role=t(f"role.{req.next_role}") if req.next_role else "")
         if why else "",
+        diff=str(display.get("diff", "")),
     )
 
 

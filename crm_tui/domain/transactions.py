@@ -188,6 +188,25 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
                                   levels=tuple(lv.role for lv in levels), suitability=suit)
 
 
+@dataclass(frozen=True)
+class ProductChoice:
+    code: str
+    name: str
+    risk_level: str
+    currency: str
+
+
+def list_products(crm: Crm, actor: Actor, limit: int = 500) -> list[ProductChoice]:
+    """The active catalogue for the sale form, by risk then code."""
+    require(actor, Perm.TRANSACTION_RECORD)
+    with crm.db.read() as session:
+        rows = session.execute(
+            select(Product.code, Product.name, Product.risk_level, Product.currency)
+            .where(Product.active).order_by(Product.risk_level, Product.code).limit(limit)  # type: ignore[arg-type]
+        ).all()
+    return [ProductChoice(*r) for r in rows]
+
+
 class _Handler:
     def current_version(self, crm: Crm, session: Session, req: ApprovalRequest) -> str:
         data = req.payload["data"]

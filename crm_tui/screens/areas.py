@@ -53,6 +53,48 @@ def _book_size(crm: Crm, actor: Actor) -> int | None:
     return count_in_scope(crm, actor)
 
 
+def _approvals_pane() -> Widget:
+    from crm_tui.screens.approval_inbox import ApprovalInboxPane
+
+    return ApprovalInboxPane()
+
+
+def _may_use_approvals(actor: Actor) -> bool:
+    """Deciders see their inbox; makers see their own requests there."""
+    from crm_tui.domain.permissions import Perm, can
+
+    return can(actor, Perm.APPROVAL_DECIDE) or can(actor, Perm.SENSITIVE_CHANGE_REQUEST)
+
+
+def _inbox_count(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.approvals import inbox_count
+
+    return inbox_count(crm, actor)
+
+
+def _alerts_pane() -> Widget:
+    from crm_tui.screens.alert_list import AlertListPane
+
+    return AlertListPane()
+
+
+def _may_view_alerts(actor: Actor) -> bool:
+    """Risk and compliance: they see alerts and the customers behind them."""
+    from crm_tui.domain.permissions import Perm, can
+
+    return can(actor, Perm.ALERT_VIEW) and can(actor, Perm.CUSTOMER_VIEW)
+
+
+def _open_alerts(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.alerts import count_open
+
+    return count_open(crm, actor)
+
+
 AREAS: list[Area] = [
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
+    Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
+         _inbox_count),
+    Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
+         _open_alerts),
 ]

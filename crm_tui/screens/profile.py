@@ -39,7 +39,8 @@ TABS = ("overview", "holdings", "interactions", "network")
 INTERACTION_PAGE = 20
 # Which permission each action needs: the footer hides what the domain would refuse.
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
-                "reveal": "sensitive.reveal", "add_tag": "tag.manage"}
+                "reveal": "sensitive.reveal", "add_tag": "tag.manage",
+                "request_change": "sensitive.request", "record_transaction": "transaction.record"}
 
 
 class ProfileScreen(UsesCrm, Screen[None]):
@@ -51,6 +52,9 @@ class ProfileScreen(UsesCrm, Screen[None]):
         Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
         Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
         Binding("r", "reload", "tui.key.reload", id="reload-profile"),
+        Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
+        Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
+                id="record-transaction"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
 
@@ -246,6 +250,16 @@ class ProfileScreen(UsesCrm, Screen[None]):
         if version:
             self.say(t("tui.edit.saved", version=version), ok=True)
             self.load()
+
+    def action_request_change(self) -> None:
+        from crm_tui.screens.sensitive_change_form import open_from_profile
+
+        open_from_profile(self)
+
+    def action_record_transaction(self) -> None:
+        from crm_tui.screens.transaction_form import open_from_profile
+
+        open_from_profile(self)
 
     def action_reveal(self) -> None:
         focused = self.focused

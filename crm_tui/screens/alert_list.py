@@ -1,0 +1,229 @@
+"""The risk alert list, for risk and compliance: open alerts first (or every alert), newest
+first, keyset-paged. A risk officer clears the highlighted alert with `c`, giving the
+required reason; the freeze it imposed lifts in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from crm_tui.i18n import t
+from crm_tui.screens.form_modal import FormModal
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.form_field import FormField
+from crm_tui.widgets.formatting import moment
+from crm_tui.widgets.session import UsesCrm, failure_text
+
+if TYPE_CHECKING:
+    from crm_tui.domain.alerts import AlertView
+
+PAGE = 100
+COLUMNS = (
+    ("id", "tui.compliance.col.id", 5),
+    ("raised", "tui.compliance.col.raised", 16),
+    ("severity", "tui.compliance.col.severity", 8),
+    ("customer", "tui.compliance.col.customer", 8),
+    ("rule", "tui.compliance.col.rule", 18),
+    ("freeze", "tui.compliance.col.freeze", 6),
+    ("status", "tui.compliance.col.state", 8),
+    ("details", "tui.compliance.col.details", 60),
+)
+
+
+class AlertListPane(UsesCrm, Vertical):
+    """The "Risk alerts" area."""
+
+    DEFAULT_CSS = """
+    AlertListPane #alert-list { height: 1fr; margin-top: 1; background: $background; }
+    AlertListPane #alert-message.-error { color: $error; }
+    """
+    BINDINGS = [
+        Binding("c", "clear_alert", "tui.compliance.key.clear_alert", id="alert-clear"),
+        Binding("o", "toggle_all", "tui.compliance.key.toggle_all", id="alert-toggle"),
+        Binding("r", "reload", "tui.compliance.key.reload", id="alert-reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[AlertView], append: bool, error: str = "") -> None:
+            super().__init__()
+            self.rows, self.append, self.error = rows, append, error
+
+    def __init__(self) -> None:
+        super().__init__(classes="area-pane")
+        translate_bindings(self)
+        self.rows: list[AlertView] = []
+        self.show_all = False
+        self._more = False
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("tui.compliance.alerts.title"), classes="pane-title")
+        yield Static("", id="alert-filter", classes="pane-status", markup=False)
+        table: DataTable[str | Text] = DataTable(id="alert-list", cursor_type="row",
+                                                 zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            table.add_column(t(label), width=width, key=key)
+        yield table
+        yield Static("", id="alert-message", classes="pane-status", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#alert-list", DataTable)
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        self.reload()
+
+    def focus_default(self) -> None:
+        self.query_one("#alert-list", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_alert":
+            from crm_tui.domain.permissions import Perm, can
+
+            return can(self.actor, Perm.ALERT_CLEAR)
+        return True
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.reload()
+
+    def reload(self) -> None:
+        self.query_one("#alert-filter", Static).update(
+            t("tui.compliance.alerts.showing_all" if self.show_all
+              else "tui.compliance.alerts.showing_open"))
+        self._loading = True
+        self._fetch(None)
+
+    @work(thread=True, exclusive=True, group="alerts")
+    def _fetch(self, before_id: int | None) -> None:
+        from crm_tui.domain.alerts import list_alerts
+
+        try:
+            rows = list_alerts(self.crm, self.actor, status=None if self.show_all else "open",
+                               before_id=before_id, limit=PAGE)
+        except Exception as exc:
+            self.post_message(self.Loaded([], before_id is not None, failure_text(self, exc)))
+        else:
+            self.post_message(self.Loaded(rows, before_id is not None))
+
+    def on_alert_list_pane_loaded(self, message: Loaded) -> None:
+        self._loading = False
+        if message.error:
+            self.say(message.error, ok=False)
+            return
+        table = self.query_one("#alert-list", DataTable)
+        if not message.append:
+            table.clear()
+            self.rows = []
+        tz = self.crm.tz
+        for a in message.rows:
+            severity = Text(t(f"compliance.severity.{a.severity}"),
+                            style="bold red" if a.severity == "high" else "")
+            table.add_row(f"#{a.id}", moment(a.raised_at, tz), severity,
+                          a.customer_name or f"#{a.customer_id}", a.kind_label,
+                          t("tui.compliance.alerts.frozen") if a.freeze else "",
+                          t(f"compliance.alert_status.{a.status}"), a.details, key=str(a.id))
+        self.rows.extend(message.rows)
+        self._more = len(message.rows) == PAGE
+        if not self.rows:
+            self.query_one("#alert-filter", Static).update(t("tui.compliance.alerts.none"))
+
+    def _scrolled(self, scroll_y: float) -> None:
+        table = self.query_one("#alert-list", DataTable)
+        if scroll_y >= table.max_scroll_y - 1 and self._more and not self._loading and self.rows:
+            self._loading = True
+            self._fetch(self.rows[-1].id)
+
+    def _highlighted(self) -> AlertView | None:
+        table = self.query_one("#alert-list", DataTable)
+        if not table.row_count:
+            return None
+        return self.rows[table.cursor_row] if table.cursor_row < len(self.rows) else None
+
+    def action_clear_alert(self) -> None:
+        alert = self._highlighted()
+        if alert is None:
+            return
+        if alert.status != "open":
+            self.say(t("compliance.error.alert_closed", id=alert.id), ok=False)
+            return
+        self.app.push_screen(ClearAlertModal(alert.id), self._cleared)
+
+    @on(DataTable.RowSelected, "#alert-list")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_clear_alert()
+
+    def _cleared(self, text: str | None) -> None:
+        if text:
+            self.say(text, ok=True)
+            self.reload()
+            refresh = getattr(self.screen, "refresh_badges", None)
+            if refresh is not None:
+                refresh()
+
+    def say(self, text: str, *, ok: bool) -> None:
+        line = self.query_one("#alert-message", Static)
+        line.update(text)
+        line.set_class(not ok, "-error")
+
+
+class ClearAlertModal(FormModal[str]):
+    """Clear one alert with the required reason; dismisses with the outcome line."""
+
+    SUBMIT_LABEL = "tui.compliance.clear_confirm"
+
+    class Outcome(Message):
+        def __init__(self, ok: bool, errors: dict[str, str] | None = None,
+                     text: str = "") -> None:
+            super().__init__()
+            self.ok, self.errors, self.text = ok, errors, text
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(t("tui.compliance.clear_title", id=alert_id))
+        self.alert_id = alert_id
+
+    def fields(self) -> Iterable[Widget]:
+        yield Static(t("tui.compliance.clear_notice"), classes="form-notice")
+        yield FormField("reason", t("field.reason"), Input(id="clear-reason", compact=True))
+
+    def on_mount(self) -> None:
+        self.query_one("#clear-reason", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit_on_enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.prevent_default()
+        self.action_submit()
+
+    def submit(self) -> None:
+        self._clear(self.query_one("#clear-reason", Input).value)
+
+    @work(thread=True, exclusive=True, group="form")
+    def _clear(self, reason: str) -> None:
+        from crm_tui.domain.alerts import clear_alert
+        from crm_tui.domain.errors import ValidationFailed
+
+        try:
+            clear_alert(self.crm, self.actor, self.alert_id, reason)
+        except ValidationFailed as exc:
+            self.post_message(self.Outcome(False, exc.by_field()))
+        except Exception as exc:
+            self.post_message(self.Outcome(False, text=failure_text(self, exc)))
+        else:
+            self.post_message(self.Outcome(True))
+
+    def on_clear_alert_modal_outcome(self, message: Outcome) -> None:
+        if message.ok:
+            self.dismiss(t("tui.compliance.alert_cleared", id=self.alert_id))
+        else:
+            self.failed(message.errors, message.text)
