@@ -43,6 +43,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB page cache: blind indexes are random keys, so index pages are touched
+        # all over; the 2 MiB default halved bulk-insert speed (measured 10.8k → 21.1k rows/s).
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @event.listens_for(engine, "begin")
