@@ -58,6 +58,7 @@ def test_request_leaves_record_untouched_and_approval_applies(crm, world, book):
     assert detail.can_decide
     assert detail.changes[0].before == "138****8000"
     assert detail.changes[0].after == "139****5678"
+    assert dict(detail.evidence) == {"Maker's reason": "客户换号"}
 
     approvals.approve(crm, world["sup1"], rid, "核实无误")
     c = _customer(crm, cid)

@@ -121,7 +121,7 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
             "summary": ["compliance.summary.sensitive_change",
                         {"field": f"@field.{field}", "customer": c.name}],
             "changes": [[field, _shown(field, old), _shown(field, value)]],
-            "reason": reason,
+            "evidence": {"reason": reason} if reason else {},
         }
         req = approvals.open_request(
             crm, session, actor, kind=KIND, target_entity="customer", target_id=customer_id,
