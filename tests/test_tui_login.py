@@ -141,7 +141,7 @@ async def test_ctrl_l_locks_and_sign_out_returns_to_login(sqlite_crm: Crm,
 
 async def test_locked_account_on_the_lock_screen_signs_out(
         sqlite_crm: Crm, sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(LockScreen, "SIGN_OUT_DELAY", 1.0)
+    monkeypatch.setattr(LockScreen, "SIGN_OUT_DELAY", 2.0)
     app = new_app(sqlite_crm)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "rm1")
@@ -155,6 +155,10 @@ async def test_locked_account_on_the_lock_screen_signs_out(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "the account is locked until" in text_of(app, "#lock-error")
-        await pilot.pause(1.2)
-        await settle(pilot)
+        assert app.screen.query_one("#unlock-password").disabled
+        for _ in range(50):  # signed out after SIGN_OUT_DELAY
+            if isinstance(app.screen, LoginScreen):
+                break
+            await pilot.pause(0.1)
         assert isinstance(app.screen, LoginScreen)
+        assert app.session is None
