@@ -18,9 +18,9 @@ def _names(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
-async def test_queries_find_by_initials_phone_tail_and_id(sqlite_crm: Crm,
-                                                          sqlite_world: World) -> None:
-    build_book(sqlite_crm, sqlite_world)
+async def test_queries_find_by_initials_phone_tail_and_id_and_open(
+        sqlite_crm: Crm, sqlite_world: World) -> None:
+    book = build_book(sqlite_crm, sqlite_world)
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -50,11 +50,6 @@ async def test_queries_find_by_initials_phone_tail_and_id(sqlite_crm: Crm,
         assert _names(app) == []
         assert "No customer in your book matches “wangwu”." in screen_text(app)
 
-
-async def test_enter_opens_the_profile(sqlite_crm: Crm, sqlite_world: World) -> None:
-    book = build_book(sqlite_crm, sqlite_world)
-    app = signed_in_app(sqlite_crm, sqlite_world)
-    async with app.run_test(size=(120, 40)) as pilot:
         await search(pilot, "zs")
         await pilot.press("down", "enter")  # from the box into the list, then open
         await settle(pilot)
