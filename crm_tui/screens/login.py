@@ -10,10 +10,10 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Middle, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
@@ -42,12 +42,12 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
         self._username = username
 
     def compose(self) -> ComposeResult:
-        with Middle(), Center(), Vertical(id="login-box"):
+        with Vertical(id="login-box"):
             yield Static(t("tui.app.title"), id="login-title")
             yield Static(t("tui.login.subtitle"), id="login-subtitle")
-            yield Label(t("field.username"), classes="field-label")
+            yield Static(t("field.username"), classes="field-label")
             yield Input(self._username, id="username", placeholder=t("tui.login.username_hint"))
-            yield Label(t("field.password"), classes="field-label")
+            yield Static(t("field.password"), classes="field-label")
             yield Input(id="password", password=True, placeholder=t("tui.login.password_hint"))
             yield Static("", id="login-error", classes="form-error", markup=False)
             yield Button(t("tui.login.submit"), id="login-submit", variant="primary")
