@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain import audit, customers
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
+from crm_tui.domain import alerts, approvals, audit, customers
+from crm_tui.domain.actor import Actor, system_actor
+from crm_tui.domain.alerts import Frozen
+from crm_tui.domain.auth import actor_of, login
 from crm_tui.domain.demo import credit_code, luhn_complete, seed_demo
 from crm_tui.domain.errors import Blocked, PermissionDenied
 from crm_tui.domain.kyc import checklist_for
 from crm_tui.domain.permissions import ROLES
+from crm_tui.domain.transactions import record_transaction
 from crm_tui.domain.validation import parse_mobile, parse_prc_id
 from crm_tui.store.models import (
     AuditEvent,
@@ -27,6 +29,7 @@ from crm_tui.store.models import (
     Tag,
     Trade,
 )
+from crm_tui.store.models_compliance import ApprovalRequest
 
 N = 200
 PW = "demo-password-1"
@@ -75,6 +78,68 @@ def test_seeds_a_whole_branch(crm) -> None:
     with crm.db.read() as s:
         seeded = s.scalars(select(AuditEvent).where(AuditEvent.action == "demo.seed")).all()
     assert len(seeded) == 1 and f'"customers": {N}' in seeded[0].after
+
+
+def _staff(crm, username: str) -> Actor:
+    """The staff member as `login` would return her, without argon2's second per login."""
+    with crm.db.read() as s:
+        return actor_of(s.scalars(select(Staff).where(Staff.username == username)).one())
+
+
+def _customer_id(crm, name: str) -> int:
+    with crm.db.read() as s:
+        return s.scalar(select(Customer.id).where(Customer.name == name).order_by(Customer.id))
+
+
+def test_inbox_and_alerts_have_work_waiting(crm) -> None:
+    _seed(crm)
+    sup1, bh1, comp1, risk1, rm1 = (_staff(crm, u) for u in ("sup1", "bh1", "comp1", "risk1",
+                                                               "rm1"))
+    # sup1: three sensitive changes (two by rm1, one by rm2) and the large sale's first level
+    inbox = approvals.inbox(crm, sup1)
+    assert approvals.inbox_count(crm, sup1) == len(inbox) == 4
+    assert sorted(r.kind for r in inbox) == ["large_transaction"] + ["sensitive_change"] * 3
+    assert sorted(r.maker_name for r in inbox if r.kind == "sensitive_change") == [
+        "李娜", "王芳", "王芳"]
+    assert [r.created_at for r in inbox] == sorted(r.created_at for r in inbox)  # oldest first
+    change = approvals.get_request(crm, sup1, next(r.id for r in inbox if r.customer_name == "张三"))
+    assert change.can_decide and change.changes[0].before != change.changes[0].after
+    assert "*" in change.changes[0].after and change.evidence  # masked, with the maker's reason
+    # comp1: the suitability override, with the assessment and the product risk as evidence
+    (override,) = approvals.inbox(crm, comp1)
+    assert approvals.inbox_count(crm, comp1) == 1 and override.kind == "suitability_override"
+    evidence = dict(approvals.get_request(crm, comp1, override.id).evidence)
+    assert "C3" in evidence.values() and "R4" in evidence.values()
+    assert approvals.inbox_count(crm, bh1) == 0 and approvals.inbox_count(crm, rm1) == 0
+    # the History tab: a phone change sup1 approved, applied to the customer
+    (done,) = approvals.history(crm, sup1)
+    assert done.status == "approved" and done.customer_name == "周晓梅"
+    with crm.db.read() as s:
+        enc = s.scalar(select(Customer.phone_enc).where(Customer.name == "周晓梅"))
+    assert crm.keys.decrypt("phone", enc) == "15201234876"
+
+    # the large sale climbs: supervisor, then branch head, then it executes
+    sale = next(r for r in inbox if r.kind == "large_transaction")
+    assert approvals.approve(crm, sup1, sale.id) == "pending"
+    assert [r.id for r in approvals.inbox(crm, bh1)] == [sale.id]
+    assert approvals.approve(crm, bh1, sale.id) == "approved"
+    with crm.db.read() as s:
+        assert s.get(ApprovalRequest, sale.id).result_ref.startswith("trade:")
+
+    # risk1: one high alert freezing a customer in rm1's book, and one ordinary alert
+    open_alerts = alerts.list_alerts(crm, risk1)
+    assert alerts.count_open(crm, risk1) == len(open_alerts) == 2
+    high = next(a for a in open_alerts if a.severity == "high")
+    assert high.freeze and high.customer_name == "陈志强" and high.kind == "cross_border"
+    assert any(a.severity == "medium" and not a.freeze for a in open_alerts)
+    frozen = _customer_id(crm, "陈志强")
+    assert frozen in {c.id for c in customers.search_customers(crm, rm1, "陈志强")}
+    with pytest.raises(Frozen):
+        record_transaction(crm, rm1, frozen, "subscription", "10000", product_code="DP0001")
+    alerts.clear_alert(crm, risk1, high.id, "已电话核实为客户本人境外子女学费汇款")
+    assert record_transaction(crm, rm1, frozen, "subscription", "10000",
+                              product_code="DP0001").status == "executed"
+    assert audit.verify_chain(crm.db).ok
 
 
 def test_identities_are_valid_and_encrypted(sqlite_crm) -> None:

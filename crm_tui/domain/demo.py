@@ -5,6 +5,8 @@ resident IDs, households and business networks; KYC in every state; risk assessm
 products R1–R5; holdings whose AUM follows a branch's pyramid; trades; two years of
 interactions. Everything is planned in Python first (so dates hang together), then written
 with Core executemany in ONE transaction with ONE audit event, so a failure leaves nothing.
+Then `demo_compliance` puts work in the approval inbox and the alert list through the
+domain functions staff use, each step with its own audit event.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from crm_tui.domain.actor import Actor
 from crm_tui.domain.auth import hash_password
 from crm_tui.domain.context import Crm
 from crm_tui.domain.customer_fields import clean_customer, customer_row
+from crm_tui.domain.demo_compliance import seed_compliance
 from crm_tui.domain.errors import Blocked
 from crm_tui.domain.permissions import Perm, require
 from crm_tui.domain.policy import Policy
@@ -792,4 +795,5 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
             "rule_tags": rule_counts,
         }
         audit.record(crm.db, session, actor, "demo.seed", "database", "", None, counts)
+    seed_compliance(crm, actor, now)
     return [(u, r, n) for u, n, r, *_ in D.STAFF]
