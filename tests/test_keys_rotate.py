@@ -7,12 +7,19 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from crm_tui.domain import approvals
 from crm_tui.domain import keys as key_rotation
 from crm_tui.domain.actor import system_actor
 from crm_tui.domain.auth import login
 from crm_tui.domain.customers import search_customers
+from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.store.crypto import write_key_file
+from crm_tui.store.models import Customer
+from crm_tui.store.models_compliance import ApprovalRequest
 from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql
+from tests.compliance_world import build_book
 from tests.customer_files import HEADERS_EN, rows, write_csv
 
 COUNT = 40
@@ -130,3 +137,86 @@ def test_a_key_from_the_environment_is_not_rotated_here(db: Path,
     monkeypatch.setenv("CRM_KEY", db.with_name("crm.db.key").read_text())
     r = crm_cli("keys", "rotate", "--db", str(db))
     assert r.code == 1 and "CRM_KEY" in r.err
+
+
+# -- sealed values waiting in approval requests --------------------------------------------
+
+NEW_PHONE = "13912345678"
+NEW_ACCOUNT = "6217000010082466957"
+
+
+def _request_tokens(crm) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    with crm.db.read() as s:
+        return {r.id: r.payload["data"]["value_enc"] for r in s.scalars(select(ApprovalRequest))
+                if "value_enc" in r.payload["data"]}
+
+
+def _customer(crm, cid: int) -> tuple[str | None, str, str | None, str]:  # type: ignore[no-untyped-def]
+    with crm.db.read() as s:
+        c = s.get(Customer, cid)
+        return (crm.keys.decrypt("phone", c.phone_enc), c.phone_bidx,
+                crm.keys.decrypt("bank_account", c.bank_account_enc), c.bank_account_bidx)
+
+
+def test_pending_changes_stay_approvable_after_rotation(crm, world) -> None:  # type: ignore[no-untyped-def]
+    book = build_book(crm, world)
+    zhang, li = book.customers["c1"], book.customers["c2"]
+    write_key_file(crm.key_file, crm.keys)
+    old = crm.keys.active
+    phone_req = request_change(crm, world["rm1"], zhang, "phone", NEW_PHONE, reason="换号")
+    account_req = request_change(crm, world["rm1"], li, "bank_account", NEW_ACCOUNT)
+    closed = request_change(crm, world["rm1"], li, "phone", "13600001111")
+    approvals.reject(crm, world["sup1"], closed, "客户未本人到场")
+    assert {t.split("$")[0] for t in _request_tokens(crm).values()} == {old}
+
+    report = key_rotation.rotate_keys(crm, system_actor(), batch=1)
+    new = report.new_key
+    assert key_ids(crm.key_file) == [new] and old not in crm.keys.keys
+    tokens = _request_tokens(crm)
+    assert set(tokens) == {phone_req, account_req, closed}
+    assert all(t.startswith(new + "$") for t in tokens.values())
+    assert report.rows == 4 + 3  # four customer rows, three requests (the rejected one too)
+    assert key_rotation.key_status(crm, system_actor()).values_by_key == {new: 4 * 3 + 3}
+
+    assert approvals.approve(crm, world["sup1"], phone_req) == "approved"
+    assert approvals.approve(crm, world["sup1"], account_req) == "approved"
+    phone, phone_bidx, _, _ = _customer(crm, zhang)
+    assert phone == NEW_PHONE and phone_bidx == crm.keys.blind_index("phone", NEW_PHONE)
+    _, _, account, account_bidx = _customer(crm, li)
+    assert account == NEW_ACCOUNT
+    assert account_bidx == crm.keys.blind_index("bank_account", NEW_ACCOUNT)
+
+
+def test_a_crash_among_the_requests_resumes(sqlite_crm, sqlite_world,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    write_key_file(crm.key_file, crm.keys)
+    old = crm.keys.active
+    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111")
+    real = key_rotation._reseal_requests
+    calls = {"n": 0}
+
+    def crash_after_one_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(key_rotation, "_reseal_requests", crash_after_one_batch)
+    with pytest.raises(KeyboardInterrupt):
+        key_rotation.rotate_keys(crm, system_actor(), batch=1)
+    monkeypatch.setattr(key_rotation, "_reseal_requests", real)
+    loaded = key_ids(crm.key_file)
+    new = next(k for k in loaded if k != old)
+    assert sorted(loaded) == sorted([old, new])
+    assert [t.split("$")[0] for _, t in sorted(_request_tokens(crm).items())] == [new, old]
+
+    report = key_rotation.rotate_keys(crm, system_actor(), batch=1)
+    assert report.resumed and report.new_key == new and report.rows == 1
+    assert key_ids(crm.key_file) == [new]
+    assert approvals.approve(crm, world["sup1"], second) == "approved"
+    assert approvals.approve(crm, world["sup1"], first) == "approved"
+    assert _customer(crm, book.customers["c2"])[0] == "13600001111"
+    assert _customer(crm, book.customers["c1"])[0] == NEW_PHONE

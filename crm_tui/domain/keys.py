@@ -7,6 +7,12 @@ one transaction that rewrites a row's ciphertext and blind index together; only 
 value sealed by an old key remains is the key file rewritten without the old keys. Running
 `rotate_keys` again after a crash finds the two-key file and resumes instead of starting over.
 
+Besides the customer columns, sealed values wait inside approval requests: a sensitive
+change carries the new phone, ID or account encrypted in its payload until approval applies
+it. Those are re-encrypted the same way (batches, one transaction each, resumable) — pending
+ones so they can still be approved once the old key is gone, closed ones so a retired (perhaps
+leaked) key opens nothing still stored.
+
 Sessions that were running during rotation hold the old key ring: restart them afterwards.
 """
 
@@ -16,6 +22,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel import Session
@@ -27,6 +34,7 @@ from crm_tui.domain.errors import DomainError
 from crm_tui.domain.permissions import Perm, require
 from crm_tui.store.crypto import Keyring, write_key_file
 from crm_tui.store.models import Customer, Setting
+from crm_tui.store.models_compliance import ApprovalRequest
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,9 @@ def key_status(crm: Crm, actor: Actor) -> KeyStatus:
                         kid = crm.keys.key_id(token) or ""
                         counts[kid] = counts.get(kid, 0) + 1
                     last_id = rows[-1][0]
+        for token in _request_tokens(session):
+            kid = crm.keys.key_id(token) or ""
+            counts[kid] = counts.get(kid, 0) + 1
     return KeyStatus(crm.keys.active, tuple(sorted(crm.keys.keys)), counts,
                      bool(os.environ.get("CRM_KEY")))
 
@@ -127,6 +138,55 @@ def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyrin
     session.connection().execute(update(t).where(t.c.id == bindparam("_id")).values(**set_cols),
                                  params)
     return len(rows), rows[-1][0]
+
+
+def _sealed_in_request(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, token) of the sealed value an approval request carries (a sensitive change's
+    new value, `payload.data.value_enc`), or None."""
+    data = payload.get("data") or {}
+    token = data.get("value_enc")
+    return (data["field"], token) if token else None
+
+
+def _request_tokens(session: Session) -> list[str]:
+    """Every sealed value held in approval requests, read page by page."""
+    t = ApprovalRequest.__table__  # type: ignore[attr-defined]
+    tokens: list[str] = []
+    last_id = 0
+    while True:
+        rows = session.execute(select(t.c.id, t.c.payload).where(t.c.id > last_id)
+                               .order_by(t.c.id).limit(5000)).all()
+        if not rows:
+            return tokens
+        tokens += [found[1] for _, payload in rows if (found := _sealed_in_request(payload))]
+        last_id = rows[-1][0]
+
+
+def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
+                     batch: int) -> tuple[int, int]:
+    """Re-encrypt the sealed values in one batch of approval requests (id > after_id) that
+    an old key sealed; returns (values resealed, last id seen, or -1 past the end). JSON is
+    not searchable alike on SQLite and PostgreSQL, so the batch is read and checked here."""
+    t = ApprovalRequest.__table__  # type: ignore[attr-defined]
+    q = select(t.c.id, t.c.payload).where(t.c.id > after_id).order_by(t.c.id).limit(batch)
+    if not crm.db.is_sqlite:
+        q = q.with_for_update()
+    rows = session.execute(q).all()
+    if not rows:
+        return 0, -1
+    params = []
+    for request_id, payload in rows:
+        found = _sealed_in_request(payload)
+        if found is None or ring.key_id(found[1]) == ring.active:
+            continue
+        field, token = found
+        data = {**payload["data"], "value_enc": ring.encrypt(field, ring.decrypt(field, token))}
+        params.append({"_id": request_id, "new_payload": {**payload, "data": data}})
+    if params:
+        session.connection().execute(
+            update(t).where(t.c.id == bindparam("_id")).values(payload=bindparam("new_payload")),
+            params)
+    return len(params), rows[-1][0]
 
 
 def _set_active_setting(session: Session, kid: str) -> None:
@@ -172,6 +232,14 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
                 total += n
                 if on_progress:
                     on_progress(total)
+        last_id = 0
+        while last_id >= 0:
+            with crm.db.write() as session:
+                n, last_id = _reseal_requests(crm, session, ring, last_id, batch)
+            changed_this_pass += n
+            total += n
+            if n and on_progress:
+                on_progress(total)
         if changed_this_pass == 0:
             break
     if archive_old_keys is not None and retired:
