@@ -182,6 +182,12 @@ class ApprovalInboxPane(UsesCrm, Vertical):
 
     # -- opening and deciding --------------------------------------------------------------
 
+    def selected_to_decide(self) -> RequestSummary | None:
+        """The highlighted request of the "to decide" list while that list is shown (what
+        the palette's approve / reject act on), else None."""
+        rid = self._highlighted() if self.current == "decide" else None
+        return next((r for r in self.rows["decide"] if r.id == rid), None)
+
     def _highlighted(self) -> int | None:
         table = self.query_one(f"#approval-list-{self.current}", DataTable)
         if not table.row_count:
