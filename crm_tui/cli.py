@@ -25,7 +25,31 @@ COMMAND_MODULES = (
 )
 
 
+def _missing_sqlite_file(db: str | None) -> str | None:
+    """The SQLite file the TUI would open, if it does not exist (checked without SQLAlchemy,
+    which the login screen must not wait for)."""
+    import os
+    from pathlib import Path
+
+    target = db or os.environ.get("CRM_DATABASE_URL")
+    if target and "://" in target:
+        if not target.startswith("sqlite:///"):
+            return None
+        target = target.removeprefix("sqlite:///")
+    if not target:
+        from platformdirs import user_data_dir
+
+        target = str(Path(user_data_dir("crm-tui", appauthor=False)) / "crm.db")
+    path = Path(target).expanduser()
+    return None if path.exists() else str(path)
+
+
 def start_tui(db: str | None) -> None:
+    missing = _missing_sqlite_file(db)
+    if missing:
+        from crm_tui.domain.errors import DomainError
+
+        raise DomainError("cli.error.no_database", path=missing)
     from crm_tui.app import run
 
     run(db=db, username=None)
