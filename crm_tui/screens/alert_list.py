@@ -4,7 +4,6 @@ required reason; the freeze it imposed lifts in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -13,13 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.screens.form_modal import FormModal
+from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
-from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm, failure_text
 
@@ -177,53 +174,22 @@ class AlertListPane(UsesCrm, Vertical):
         line.set_class(not ok, "-error")
 
 
-class ClearAlertModal(FormModal[str]):
+class ClearAlertModal(ReasonModal):
     """Clear one alert with the required reason; dismisses with the outcome line."""
 
     SUBMIT_LABEL = "tui.compliance.clear_confirm"
-
-    class Outcome(Message):
-        def __init__(self, ok: bool, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.ok, self.errors, self.text = ok, errors, text
+    FIELD = "reason"
+    INPUT_ID = "clear-reason"
+    NOTICE = "tui.compliance.clear_notice"
 
     def __init__(self, alert_id: int) -> None:
         super().__init__(t("tui.compliance.clear_title", id=alert_id))
         self.alert_id = alert_id
 
-    def fields(self) -> Iterable[Widget]:
-        yield Static(t("tui.compliance.clear_notice"), classes="form-notice")
-        yield FormField("reason", t("field.reason"), Input(id="clear-reason", compact=True))
-
-    def on_mount(self) -> None:
-        self.query_one("#clear-reason", Input).focus()
-
-    @on(Input.Submitted)
-    def _submit_on_enter(self, event: Input.Submitted) -> None:
-        event.stop()
-        event.prevent_default()
-        self.action_submit()
-
-    def submit(self) -> None:
-        self._clear(self.query_one("#clear-reason", Input).value)
-
-    @work(thread=True, exclusive=True, group="form")
-    def _clear(self, reason: str) -> None:
+    def perform(self, text: str) -> None:
         from crm_tui.domain.alerts import clear_alert
-        from crm_tui.domain.errors import ValidationFailed
 
-        try:
-            clear_alert(self.crm, self.actor, self.alert_id, reason)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(False, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(False, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(True))
+        clear_alert(self.crm, self.actor, self.alert_id, text)
 
-    def on_clear_alert_modal_outcome(self, message: Outcome) -> None:
-        if message.ok:
-            self.dismiss(t("tui.compliance.alert_cleared", id=self.alert_id))
-        else:
-            self.failed(message.errors, message.text)
+    def done_text(self) -> str:
+        return t("tui.compliance.alert_cleared", id=self.alert_id)

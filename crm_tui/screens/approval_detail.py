@@ -9,30 +9,27 @@ its new state at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.approval_inbox import state_text
-from crm_tui.screens.form_modal import FormModal
+from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
-from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from crm_tui.domain.approvals import RequestDetail
+    from crm_tui.domain.approval_views import RequestDetail
 
 
 class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
@@ -92,7 +89,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="approval-detail")
     def _load(self) -> None:
-        from crm_tui.domain.approvals import get_request
+        from crm_tui.domain.approval_views import get_request
 
         try:
             detail = get_request(self.crm, self.actor, self.request_id)
@@ -201,53 +198,22 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         line.set_class(not ok, "-error")
 
 
-class RejectModal(FormModal[str]):
+class RejectModal(ReasonModal):
     """Reject with the comment the domain requires; dismisses with the outcome line."""
 
     SUBMIT_LABEL = "tui.compliance.reject_confirm"
-
-    class Outcome(Message):
-        def __init__(self, ok: bool, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.ok, self.errors, self.text = ok, errors, text
+    FIELD = "approval_comment"
+    INPUT_ID = "reject-comment"
+    PLACEHOLDER = "tui.compliance.reject_hint"
 
     def __init__(self, request_id: int) -> None:
         super().__init__(t("tui.compliance.reject_title", id=request_id))
         self.request_id = request_id
 
-    def fields(self) -> Iterable[Widget]:
-        yield FormField("approval_comment", t("field.approval_comment"), Input(
-            id="reject-comment", compact=True, placeholder=t("tui.compliance.reject_hint")))
-
-    def on_mount(self) -> None:
-        self.query_one("#reject-comment", Input).focus()
-
-    @on(Input.Submitted)
-    def _submit_on_enter(self, event: Input.Submitted) -> None:
-        event.stop()
-        event.prevent_default()
-        self.action_submit()
-
-    def submit(self) -> None:
-        self._reject(self.query_one("#reject-comment", Input).value)
-
-    @work(thread=True, exclusive=True, group="form")
-    def _reject(self, comment: str) -> None:
+    def perform(self, text: str) -> None:
         from crm_tui.domain import approvals
-        from crm_tui.domain.errors import ValidationFailed
 
-        try:
-            approvals.reject(self.crm, self.actor, self.request_id, comment)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(False, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(False, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(True))
+        approvals.reject(self.crm, self.actor, self.request_id, text)
 
-    def on_reject_modal_outcome(self, message: Outcome) -> None:
-        if message.ok:
-            self.dismiss(t("tui.compliance.rejected", id=self.request_id))
-        else:
-            self.failed(message.errors, message.text)
+    def done_text(self) -> str:
+        return t("tui.compliance.rejected", id=self.request_id)
