@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_tui.domain import demo_data as D
-from crm_tui.domain.demo import credit_code, luhn_complete, pyramid_aum
+from crm_tui.domain.demo_people import credit_code, luhn_complete, pyramid_aum
 from crm_tui.domain.validation import id_check_digit
 
 GENERATOR_VERSION = 1

@@ -11,7 +11,8 @@ from crm_tui.domain import alerts, approvals, audit, customers
 from crm_tui.domain.actor import Actor, system_actor
 from crm_tui.domain.alerts import Frozen
 from crm_tui.domain.auth import actor_of, login
-from crm_tui.domain.demo import credit_code, luhn_complete, seed_demo
+from crm_tui.domain.demo import seed_demo
+from crm_tui.domain.demo_people import credit_code, luhn_complete
 from crm_tui.domain.errors import Blocked, PermissionDenied
 from crm_tui.domain.kyc import checklist_for
 from crm_tui.domain.permissions import ROLES
