@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from crm_tui.domain import approvals
+from crm_tui.domain import approval_views, approvals
 from crm_tui.domain.actor import Actor, system_actor
 from crm_tui.domain.approvals import Expired, NotDecidable, Stale
 from crm_tui.domain.audit import verify_chain
@@ -370,7 +370,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             return
         expected = sorted(r.id for r in self.reqs.values()
                           if self._why_not(r, who) is None and not self._expired(r))
-        got = [r.id for r in approvals.inbox(self.crm, a, now=self.now)]
+        got = [r.id for r in approval_views.inbox(self.crm, a, now=self.now)]
         assert got == expected  # oldest first = creation order = id order here
         self.dirty = False
 

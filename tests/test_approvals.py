@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from crm_tui.domain import approvals
+from crm_tui.domain import approval_views, approvals
 from crm_tui.domain.approvals import Expired, NotDecidable, Stale
 from crm_tui.domain.customers import get_profile, update_customer
 from crm_tui.domain.errors import PermissionDenied, ValidationFailed
@@ -54,7 +54,7 @@ def test_request_leaves_record_untouched_and_approval_applies(crm, world, book):
     with crm.db.read() as s:
         req = s.get(ApprovalRequest, rid)
         assert NEW_PHONE not in str(req.payload)
-    detail = approvals.get_request(crm, world["sup1"], rid)
+    detail = approval_views.get_request(crm, world["sup1"], rid)
     assert detail.can_decide
     assert detail.changes[0].before == "138****8000"
     assert detail.changes[0].after == "139****5678"
@@ -71,7 +71,7 @@ def test_request_leaves_record_untouched_and_approval_applies(crm, world, book):
         applied = s.scalars(select(AuditEvent).where(
             AuditEvent.action == "customer.sensitive_change")).one()
     assert NEW_PHONE not in applied.after and "139****5678" in applied.after
-    assert approvals.get_request(crm, world["rm1"], rid).request.status == "approved"
+    assert approval_views.get_request(crm, world["rm1"], rid).request.status == "approved"
 
 
 def test_name_change_updates_pinyin(crm, world, book):
@@ -102,8 +102,8 @@ def test_only_the_role_within_scope_decides(crm, world, book):
             approvals.approve(crm, world[who], rid)
         if key:
             assert err.value.key == key
-    assert approvals.inbox(crm, world["sup2"]) == []
-    assert [r.id for r in approvals.inbox(crm, world["sup1"])] == [rid]
+    assert approval_views.inbox(crm, world["sup2"]) == []
+    assert [r.id for r in approval_views.inbox(crm, world["sup1"])] == [rid]
     approvals.approve(crm, world["sup1"], rid)
 
 
@@ -116,7 +116,7 @@ def test_stale_request_is_refused_and_maker_told(crm, world, book):
         approvals.approve(crm, world["sup1"], rid)
     c = _customer(crm, cid)
     assert crm.keys.decrypt("phone", c.phone_enc) == "13800138000"
-    mine = approvals.my_requests(crm, world["rm1"])
+    mine = approval_views.my_requests(crm, world["rm1"])
     assert mine[0].id == rid and mine[0].status == "stale"
     assert "stale" in mine[0].outcome.lower()
     assert _audit_actions(crm, rid) == ["approval.request", "approval.stale"]
@@ -129,7 +129,7 @@ def test_reject_needs_comment_and_ends_request(crm, world, book):
     with pytest.raises(ValidationFailed):
         approvals.reject(crm, world["sup1"], rid, " ")
     approvals.reject(crm, world["sup1"], rid, "号码与客户签字不符")
-    detail = approvals.get_request(crm, world["rm1"], rid)
+    detail = approval_views.get_request(crm, world["rm1"], rid)
     assert detail.request.status == "rejected"
     assert detail.levels[0].comment == "号码与客户签字不符"
     with pytest.raises(NotDecidable):
@@ -142,7 +142,7 @@ def test_withdraw_only_by_maker(crm, world, book):
     with pytest.raises(NotDecidable):
         approvals.withdraw(crm, world["rm2"], rid)
     approvals.withdraw(crm, world["rm1"], rid)
-    assert approvals.inbox(crm, world["sup1"]) == []
+    assert approval_views.inbox(crm, world["sup1"]) == []
     with pytest.raises(NotDecidable):
         approvals.approve(crm, world["sup1"], rid)
     assert _audit_actions(crm, rid) == ["approval.request", "approval.withdraw"]
@@ -152,14 +152,14 @@ def test_expiry(crm, world, book):
     now = utcnow()
     rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now)
     later = now + timedelta(hours=crm.policy().approvals.request_expiry_hours, seconds=1)
-    assert approvals.inbox(crm, world["sup1"], now=later) == []
+    assert approval_views.inbox(crm, world["sup1"], now=later) == []
     with pytest.raises(Expired):
         approvals.approve(crm, world["sup1"], rid, now=later)
-    assert approvals.get_request(crm, world["rm1"], rid).request.status == "expired"
+    assert approval_views.get_request(crm, world["rm1"], rid).request.status == "expired"
     rid2 = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now)
     assert approvals.expire_due(crm, now=now) == 0
     assert approvals.expire_due(crm, now=later) == 1
-    assert approvals.get_request(crm, world["rm1"], rid2).request.status == "expired"
+    assert approval_views.get_request(crm, world["rm1"], rid2).request.status == "expired"
     assert _audit_actions(crm, rid2) == ["approval.request", "approval.expire"]
 
 
@@ -200,19 +200,19 @@ def test_inbox_oldest_first_counts_and_history(crm, world, book):
                         now=now - timedelta(hours=2))
     r2 = request_change(crm, world["rm1"], book.customers["c2"], "phone", NEW_PHONE,
                         now=now - timedelta(hours=1))
-    inbox = approvals.inbox(crm, world["sup1"], now=now)
+    inbox = approval_views.inbox(crm, world["sup1"], now=now)
     assert [r.id for r in inbox] == [r1, r2]
     assert inbox[0].maker_name == "王芳" and inbox[0].customer_name == "张三"
     assert inbox[0].age(now) >= timedelta(hours=2)
-    assert approvals.inbox_count(crm, world["sup1"], now=now) == 2
-    assert approvals.inbox_count(crm, world["rm1"], now=now) == 0
-    assert [r.id for r in approvals.inbox(crm, world["sup1"], after=(inbox[0].created_at, r1),
+    assert approval_views.inbox_count(crm, world["sup1"], now=now) == 2
+    assert approval_views.inbox_count(crm, world["rm1"], now=now) == 0
+    assert [r.id for r in approval_views.inbox(crm, world["sup1"], after=(inbox[0].created_at, r1),
                                           now=now)] == [r2]
     approvals.approve(crm, world["sup1"], r1, now=now)
-    assert [r.id for r in approvals.history(crm, world["sup1"])] == [r1]
-    assert [r.id for r in approvals.history(crm, world["rm1"])] == [r1]
-    assert approvals.history(crm, world["rm2"]) == []
-    assert [r.id for r in approvals.my_requests(crm, world["rm1"])] == [r2, r1]
+    assert [r.id for r in approval_views.history(crm, world["sup1"])] == [r1]
+    assert [r.id for r in approval_views.history(crm, world["rm1"])] == [r1]
+    assert approval_views.history(crm, world["rm2"]) == []
+    assert [r.id for r in approval_views.my_requests(crm, world["rm1"])] == [r2, r1]
 
 
 def test_disabled_or_changed_role_cannot_decide(crm, world, book):
@@ -267,7 +267,7 @@ def test_policy_change_needs_compliance(crm, world, book):
         approvals.approve(crm, world["admin"], rid)
     with pytest.raises(NotDecidable):
         approvals.approve(crm, world["risk1"], rid)
-    assert [r.id for r in approvals.inbox(crm, world["comp1"])] == [rid]
+    assert [r.id for r in approval_views.inbox(crm, world["comp1"])] == [rid]
     approvals.approve(crm, world["comp1"], rid, "已复核")
     assert crm.policy().approvals.request_expiry_hours == 48
     assert active_policy_text(crm.db) == new

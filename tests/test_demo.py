@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain import alerts, approvals, audit, customers
+from crm_tui.domain import alerts, approval_views, approvals, audit, customers
 from crm_tui.domain.actor import Actor, system_actor
 from crm_tui.domain.alerts import Frozen
 from crm_tui.domain.auth import actor_of, login
@@ -97,23 +97,23 @@ def test_inbox_and_alerts_have_work_waiting(crm) -> None:
     sup1, bh1, comp1, risk1, rm1 = (_staff(crm, u) for u in ("sup1", "bh1", "comp1", "risk1",
                                                                "rm1"))
     # sup1: three sensitive changes (two by rm1, one by rm2) and the large sale's first level
-    inbox = approvals.inbox(crm, sup1)
-    assert approvals.inbox_count(crm, sup1) == len(inbox) == 4
+    inbox = approval_views.inbox(crm, sup1)
+    assert approval_views.inbox_count(crm, sup1) == len(inbox) == 4
     assert sorted(r.kind for r in inbox) == ["large_transaction"] + ["sensitive_change"] * 3
     assert sorted(r.maker_name for r in inbox if r.kind == "sensitive_change") == [
         "李娜", "王芳", "王芳"]
     assert [r.created_at for r in inbox] == sorted(r.created_at for r in inbox)  # oldest first
-    change = approvals.get_request(crm, sup1, next(r.id for r in inbox if r.customer_name == "张三"))
+    change = approval_views.get_request(crm, sup1, next(r.id for r in inbox if r.customer_name == "张三"))
     assert change.can_decide and change.changes[0].before != change.changes[0].after
     assert "*" in change.changes[0].after and change.evidence  # masked, with the maker's reason
     # comp1: the suitability override, with the assessment and the product risk as evidence
-    (override,) = approvals.inbox(crm, comp1)
-    assert approvals.inbox_count(crm, comp1) == 1 and override.kind == "suitability_override"
-    evidence = dict(approvals.get_request(crm, comp1, override.id).evidence)
+    (override,) = approval_views.inbox(crm, comp1)
+    assert approval_views.inbox_count(crm, comp1) == 1 and override.kind == "suitability_override"
+    evidence = dict(approval_views.get_request(crm, comp1, override.id).evidence)
     assert "C3" in evidence.values() and "R4" in evidence.values()
-    assert approvals.inbox_count(crm, bh1) == 0 and approvals.inbox_count(crm, rm1) == 0
+    assert approval_views.inbox_count(crm, bh1) == 0 and approval_views.inbox_count(crm, rm1) == 0
     # the History tab: a phone change sup1 approved, applied to the customer
-    (done,) = approvals.history(crm, sup1)
+    (done,) = approval_views.history(crm, sup1)
     assert done.status == "approved" and done.customer_name == "周晓梅"
     with crm.db.read() as s:
         enc = s.scalar(select(Customer.phone_enc).where(Customer.name == "周晓梅"))
@@ -122,7 +122,7 @@ def test_inbox_and_alerts_have_work_waiting(crm) -> None:
     # the large sale climbs: supervisor, then branch head, then it executes
     sale = next(r for r in inbox if r.kind == "large_transaction")
     assert approvals.approve(crm, sup1, sale.id) == "pending"
-    assert [r.id for r in approvals.inbox(crm, bh1)] == [sale.id]
+    assert [r.id for r in approval_views.inbox(crm, bh1)] == [sale.id]
     assert approvals.approve(crm, bh1, sale.id) == "approved"
     with crm.db.read() as s:
         assert s.get(ApprovalRequest, sale.id).result_ref.startswith("trade:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_tui.domain import approvals
+from crm_tui.domain import approval_views, approvals
 from crm_tui.domain.alerts import clear_alert, list_alerts
 from crm_tui.domain.errors import PermissionDenied
 from crm_tui.domain.event_feed import import_events
@@ -43,7 +43,7 @@ def _actions(crm, book, tmp_path, alert_id):
         "request_sensitive_change": lambda a: request_change(crm, a, c1, "phone", "13912345678"),
         "record_transaction": lambda a: record_transaction(crm, a, c1, "transfer", "100"),
         "preview_suitability": lambda a: suitability_for(crm, a, c1, "P-R1"),
-        "decide_approvals": lambda a: approvals.inbox(crm, a),
+        "decide_approvals": lambda a: approval_views.inbox(crm, a),
         "view_alerts": lambda a: list_alerts(crm, a),
         "clear_alert": lambda a: clear_alert(crm, a, alert_id, "已核实"),
         "import_feed": lambda a: import_events(crm, a, feed),

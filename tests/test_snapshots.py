@@ -92,6 +92,7 @@ def pending_changes(sqlite_crm: Crm, sqlite_world: World,
     request_change(sqlite_crm, rm1, book.li_si, "bank_account", "6217000010082466957",
                    reason="原借记卡挂失换卡", now=CLOCK - timedelta(hours=3, minutes=10))
     monkeypatch.setattr("crm_tui.domain.approvals.utcnow", lambda: CLOCK)
+    monkeypatch.setattr("crm_tui.domain.approval_views.utcnow", lambda: CLOCK)
     monkeypatch.setattr("crm_tui.screens.approval_inbox.datetime", _FixedClock)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain import approvals
+from crm_tui.domain import approval_views, approvals
 from crm_tui.domain.approvals import NotDecidable, Stale
 from crm_tui.domain.errors import Blocked, PermissionDenied, ValidationFailed
 from crm_tui.domain.transactions import record_transaction
@@ -59,7 +59,7 @@ def test_override_goes_to_compliance_with_evidence(crm, world, book):
                              product_code="P-R2")
     assert out.status == "pending_approval" and out.levels == ("compliance",)
     assert _trades(crm) == 0
-    detail = approvals.get_request(crm, world["comp1"], out.request_id)
+    detail = approval_views.get_request(crm, world["comp1"], out.request_id)
     assert detail.request.kind == "suitability_override"
     evidence = dict(detail.evidence)
     assert evidence["Product risk"] == "R2" and evidence["Assessed level"] == "C1"
@@ -85,10 +85,10 @@ def test_chain_three_levels_executes_only_after_last(crm, world, book):
         approvals.approve(crm, world["bh_sh"], rid)  # another branch's head
     approvals.approve(crm, world["bh1"], rid)
     assert _trades(crm) == 0
-    assert [r.id for r in approvals.inbox(crm, world["risk1"])] == [rid]
+    assert [r.id for r in approval_views.inbox(crm, world["risk1"])] == [rid]
     approvals.approve(crm, world["risk1"], rid)
     assert _trades(crm) == 1
-    detail = approvals.get_request(crm, world["rm1"], rid)
+    detail = approval_views.get_request(crm, world["rm1"], rid)
     assert [lv.status for lv in detail.levels] == ["approved"] * 3
     with crm.db.read() as s:
         trade = s.scalars(select(Trade)).one()
@@ -111,8 +111,8 @@ def test_rejection_at_any_level_ends_it(crm, world, book):
     approvals.approve(crm, world["sup1"], out.request_id)
     approvals.reject(crm, world["bh1"], out.request_id, "资金来源说明不足")
     assert _trades(crm) == 0
-    assert approvals.get_request(crm, world["rm1"], out.request_id).request.status == "rejected"
-    assert approvals.inbox(crm, world["bh1"]) == []
+    assert approval_views.get_request(crm, world["rm1"], out.request_id).request.status == "rejected"
+    assert approval_views.inbox(crm, world["bh1"]) == []
 
 
 def test_redemption_checks_holding_and_goes_stale_if_it_changes(crm, world, book):
@@ -141,7 +141,7 @@ def test_frozen_customer_refused_at_record_and_at_approval(crm, world, book):
     assert "cross-border burst" in err.value.message
     with pytest.raises(Blocked):
         approvals.approve(crm, world["sup1"], out.request_id)
-    assert approvals.get_request(crm, world["rm1"], out.request_id).request.status == "pending"
+    assert approval_views.get_request(crm, world["rm1"], out.request_id).request.status == "pending"
     from crm_tui.domain.sensitive_changes import request_change
 
     with pytest.raises(Blocked):
@@ -180,7 +180,7 @@ def test_one_person_decides_one_level_even_when_two_levels_share_a_role(crm, wor
     with pytest.raises(NotDecidable) as err:
         approvals.approve(crm, world["sup1"], out.request_id)
     assert err.value.key == "compliance.error.already_decided"
-    assert approvals.inbox(crm, world["sup1"]) == []
-    assert [r.id for r in approvals.inbox(crm, world["sup2"])] == [out.request_id]
+    assert approval_views.inbox(crm, world["sup1"]) == []
+    assert [r.id for r in approval_views.inbox(crm, world["sup2"])] == [out.request_id]
     assert approvals.approve(crm, world["sup2"], out.request_id) == "approved"
     assert _trades(crm) == 1

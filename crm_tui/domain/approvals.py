@@ -24,6 +24,7 @@ configuration switch and the target is never re-checked):
 
 Each request kind has a handler (in its own module) that says what the target's version is
 now, what blocks applying right now (a freeze, an incomplete KYC file) and how to apply.
+The read side (inbox, history, one request in detail) is `approval_views`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlmodel import Session
 
 from crm_tui.domain import audit
@@ -47,18 +48,15 @@ from crm_tui.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from crm_tui.domain.permissions import Perm, Role, can, require
+from crm_tui.domain.permissions import Perm, require
 from crm_tui.domain.policy import ApprovalLevelSpec
 from crm_tui.domain.validation import normalise_text
 from crm_tui.i18n import t
-from crm_tui.store.models import Customer, Staff
+from crm_tui.store.models import Staff
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
 
-PAGE = 50
 MIN_COMMENT = 2
-# Roles that oversee every request (read-only unless a level names them).
-OVERSIGHT_ROLES = (Role.COMPLIANCE.value, Role.RISK.value)
 
 
 class Stale(DomainError):
@@ -119,7 +117,7 @@ def actor_ref(actor: Actor) -> str:
 
 
 @dataclass(frozen=True)
-class _Place:
+class Place:
     """A staff member as the database knows her right now (role, branch, team)."""
 
     id: int | None
@@ -130,17 +128,17 @@ class _Place:
     team_id: int | None
 
 
-def _place(session: Session, actor: Actor) -> _Place:
+def place(session: Session, actor: Actor) -> Place:
     if actor.id is None:
-        return _Place(None, actor_ref(actor), actor.username, actor.role, None, None)
+        return Place(None, actor_ref(actor), actor.username, actor.role, None, None)
     staff = session.get(Staff, actor.id)
     if staff is None or not staff.active:
         raise PermissionDenied(role=actor.role, action=Perm.APPROVAL_DECIDE.value)
-    return _Place(staff.id, actor_ref(actor), staff.username, staff.role, staff.branch_id,
+    return Place(staff.id, actor_ref(actor), staff.username, staff.role, staff.branch_id,
                   staff.team_id)
 
 
-def _in_scope(scope: str | None, who: _Place, req: ApprovalRequest) -> bool:
+def in_scope(scope: str | None, who: Place, req: ApprovalRequest) -> bool:
     if scope == "any":
         return True
     if scope == "branch":
@@ -150,8 +148,8 @@ def _in_scope(scope: str | None, who: _Place, req: ApprovalRequest) -> bool:
     return False
 
 
-def _scope_clause(who: _Place) -> ColumnElement[bool]:
-    """SQL twin of `_in_scope` for the inbox query."""
+def scope_clause(who: Place) -> ColumnElement[bool]:
+    """SQL twin of `in_scope` for the inbox query."""
     team = (and_(ApprovalRequest.next_scope == "team", ApprovalRequest.team_id == who.team_id)
             if who.team_id is not None else false())
     branch = (and_(ApprovalRequest.next_scope == "branch",
@@ -184,7 +182,7 @@ def open_request(
     if not levels:
         raise ValueError("a request needs at least one level")
     now = now or utcnow()
-    maker_place = _place(session, maker)
+    maker_place = place(session, maker)
     plan = [{"role": lv.role, "scope": lv.effective_scope} for lv in levels]
     hours = crm.policy().approvals.request_expiry_hours
     req = ApprovalRequest(
@@ -231,7 +229,7 @@ def _lock(session: Session, request_id: int) -> ApprovalRequest:
     return req
 
 
-def _why_not(session: Session, req: ApprovalRequest, who: _Place) -> str | None:
+def why_not(session: Session, req: ApprovalRequest, who: Place) -> str | None:
     """The catalog key saying why `who` may not decide `req`'s current level, or None."""
     if req.status != "pending":
         return "compliance.error.closed"
@@ -239,7 +237,7 @@ def _why_not(session: Session, req: ApprovalRequest, who: _Place) -> str | None:
         return "compliance.error.own_request"
     if who.role != req.next_role:
         return "compliance.error.wrong_role"
-    if not _in_scope(req.next_scope, who, req):
+    if not in_scope(req.next_scope, who, req):
         return "compliance.error.out_of_scope"
     if who.id is not None and session.scalar(
         select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
@@ -262,17 +260,17 @@ def _close(crm: Crm, session: Session, req: ApprovalRequest, actor: Actor, statu
                  {"status": status, "note": note, **(extra or {})})
 
 
-def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> _Place:
+def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> Place:
     require(actor, Perm.APPROVAL_DECIDE)
-    who = _place(session, actor)
-    reason = _why_not(session, req, who)
+    who = place(session, actor)
+    reason = why_not(session, req, who)
     if reason is not None:
         raise NotDecidable(reason, id=req.id, role=t(f"role.{req.next_role}")
                            if req.next_role else "")
     return who
 
 
-def _decision(session: Session, req: ApprovalRequest, who: _Place, actor: Actor,
+def _decision(session: Session, req: ApprovalRequest, who: Place, actor: Actor,
               decision: str, comment: str, now: datetime) -> ApprovalDecision:
     assert who.id is not None  # a system actor never passes APPROVAL_DECIDE
     row = ApprovalDecision(
@@ -405,219 +403,6 @@ def expire_due(crm: Crm, now: datetime | None = None, actor: Actor | None = None
             return count
 
 
-# -- reading ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RequestSummary:
-    id: int
-    kind: str
-    status: str
-    customer_id: int | None
-    customer_name: str
-    target: str
-    maker_name: str
-    created_at: datetime
-    expires_at: datetime
-    closed_at: datetime | None
-    summary: str
-    next_level: int
-    levels_total: int
-    next_role: str | None
-    outcome: str
-
-    def age(self, now: datetime | None = None) -> timedelta:
-        return (now or utcnow()) - self.created_at
-
-
-@dataclass(frozen=True)
-class LevelView:
-    seq: int
-    role: str
-    scope: str
-    status: str  # waiting | pending | approved | rejected | skipped
-    decider_name: str = ""
-    decided_at: datetime | None = None
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Change:
-    field: str  # catalog label already applied
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class RequestDetail:
-    request: RequestSummary
-    changes: tuple[Change, ...]
-    evidence: tuple[tuple[str, str], ...]
-    levels: tuple[LevelView, ...]
-    can_decide: bool
-    can_withdraw: bool
-    why_not: str  # message when the viewer cannot decide ("" if she can)
-    diff: str = ""  # a policy change's unified diff
-
-
-def _summary_text(display: dict[str, Any]) -> str:
-    key, params = display.get("summary", ["", {}])
-    if not key:
-        return ""
-    rendered = {k: (t(v[1:]) if isinstance(v, str) and v.startswith("@") else v)
-                for k, v in params.items()}
-    return t(key, **rendered)
-
-
-def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
-    display = req.payload.get("display", {})
-    return RequestSummary(
-        id=req.id or 0, kind=req.kind, status=req.status, customer_id=req.customer_id,
-        customer_name=customer_name or "", target=f"{req.target_entity}:{req.target_id}",
-        maker_name=req.maker_name, created_at=req.created_at, expires_at=req.expires_at,
-        closed_at=req.closed_at, summary=_summary_text(display), next_level=req.next_level,
-        levels_total=req.levels_total, next_role=req.next_role,
-        outcome=t(req.outcome_note) if req.outcome_note else "",
-    )
-
-
-def _with_names(session: Session, q: Any) -> list[RequestSummary]:
-    rows = session.execute(
-        q.add_columns(Customer.name).outerjoin(Customer, Customer.id == ApprovalRequest.customer_id)
-    ).all()
-    return [_summarise(r[0], r[1]) for r in rows]
-
-
-def _decidable_clause(session: Session, who: _Place, now: datetime) -> ColumnElement[bool]:
-    decided = exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
-                             ApprovalDecision.decider_id == who.id)
-    return and_(ApprovalRequest.status == "pending", ApprovalRequest.expires_at > now,
-                ApprovalRequest.next_role == who.role, ApprovalRequest.maker_ref != who.ref,
-                _scope_clause(who), ~decided)
-
-
-def inbox(crm: Crm, actor: Actor, *, after: tuple[datetime, int] | None = None,
-          limit: int = PAGE, now: datetime | None = None) -> list[RequestSummary]:
-    """What the actor may decide now, oldest first, keyset-paged by (created_at, id)."""
-    require(actor, Perm.APPROVAL_DECIDE)
-    now = now or utcnow()
-    with crm.db.read() as session:
-        who = _place(session, actor)
-        q = (select(ApprovalRequest).where(_decidable_clause(session, who, now))
-             .order_by(ApprovalRequest.created_at, ApprovalRequest.id).limit(limit))
-        if after is not None:
-            q = q.where(or_(ApprovalRequest.created_at > after[0],
-                            and_(ApprovalRequest.created_at == after[0],
-                                 ApprovalRequest.id > after[1])))
-        return _with_names(session, q)
-
-
-def inbox_count(crm: Crm, actor: Actor, now: datetime | None = None) -> int:
-    """The badge in the navigation: 0 for roles that decide nothing."""
-    if not can(actor, Perm.APPROVAL_DECIDE) or actor.id is None:
-        return 0
-    now = now or utcnow()
-    with crm.db.read() as session:
-        who = _place(session, actor)
-        return session.scalar(select(func.count()).select_from(ApprovalRequest)
-                              .where(_decidable_clause(session, who, now))) or 0
-
-
-def _mine_clause(actor: Actor) -> ColumnElement[bool]:
-    ref = actor_ref(actor)
-    decided = (exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
-                              ApprovalDecision.decider_id == actor.id)
-               if actor.id is not None else false())
-    return or_(ApprovalRequest.maker_ref == ref, decided)
-
-
-def history(crm: Crm, actor: Actor, *, before_id: int | None = None,
-            limit: int = PAGE) -> list[RequestSummary]:
-    """Closed requests the actor made or decided, newest first, keyset-paged by id."""
-    q = (select(ApprovalRequest)
-         .where(ApprovalRequest.status != "pending", _mine_clause(actor))
-         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
-    if before_id is not None:
-        q = q.where(ApprovalRequest.id < before_id)
-    with crm.db.read() as session:
-        return _with_names(session, q)
-
-
-def my_requests(crm: Crm, actor: Actor, *, before_id: int | None = None,
-                limit: int = PAGE) -> list[RequestSummary]:
-    """The maker's own requests, newest first: how she learns of approvals, rejections,
-    expiry and stale refusals."""
-    q = (select(ApprovalRequest).where(ApprovalRequest.maker_ref == actor_ref(actor))
-         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
-    if before_id is not None:
-        q = q.where(ApprovalRequest.id < before_id)
-    with crm.db.read() as session:
-        return _with_names(session, q)
-
-
-def _may_view(session: Session, req: ApprovalRequest, actor: Actor, who: _Place | None) -> bool:
-    if req.maker_ref == actor_ref(actor) or actor.role in OVERSIGHT_ROLES:
-        return True
-    if who is None:
-        return False
-    if who.id is not None and session.scalar(
-        select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
-                                          ApprovalDecision.decider_id == who.id)
-    ):
-        return True
-    roles = {lv["role"] for lv in req.levels}
-    return who.role in roles and any(_in_scope(lv["scope"], who, req) for lv in req.levels)
-
-
-def get_request(crm: Crm, actor: Actor, request_id: int,
-                now: datetime | None = None) -> RequestDetail:
-    """One request with its diff, evidence and levels, if the actor may see it."""
-    now = now or utcnow()
-    with crm.db.read() as session:
-        req = session.get(ApprovalRequest, request_id)
-        if req is None:
-            raise NotFound("compliance.error.request_not_found", id=request_id)
-        who = _place(session, actor) if actor.id is not None else None
-        if not _may_view(session, req, actor, who):
-            raise NotFound("compliance.error.request_not_found", id=request_id)
-        name = session.scalar(select(Customer.name).where(Customer.id == req.customer_id))
-        decisions = {d.level: d for d in session.scalars(
-            select(ApprovalDecision).where(ApprovalDecision.request_id == req.id))}
-        why = None
-        if who is not None and can(actor, Perm.APPROVAL_DECIDE):
-            why = _why_not(session, req, who)
-            if why is None and now >= req.expires_at:
-                why = "compliance.error.expired"
-        elif req.status != "pending":
-            why = "compliance.error.closed"
-        else:
-            why = "compliance.error.wrong_role"
-    levels = []
-    for i, lv in enumerate(req.levels):
-        d = decisions.get(i)
-        if d is not None:
-            levels.append(LevelView(i + 1, lv["role"], lv["scope"], d.decision, d.decider_name,
-                                    d.decided_at, d.comment))
-        elif req.status == "pending":
-            levels.append(LevelView(i + 1, lv["role"], lv["scope"],
-                                    "pending" if i == req.next_level else "waiting"))
-        else:
-            levels.append(LevelView(i + 1, lv["role"], lv["scope"], "skipped"))
-    display = req.payload.get("display", {})
-    changes = tuple(Change(t(f"field.{f}"), str(b or ""), str(a or ""))
-                    for f, b, a in display.get("changes", []))
-    evidence = tuple((t(f"compliance.evidence.{k}"), str(v))
-                     for k, v in display.get("evidence", {}).items())
-    return RequestDetail(
-        request=_summarise(req, name), changes=changes, evidence=evidence, levels=tuple(levels),
-        can_decide=why is None, can_withdraw=req.status == "pending"
-        and req.maker_ref == actor_ref(actor),
-        why_not=t(why, id=req.id, role=t(f"role.{req.next_role}") if req.next_role else "")
-        if why else "",
-        diff=str(display.get("diff", "")),
-    )
-
-
 def decided_levels(session: Session, request_id: int) -> int:
     return session.scalar(select(func.count()).select_from(ApprovalDecision).where(
         ApprovalDecision.request_id == request_id, ApprovalDecision.decision == "approved")) or 0
-

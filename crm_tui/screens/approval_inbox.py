@@ -2,7 +2,7 @@
 requests (how a maker learns of approvals, rejections, expiry and stale refusals) and the
 history of decided requests.
 
-Lists are read by `domain.approvals` in workers and paged by keyset. Enter opens a
+Lists are read by `domain.approval_views` in workers and paged by keyset. Enter opens a
 request (diff, evidence, levels); `a` approves and `x` rejects the highlighted request
 straight from the list, the reject asking for its required comment.
 """
@@ -25,7 +25,7 @@ from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.session import UsesCrm, failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.approvals import RequestSummary
+    from crm_tui.domain.approval_views import RequestSummary
 
 PAGE = 50
 LISTS = ("decide", "mine", "history")
@@ -130,20 +130,21 @@ class ApprovalInboxPane(UsesCrm, Vertical):
 
     @work(thread=True, group="approvals")
     def _fetch(self, which: str, after: RequestSummary | None) -> None:
-        from crm_tui.domain import approvals
+        from crm_tui.domain import approval_views
         from crm_tui.domain.permissions import Perm, can
 
         try:
             if which == "decide":
-                rows = (approvals.inbox(self.crm, self.actor, limit=PAGE,
-                                        after=(after.created_at, after.id) if after else None)
+                rows = (approval_views.inbox(
+                            self.crm, self.actor, limit=PAGE,
+                            after=(after.created_at, after.id) if after else None)
                         if can(self.actor, Perm.APPROVAL_DECIDE) else [])
             elif which == "mine":
-                rows = approvals.my_requests(self.crm, self.actor, limit=PAGE,
-                                             before_id=after.id if after else None)
+                rows = approval_views.my_requests(self.crm, self.actor, limit=PAGE,
+                                                  before_id=after.id if after else None)
             else:
-                rows = approvals.history(self.crm, self.actor, limit=PAGE,
-                                         before_id=after.id if after else None)
+                rows = approval_views.history(self.crm, self.actor, limit=PAGE,
+                                              before_id=after.id if after else None)
         except Exception as exc:
             self.post_message(self.Loaded(which, [], after is not None, failure_text(self, exc)))
         else:

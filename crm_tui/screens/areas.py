@@ -67,7 +67,7 @@ def _may_use_approvals(actor: Actor) -> bool:
 
 
 def _inbox_count(crm: Crm, actor: Actor) -> int | None:
-    from crm_tui.domain.approvals import inbox_count
+    from crm_tui.domain.approval_views import inbox_count
 
     return inbox_count(crm, actor)
 
