@@ -34,9 +34,9 @@ def test_search_pages_by_keyset(crm, world) -> None:
         make_customer(crm, world["rm1"], f"王{i}")
     first = customers.search_customers(crm, world["rm1"], "王", limit=3)
     second = customers.search_customers(crm, world["rm1"], "王", limit=3,
-                                        after=(first[-1].name, first[-1].id))
+                                        after=(first[-1].sort_key, first[-1].id))
     third = customers.search_customers(crm, world["rm1"], "王", limit=3,
-                                       after=(second[-1].name, second[-1].id))
+                                       after=(second[-1].sort_key, second[-1].id))
     names = [h.name for h in first + second + third]
     assert names == [f"王{i}" for i in range(7)]
 
@@ -178,3 +178,24 @@ def test_rule_tags_follow_the_policy(crm, world) -> None:
     assert counts["高净值"] == 2
     assert names(poor) == {"高净值"}
     assert audit.verify_chain(crm.db).ok
+
+
+def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
+    """Compliance searches every branch: initials and full pinyin each page in their order."""
+    ids = {}
+    for rm, name in (("rm1", "张三"), ("rm_sh", "赵四"), ("rm3", "张思"), ("rm1", "周松"),
+                     ("rm_sh", "张山")):
+        ids[name] = make_customer(crm, world[rm], name)
+    comp = world["comp1"]
+    first = customers.search_customers(crm, comp, "zs", limit=2)
+    rest = customers.search_customers(crm, comp, "zs", limit=10,
+                                      after=(first[-1].sort_key, first[-1].id))
+    assert [h.sort_key for h in first + rest] == ["zs"] * 5
+    assert {h.name for h in first + rest} == {"张三", "赵四", "张思", "周松", "张山"}
+    assert len({h.id for h in first + rest}) == 5
+    zhang = customers.search_customers(crm, comp, "zhangs")
+    assert [h.name for h in zhang] == ["张三", "张山", "张思"]  # zhangsan < zhangshan < zhangsi
+    assert [h.sort_key for h in zhang] == ["zhangsan", "zhangshan", "zhangsi"]
+    # The RM's own search still matches initials and pinyin together, in name order.
+    assert [h.name for h in customers.search_customers(crm, world["rm1"], "z")] == sorted(
+        ["张三", "周松"])

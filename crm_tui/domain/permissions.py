@@ -82,6 +82,11 @@ def require(actor: Actor, perm: Perm) -> None:
         raise PermissionDenied(role=actor.role, action=perm.value)
 
 
+def sees_every_branch(actor: Actor) -> bool:
+    """Compliance and HQ risk look across the whole bank."""
+    return actor.role in (Role.COMPLIANCE.value, Role.RISK.value)
+
+
 def customer_scope(actor: Actor) -> ColumnElement[bool]:
     """The WHERE clause that limits customers to the actor's book.
 

@@ -17,6 +17,7 @@ class CustomerSummary:
     aum: Decimal
     rm_name: str
     branch_name: str
+    sort_key: str = ""  # the value results are ordered by; pass (sort_key, id) as `after`
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Typing restarts a short debounce timer; the query runs in an exclusive worker (a newer
 query supersedes an older one) and the rows come back in a `Results` message. Paging is
-by keyset: reaching the last rows asks for the page after the last (name, id) shown.
+by keyset: reaching the last rows asks for the page after the last (sort key, id) shown.
 """
 
 from __future__ import annotations
@@ -168,12 +168,12 @@ class CustomerSearchPane(UsesCrm, Vertical):
             self._next_page()
 
     def _next_page(self) -> None:
-        """Keyset paging: the page after the last (name, id) on screen."""
+        """Keyset paging: the page after the last (sort key, id) on screen."""
         if self._more and not self._loading and self._rows:
             last = self._rows[-1]
             self._loading = True
             self.query_one("#search-status", Static).update(t("tui.search.searching"))
-            self._fetch(self._query, (last.name, last.id))
+            self._fetch(self._query, (last.sort_key, last.id))
 
     @on(DataTable.RowSelected, "#search-results")
     def _open(self, event: DataTable.RowSelected) -> None:
