@@ -199,3 +199,18 @@ def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
     # The RM's own search still matches initials and pinyin together, in name order.
     assert [h.name for h in customers.search_customers(crm, world["rm1"], "z")] == sorted(
         ["张三", "周松"])
+
+
+def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkeypatch) -> None:
+    """Another terminal's Crm handle (same store, own cache) picks up the new version."""
+    from crm_tui.domain import context
+    from crm_tui.domain.policy import default_policy_text
+    from crm_tui.domain.policy_admin import apply_policy_text
+
+    other = context.Crm(crm.db, crm.keys, crm.settings, crm.key_file)
+    assert other.policy().tag_rules[0].value == 6000000
+    apply_policy_text(crm, world["admin"], default_policy_text().replace(
+        "value = 6000000", "value = 5000000"))
+    assert other.policy().tag_rules[0].value == 6000000  # still inside the re-check window
+    monkeypatch.setattr(context, "POLICY_RECHECK_SECONDS", 0.0)
+    assert other.policy().tag_rules[0].value == 5000000

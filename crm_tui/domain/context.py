@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,10 @@ from crm_tui.store.db import Database, default_sqlite_path, resolve_url
 if TYPE_CHECKING:
     from crm_tui.domain.policy import Policy
 
+# How long a process trusts its cached policy before asking which version is active; a
+# policy approved in another process (another terminal, the CLI) reaches this one then.
+POLICY_RECHECK_SECONDS = 10.0
+
 
 @dataclass
 class Crm:
@@ -22,17 +27,25 @@ class Crm:
     settings: Settings = field(default_factory=get_settings)
     key_file: Path | None = None
     _policy: Policy | None = field(default=None, repr=False)
+    _policy_id: int | None = field(default=None, repr=False)
+    _policy_checked: float = field(default=0.0, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.tz)
 
     def policy(self) -> Policy:
-        """The active policy, read once and cached until `forget_policy()`."""
-        if self._policy is None:
-            from crm_tui.domain.policy import active_policy
+        """The active policy: cached, re-checked against the store every few seconds."""
+        now = time.monotonic()
+        if self._policy is not None and now - self._policy_checked < POLICY_RECHECK_SECONDS:
+            return self._policy
+        from crm_tui.domain.policy import active_policy, active_policy_id
 
+        current = active_policy_id(self.db)
+        if self._policy is None or current != self._policy_id:
             self._policy = active_policy(self.db)
+            self._policy_id = current
+        self._policy_checked = now
         return self._policy
 
     def forget_policy(self) -> None:

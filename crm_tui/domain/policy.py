@@ -306,6 +306,14 @@ def active_policy_text(db: Database) -> str:
     return row.body if row else default_policy_text()
 
 
+def active_policy_id(db: Database) -> int | None:
+    """The id of the active version (None: the shipped default is in force)."""
+    with db.read() as session:
+        return session.scalar(
+            select(PolicyVersion.id).where(PolicyVersion.active).order_by(PolicyVersion.id.desc())  # type: ignore[union-attr,arg-type]
+            .limit(1))
+
+
 def active_policy(db: Database) -> Policy:
     return parse_policy(active_policy_text(db))
 
