@@ -47,3 +47,13 @@ def test_language_choice(monkeypatch) -> None:
     assert i18n.set_language(None) == "en"
     assert i18n.t("field.name") == "Name"
     assert i18n.t("error.conflict", version=3).endswith("edit again.")
+
+
+def test_a_bare_c_locale_means_chinese(monkeypatch) -> None:
+    monkeypatch.delenv("CRM_LANG", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert i18n.detect_language() == "zh_CN"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert i18n.detect_language() == "en"

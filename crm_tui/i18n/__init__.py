@@ -2,12 +2,11 @@
 
 Catalogs are TOML files under ``i18n/<lang>/*.toml``; their tables nest into dotted keys
 (``[error] not_found = "..."`` → ``error.not_found``). zh-CN and en must hold the same keys
-(a test checks). The language comes from `set_language`, else `CRM_LANG`, else the locale.
+(a test checks). The language comes from `set_language`, else `CRM_LANG`, else an en/zh locale, else zh-CN.
 """
 
 from __future__ import annotations
 
-import locale
 import os
 import tomllib
 from functools import cache
@@ -43,9 +42,9 @@ def normalise(lang: str | None) -> str | None:
     low = lang.lower().replace("-", "_")
     if low.startswith("zh"):
         return "zh_CN"
-    if low.startswith("en") or low in ("c", "posix"):
+    if low.startswith("en"):
         return "en"
-    return None
+    return None  # C/POSIX (a bare server or SSH session) says nothing: zh-CN, the branch's own
 
 
 def detect_language() -> str:
@@ -56,11 +55,8 @@ def detect_language() -> str:
         found = normalise(os.environ.get(var, "").split(".")[0])
         if found:
             return found
-    try:
-        found = normalise(locale.getlocale()[0] or "")
-    except ValueError:
-        found = None
-    return found or "zh_CN"
+    # Not locale.getlocale(): Python reports a bare C.UTF-8 as en_US.
+    return "zh_CN"
 
 
 def set_language(lang: str | None) -> str:
