@@ -228,29 +228,23 @@ def test_database_refuses_self_approval(crm, world, book):
     rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
     rm1 = world["rm1"].id
     sup1 = world["sup1"].id
-    with pytest.raises(IntegrityError):
+
+    def insert_decision(maker_ref: str, decider_ref: str) -> None:
         with crm.db.write() as s:
             s.execute(text(
                 "INSERT INTO approval_decision (request_id, maker_ref, level, role, decider_id,"
                 " decider_ref, decider_name, decision, comment, decided_at) VALUES"
                 " (:r, :m, 0, 'supervisor', :d, :dr, 'x', 'approved', '', :at)"),
-                {"r": rid, "m": f"staff:{rm1}", "d": rm1, "dr": f"staff:{rm1}", "at": utcnow()})
+                {"r": rid, "m": maker_ref, "d": rm1, "dr": decider_ref, "at": utcnow()})
+
+    with pytest.raises(IntegrityError):
+        insert_decision(f"staff:{rm1}", f"staff:{rm1}")
     # lying about the maker does not get round it: the composite key checks the request
     with pytest.raises(IntegrityError):
-        with crm.db.write() as s:
-            s.execute(text(
-                "INSERT INTO approval_decision (request_id, maker_ref, level, role, decider_id,"
-                " decider_ref, decider_name, decision, comment, decided_at) VALUES"
-                " (:r, :m, 0, 'supervisor', :d, :dr, 'x', 'approved', '', :at)"),
-                {"r": rid, "m": f"staff:{sup1}", "d": rm1, "dr": f"staff:{rm1}", "at": utcnow()})
+        insert_decision(f"staff:{sup1}", f"staff:{rm1}")
     # nor does a decider reference that names someone else
     with pytest.raises(IntegrityError):
-        with crm.db.write() as s:
-            s.execute(text(
-                "INSERT INTO approval_decision (request_id, maker_ref, level, role, decider_id,"
-                " decider_ref, decider_name, decision, comment, decided_at) VALUES"
-                " (:r, :m, 0, 'supervisor', :d, :dr, 'x', 'approved', '', :at)"),
-                {"r": rid, "m": f"staff:{rm1}", "d": rm1, "dr": f"staff:{sup1}", "at": utcnow()})
+        insert_decision(f"staff:{rm1}", f"staff:{sup1}")
     with crm.db.read() as s:
         assert s.scalar(select(func.count()).select_from(ApprovalDecision)) == 0
 
