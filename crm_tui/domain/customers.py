@@ -18,7 +18,14 @@ from crm_tui.domain.errors import Conflict, FieldError, NotFound, ValidationFail
 from crm_tui.domain.kyc import checklist_for, risk_status
 from crm_tui.domain.masking import MASKERS, mask_phone_tail
 from crm_tui.domain.permissions import Perm, customer_scope, require, sees_every_branch
-from crm_tui.domain.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
+from crm_tui.domain.validation import (
+    BadValue,
+    from_fen,
+    normalise_text,
+    parse_amount,
+    parse_email,
+    to_fen,
+)
 from crm_tui.domain.views import (
     CustomerSummary,
     CustomerView,
@@ -239,8 +246,6 @@ EDITABLE_FIELDS = ("email", "address", "occupation", "annual_income", "goals")
 
 
 def _clean_edit(changes: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
-    from crm_tui.domain.validation import parse_email
-
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
     for field, raw in changes.items():
