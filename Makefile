@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check crm_tui tests bench
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider
 
 bench: $(VENV)/.installed-test
@@ -34,6 +35,7 @@ bench: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check crm_tui tests bench
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

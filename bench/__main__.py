@@ -45,7 +45,7 @@ def main() -> int:
     path, facts = ensure_database(spec)
 
     from bench.queries import bench_actors, raw_connection, run_profile, run_search
-    from crm_tui.domain.context import Crm
+    from crm_tui.domain.kernel.context import Crm
     from crm_tui.settings import Settings
     from crm_tui.store.crypto import load_keyring
     from crm_tui.store.db import Database

@@ -28,9 +28,9 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from crm_tui.domain import demo_data as D
-from crm_tui.domain.demo_people import credit_code, luhn_complete, pyramid_aum
-from crm_tui.domain.validation import id_check_digit
+from crm_tui.demo import data as D
+from crm_tui.demo.people import credit_code, luhn_complete, pyramid_aum
+from crm_tui.domain.kernel.validation import id_check_digit
 
 GENERATOR_VERSION = 1
 DATA = Path(__file__).with_name("data")
@@ -124,7 +124,7 @@ def _worker_init(key_json: str, org: Org) -> None:
     from faker.providers.company.zh_CN import Provider as Company
     from faker.providers.person.zh_CN import Provider as Person
 
-    from crm_tui.domain.customer_fields import name_pinyin
+    from crm_tui.domain.customers.fields import name_pinyin
     from crm_tui.store.crypto import Keyring
 
     surnames = list(Person.last_names)
@@ -493,11 +493,11 @@ def _relationships(loader: Loader, rm_of: array) -> int:
 
 def build(spec: Spec, path: Path, workers: int) -> dict[str, Any]:
     """Generate into `path` (which must not exist); returns the row counts."""
-    from crm_tui.domain.actor import system_actor
-    from crm_tui.domain.auth import hash_password
-    from crm_tui.domain.context import Crm
-    from crm_tui.domain.setup import init_database
-    from crm_tui.domain.tags import evaluate_rule_tags
+    from crm_tui.domain.admin.auth import hash_password
+    from crm_tui.domain.admin.setup import init_database
+    from crm_tui.domain.customers.tags import evaluate_rule_tags
+    from crm_tui.domain.kernel.actor import system_actor
+    from crm_tui.domain.kernel.context import Crm
     from crm_tui.settings import Settings
     from crm_tui.store.crypto import Keyring, write_key_file
     from crm_tui.store.db import Database

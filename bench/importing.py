@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.generate import DATA, GIVEN_CHARS, key_path, mobile, resident_id
 from bench.report import Figure
-from crm_tui.domain import demo_data as D
+from crm_tui.demo import data as D
 
 TARGET_ROWS_S = 50_000
 # Areas the bench database does not use, so no row collides with a stored national ID.
@@ -63,9 +63,9 @@ def write_csv(path: Path, rows: int, branches: list[tuple[str, str]], seed: int 
 
 def _empty_store(db: Path, work: Path) -> None:
     """A freshly initialised store holding only the bench organisation (no customers)."""
-    from crm_tui.domain.actor import system_actor
-    from crm_tui.domain.context import Crm
-    from crm_tui.domain.setup import init_database
+    from crm_tui.domain.admin.setup import init_database
+    from crm_tui.domain.kernel.actor import system_actor
+    from crm_tui.domain.kernel.context import Crm
     from crm_tui.settings import Settings
     from crm_tui.store.crypto import load_keyring
     from crm_tui.store.db import Database
@@ -87,9 +87,9 @@ def _empty_store(db: Path, work: Path) -> None:
 def run_import(db: Path, rows: int, populated: bool) -> list[Figure]:
     """Import `rows` generated customers into a copy of the bench store (`populated`) or into
     an empty store with the same organisation; the floor re-inserts the same rows raw."""
-    from crm_tui.domain.actor import system_actor
-    from crm_tui.domain.context import Crm
-    from crm_tui.domain.importer import ImportOptions, import_customers
+    from crm_tui.domain.data_io.importer import ImportOptions, import_customers
+    from crm_tui.domain.kernel.actor import system_actor
+    from crm_tui.domain.kernel.context import Crm
     from crm_tui.settings import Settings
     from crm_tui.store.crypto import load_keyring
     from crm_tui.store.db import Database
@@ -135,7 +135,7 @@ def run_import(db: Path, rows: int, populated: bool) -> list[Figure]:
 
 def _raw_rate(work: Path, before: int) -> float:
     """Take the imported rows out again and put the very same rows back with executemany."""
-    from crm_tui.domain.importer import IMPORT_CACHE_KIB
+    from crm_tui.domain.data_io.importer import IMPORT_CACHE_KIB
 
     conn = sqlite3.connect(work, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")

@@ -106,7 +106,7 @@ def bench_actors(crm: Any, conn: sqlite3.Connection) -> dict[str, Any]:
     """An RM with a median-sized book, and the head of her branch."""
     from sqlalchemy import select
 
-    from crm_tui.domain.auth import actor_of
+    from crm_tui.domain.admin.auth import actor_of
     from crm_tui.store.models import Staff
 
     books = conn.execute(
@@ -159,7 +159,7 @@ def profile_inputs(conn: sqlite3.Connection, actor: Any, n: int) -> list[int]:
 
 def run_search(crm: Any, conn: sqlite3.Connection, actors: dict[str, Any], n: int,
                rng: random.Random) -> list[Figure]:
-    from crm_tui.domain.customers import search_customers
+    from crm_tui.domain.customers.search import search_customers
 
     out: list[Figure] = []
     for label, actor in actors.items():
@@ -171,7 +171,7 @@ def run_search(crm: Any, conn: sqlite3.Connection, actors: dict[str, Any], n: in
 
 
 def run_profile(crm: Any, conn: sqlite3.Connection, actors: dict[str, Any], n: int) -> list[Figure]:
-    from crm_tui.domain.customers import get_profile
+    from crm_tui.domain.customers.profile import get_profile
 
     out: list[Figure] = []
     for label, actor in actors.items():

@@ -26,8 +26,8 @@ from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.session import SignedIn, failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.actor import Actor
-    from crm_tui.domain.context import Crm
+    from crm_tui.domain.kernel.actor import Actor
+    from crm_tui.domain.kernel.context import Crm
 
 _IMPORTED_AT = perf_counter()
 
@@ -107,7 +107,7 @@ class CrmApp(App[None]):
     def crm(self) -> Crm:
         with self._crm_guard:
             if self._crm is None:
-                from crm_tui.domain.context import open_crm
+                from crm_tui.domain.kernel.context import open_crm
 
                 self._crm = open_crm(self._db)
             return self._crm
@@ -162,7 +162,7 @@ class CrmApp(App[None]):
 
     @work(thread=True, group="audit")
     def _record_logout(self, actor: Actor) -> None:
-        from crm_tui.domain.auth import logout
+        from crm_tui.domain.admin.auth import logout
 
         try:
             logout(self.crm, actor)
@@ -200,7 +200,7 @@ class CrmApp(App[None]):
 
     @work(thread=True, group="audit")
     def _record_lock(self, actor: Actor) -> None:
-        from crm_tui.domain.auth import record_idle_lock
+        from crm_tui.domain.admin.auth import record_idle_lock
 
         try:
             record_idle_lock(self.crm, actor)

@@ -47,7 +47,7 @@ def _missing_sqlite_file(db: str | None) -> str | None:
 def start_tui(db: str | None) -> None:
     missing = _missing_sqlite_file(db)
     if missing:
-        from crm_tui.domain.errors import DomainError
+        from crm_tui.domain.kernel.errors import DomainError
 
         raise DomainError("cli.error.no_database", path=missing)
     from crm_tui.app import run

@@ -21,7 +21,7 @@ from crm_tui.widgets.formatting import money
 from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerSummary
+    from crm_tui.domain.customers.views import CustomerSummary
 
 MAX_CUSTOMER_HITS = 8
 Command = tuple[str, str, Callable[[], Any]]
@@ -62,7 +62,7 @@ class CrmCommands(Provider):
     def _compliance_commands(self) -> list[Command]:
         """The inbox and the alerts for roles whose navigation offers them (the areas ask
         `permissions.can`); approve / reject for deciders with a request in front of them."""
-        from crm_tui.domain.permissions import Perm, can
+        from crm_tui.domain.kernel.permissions import Perm, can
         from crm_tui.screens.areas import AREAS
 
         app: Any = self.app
@@ -126,7 +126,7 @@ class CrmCommands(Provider):
         app: Any = self.app
         if app.session is None or not query.strip():
             return []
-        from crm_tui.domain.customers import search_customers
+        from crm_tui.domain.customers.search import search_customers
 
         try:
             return await asyncio.to_thread(search_customers, app.crm, app.session.actor,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from crm_tui.domain import org, staff
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.context import Crm, open_crm
+from crm_tui.domain.admin import org, staff
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.context import Crm, open_crm
 
 ADMIN_PASSWORD = "admin-pass-1"
 STAFF_PASSWORD = "staff-pass-1"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crm_tui.domain.context import Crm
-from crm_tui.domain.customer_fields import CleanCustomer, customer_row
+from crm_tui.domain.customers.fields import CleanCustomer, customer_row
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.store.models import Customer, Holding, KycDocument, Product, RiskAssessment
 from crm_tui.store.types import utcnow
 from tests.conftest import World, valid_id

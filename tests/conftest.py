@@ -20,10 +20,10 @@ os.environ.pop("CRM_KEY", None)
 os.environ.pop("CRM_DATABASE_URL", None)
 
 from crm_tui import i18n  # noqa: E402
-from crm_tui.domain.actor import Actor, system_actor  # noqa: E402
-from crm_tui.domain.auth import actor_of  # noqa: E402
-from crm_tui.domain.context import Crm  # noqa: E402
-from crm_tui.domain.policy import activate_policy, default_policy_text  # noqa: E402
+from crm_tui.domain.admin.auth import actor_of  # noqa: E402
+from crm_tui.domain.kernel.actor import Actor, system_actor  # noqa: E402
+from crm_tui.domain.kernel.context import Crm  # noqa: E402
+from crm_tui.domain.policy.document import activate_policy, default_policy_text  # noqa: E402
 from crm_tui.settings import Settings  # noqa: E402
 from crm_tui.store.crypto import Keyring  # noqa: E402
 from crm_tui.store.db import Database  # noqa: E402
@@ -49,7 +49,7 @@ def pg_available() -> bool:
 
 @cache
 def password_hash() -> str:
-    from crm_tui.domain.auth import hash_password
+    from crm_tui.domain.admin.auth import hash_password
 
     return hash_password(PASSWORD)
 
@@ -187,6 +187,6 @@ def sqlite_world(sqlite_crm: Crm) -> World:
 
 
 def valid_id(prefix17: str) -> str:
-    from crm_tui.domain.validation import id_check_digit
+    from crm_tui.domain.kernel.validation import id_check_digit
 
     return prefix17 + id_check_digit(prefix17)

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from crm_tui.domain.validation import id_check_digit
+from crm_tui.domain.kernel.validation import id_check_digit
 
 HEADERS_ZH = ["姓名", "证件类型", "证件号码", "手机号", "邮箱", "出生日期", "性别", "地址", "风险等级",
               "资产规模", "所属网点", "客户经理"]

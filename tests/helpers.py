@@ -7,10 +7,10 @@ from itertools import count
 
 from sqlalchemy import update
 
-from crm_tui.domain import customers
-from crm_tui.domain.actor import Actor
-from crm_tui.domain.context import Crm
-from crm_tui.domain.validation import id_check_digit
+from crm_tui.domain.customers import records
+from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.validation import id_check_digit
 from crm_tui.store.models import Customer, KycDocument, RiskAssessment
 from crm_tui.store.types import utcnow
 
@@ -26,7 +26,7 @@ def make_customer(crm: Crm, rm: Actor, name: str, **fields) -> int:
     raw = {"name": name, "national_id": fields.pop("national_id", None) or new_id(),
            "phone": fields.pop("phone", None) or f"139{next(_seq):08d}"}
     raw.update(fields)
-    cid = customers.create_customer(crm, rm, raw)
+    cid = records.create_customer(crm, rm, raw)
     return cid
 
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain.alerts import clear_alert, list_alerts
-from crm_tui.domain.errors import Blocked, PermissionDenied, ValidationFailed
-from crm_tui.domain.event_feed import import_events
-from crm_tui.domain.transactions import record_transaction
+from crm_tui.domain.compliance.alerts import clear_alert, list_alerts
+from crm_tui.domain.compliance.event_feed import import_events
+from crm_tui.domain.kernel.errors import Blocked, PermissionDenied, ValidationFailed
+from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.store.models_compliance import CoreEvent, RiskAlert
 from tests.compliance_world import build_book
 

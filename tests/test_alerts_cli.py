@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from crm_tui.domain import approvals, staff
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.admin import staff
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.compliance import approvals
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
 from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql

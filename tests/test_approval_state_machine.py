@@ -39,16 +39,16 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from crm_tui.domain import approval_views, approvals
-from crm_tui.domain.actor import Actor, system_actor
-from crm_tui.domain.approvals import Expired, NotDecidable, Stale
-from crm_tui.domain.audit import verify_chain
-from crm_tui.domain.context import Crm
-from crm_tui.domain.customers import update_customer
-from crm_tui.domain.errors import PermissionDenied, ValidationFailed
-from crm_tui.domain.policy import activate_policy, default_policy_text
-from crm_tui.domain.sensitive_changes import request_change
-from crm_tui.domain.transactions import record_transaction
+from crm_tui.domain.compliance import approval_views, approvals
+from crm_tui.domain.compliance.approvals import Expired, NotDecidable, Stale
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.customers.records import update_customer
+from crm_tui.domain.kernel.actor import Actor, system_actor
+from crm_tui.domain.kernel.audit import verify_chain
+from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.errors import PermissionDenied, ValidationFailed
+from crm_tui.domain.policy.document import activate_policy, default_policy_text
+from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.settings import Settings
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.db import Database

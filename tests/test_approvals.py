@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from crm_tui.domain import approval_views, approvals
-from crm_tui.domain.approvals import Expired, NotDecidable, Stale
-from crm_tui.domain.customers import get_profile, update_customer
-from crm_tui.domain.errors import PermissionDenied, ValidationFailed
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.compliance import approval_views, approvals
+from crm_tui.domain.compliance.approvals import Expired, NotDecidable, Stale
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.customers.profile import get_profile
+from crm_tui.domain.customers.records import update_customer
+from crm_tui.domain.kernel.errors import PermissionDenied, ValidationFailed
 from crm_tui.store.models import AuditEvent, Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -216,7 +217,7 @@ def test_inbox_oldest_first_counts_and_history(crm, world, book):
 
 
 def test_disabled_or_changed_role_cannot_decide(crm, world, book):
-    from crm_tui.domain.staff import set_role
+    from crm_tui.domain.admin.staff import set_role
 
     rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
     set_role(crm, world["admin"], "sup1", "rm")
@@ -250,8 +251,8 @@ def test_database_refuses_self_approval(crm, world, book):
 
 
 def test_policy_change_needs_compliance(crm, world, book):
-    from crm_tui.domain.policy import active_policy_text
-    from crm_tui.domain.policy_admin import propose_policy_text
+    from crm_tui.domain.compliance.policy_changes import propose_policy_text
+    from crm_tui.domain.policy.document import active_policy_text
 
     new = active_policy_text(crm.db).replace("request_expiry_hours = 72",
                                              "request_expiry_hours = 48")
@@ -268,8 +269,8 @@ def test_policy_change_needs_compliance(crm, world, book):
 
 
 def test_policy_change_stale_when_policy_changed_meanwhile(crm, world):
-    from crm_tui.domain.policy import active_policy_text
-    from crm_tui.domain.policy_admin import apply_policy_text, propose_policy_text
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text, propose_policy_text
+    from crm_tui.domain.policy.document import active_policy_text
 
     base = active_policy_text(crm.db)
     rid = propose_policy_text(crm, world["admin"], base.replace("= 72", "= 24"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, Select
 
-from crm_tui.domain.customers import update_customer
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.customers.records import update_customer
 from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
 from crm_tui.screens.profile import ProfileScreen
 from crm_tui.store.models import Customer

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from crm_tui.domain import audit, auth, staff
-from crm_tui.domain.errors import AccountLocked, AuthFailed, PermissionDenied, ValidationFailed
+from crm_tui.domain.admin import auth, staff
+from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel.errors import AccountLocked, AuthFailed, PermissionDenied, ValidationFailed
 from crm_tui.store.models import AuditEvent, Staff
 from crm_tui.store.types import utcnow
 from tests.conftest import PASSWORD

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from crm_tui import cli
-from crm_tui.domain import staff
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
-from crm_tui.domain.context import open_crm
+from crm_tui.domain.admin import staff
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.context import open_crm
 from crm_tui.store.migrate import current_revision, head_revision, upgrade
 from tests.cli_support import (
     ADMIN_PASSWORD,

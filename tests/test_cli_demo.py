@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crm_tui import cli
-from crm_tui.domain.auth import login
+from crm_tui.domain.admin.auth import login
 from tests.cli_support import crm_cli, open_db, sql
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from crm_tui.domain import audit, customers, interactions, relationships, tags
-from crm_tui.domain.errors import Blocked, Conflict, NotFound, PermissionDenied, ValidationFailed
+from crm_tui.domain.customers import interactions, profile, records, relationships, search, tags
+from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel.errors import Blocked, Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm_tui.store.models import AuditEvent, Customer, KycDocument
 from tests.helpers import complete_kyc, make_customer, new_id
 
@@ -20,11 +21,11 @@ def test_search_by_name_pinyin_phone_tail_and_id(crm, world) -> None:
     make_customer(crm, world["rm1"], "李四")
     rm1 = world["rm1"]
     for q in ("张", "张三", "zs", "ZS", "zhang", "5678", "13812345678", nid, nid.lower()):
-        hits = customers.search_customers(crm, rm1, q)
+        hits = search.search_customers(crm, rm1, q)
         assert [h.id for h in hits] == [cid], q
-    assert customers.search_customers(crm, rm1, "王") == []
-    assert customers.search_customers(crm, rm1, "123") == []  # too short to mean anything
-    hit = customers.search_customers(crm, rm1, "zs")[0]
+    assert search.search_customers(crm, rm1, "王") == []
+    assert search.search_customers(crm, rm1, "123") == []  # too short to mean anything
+    hit = search.search_customers(crm, rm1, "zs")[0]
     assert hit.phone_masked.endswith("5678") and "1234" not in hit.phone_masked
     assert hit.rm_name == "王芳"
 
@@ -32,10 +33,10 @@ def test_search_by_name_pinyin_phone_tail_and_id(crm, world) -> None:
 def test_search_pages_by_keyset(crm, world) -> None:
     for i in range(7):
         make_customer(crm, world["rm1"], f"王{i}")
-    first = customers.search_customers(crm, world["rm1"], "王", limit=3)
-    second = customers.search_customers(crm, world["rm1"], "王", limit=3,
+    first = search.search_customers(crm, world["rm1"], "王", limit=3)
+    second = search.search_customers(crm, world["rm1"], "王", limit=3,
                                         after=(first[-1].sort_key, first[-1].id))
-    third = customers.search_customers(crm, world["rm1"], "王", limit=3,
+    third = search.search_customers(crm, world["rm1"], "王", limit=3,
                                        after=(second[-1].sort_key, second[-1].id))
     names = [h.name for h in first + second + third]
     assert names == [f"王{i}" for i in range(7)]
@@ -48,7 +49,7 @@ def test_record_scope_by_role(crm, world) -> None:
     shanghai = make_customer(crm, world["rm_sh"], "张六")
 
     def seen(user: str) -> set[int]:
-        return {h.id for h in customers.search_customers(crm, world[user], "张")}
+        return {h.id for h in search.search_customers(crm, world[user], "张")}
 
     assert seen("rm1") == {mine}
     assert seen("sup1") == {mine, teammate}
@@ -58,11 +59,11 @@ def test_record_scope_by_role(crm, world) -> None:
     assert seen("bh_sh") == {shanghai}
     assert seen("comp1") == seen("risk1") == {mine, teammate, other_team, shanghai}
     with pytest.raises(PermissionDenied):
-        customers.search_customers(crm, world["admin"], "张")
+        search.search_customers(crm, world["admin"], "张")
     with pytest.raises(NotFound):
-        customers.get_profile(crm, world["rm1"], teammate)
+        profile.get_profile(crm, world["rm1"], teammate)
     with pytest.raises(NotFound):
-        customers.get_profile(crm, world["bh1"], shanghai)
+        profile.get_profile(crm, world["bh1"], shanghai)
 
 
 def test_profile_shows_masked_identity_kyc_holdings_tags_network(crm, world) -> None:
@@ -78,7 +79,7 @@ def test_profile_shows_masked_identity_kyc_holdings_tags_network(crm, world) -> 
     relationships.add_relationship(crm, world["bh1"], cid, partner_outside, "business_partner")
     interactions.log_interaction(crm, rm, cid, interactions.NewInteraction(
         "wechat", "到期提醒", next_action="约面谈", next_action_due=date.today() + timedelta(days=3)))
-    view = customers.get_profile(crm, rm, cid)
+    view = profile.get_profile(crm, rm, cid)
     assert view.national_id_masked == nid[:3] + "*" * 11 + nid[-4:]
     assert view.phone_masked == "138****5678"
     assert view.bank_account_masked.endswith("0123") and "6222" not in view.bank_account_masked
@@ -97,30 +98,30 @@ def test_kyc_checklist_states(crm, world) -> None:
     rm = world["rm1"]
     cid = make_customer(crm, rm, "张三")
     complete_kyc(crm, cid)
-    assert customers.get_profile(crm, rm, cid).kyc.complete
+    assert profile.get_profile(crm, rm, cid).kyc.complete
     with crm.db.write() as s:
         doc = s.scalars(select(KycDocument).where(KycDocument.kind == "address_proof")).one()
         doc.expires_on = date.today() - timedelta(days=1)
-    view = customers.get_profile(crm, rm, cid)
+    view = profile.get_profile(crm, rm, cid)
     assert not view.kyc.complete
     assert [(i.kind, i.status) for i in view.kyc.problems] == [("address_proof", "expired")]
     assert view.kyc.percent == 67
-    soon = customers.get_profile(crm, rm, cid, today=date.today() + timedelta(days=280))
+    soon = profile.get_profile(crm, rm, cid, today=date.today() + timedelta(days=280))
     assert soon.risk_status == "expiring"
-    late = customers.get_profile(crm, rm, cid, today=date.today() + timedelta(days=400))
+    late = profile.get_profile(crm, rm, cid, today=date.today() + timedelta(days=400))
     assert late.risk_status == "expired"
 
 
 def test_edit_non_sensitive_fields_with_optimistic_lock(crm, world) -> None:
     rm = world["rm1"]
     cid = make_customer(crm, rm, "张三")
-    v2 = customers.update_customer(crm, rm, cid, 1, {"email": "zs@example.cn",
+    v2 = records.update_customer(crm, rm, cid, 1, {"email": "zs@example.cn",
                                                      "annual_income": "360,000"})
     assert v2 == 2
     with pytest.raises(Conflict):
-        customers.update_customer(crm, world["sup1"], cid, 1, {"address": "北京市朝阳区"})
+        records.update_customer(crm, world["sup1"], cid, 1, {"address": "北京市朝阳区"})
     with pytest.raises(ValidationFailed) as e:
-        customers.update_customer(crm, rm, cid, 2, {"email": "not-an-email", "phone": "13800000000"})
+        records.update_customer(crm, rm, cid, 2, {"email": "not-an-email", "phone": "13800000000"})
     assert set(e.value.by_field()) == {"email", "phone"}
     with crm.db.read() as s:
         row = s.get(Customer, cid)
@@ -132,10 +133,10 @@ def test_edit_non_sensitive_fields_with_optimistic_lock(crm, world) -> None:
 def test_reveal_needs_permission_and_reason_and_is_audited(crm, world) -> None:
     cid = make_customer(crm, world["rm1"], "张三", phone="13812345678")
     with pytest.raises(ValidationFailed):
-        customers.reveal_sensitive(crm, world["rm1"], cid, "phone", " ")
+        records.reveal_sensitive(crm, world["rm1"], cid, "phone", " ")
     with pytest.raises(PermissionDenied):
-        customers.reveal_sensitive(crm, world["svc1"], cid, "phone", "客户来电")
-    assert customers.reveal_sensitive(crm, world["rm1"], cid, "phone", "客户来电核实") == "13812345678"
+        records.reveal_sensitive(crm, world["svc1"], cid, "phone", "客户来电")
+    assert records.reveal_sensitive(crm, world["rm1"], cid, "phone", "客户来电核实") == "13812345678"
     with crm.db.read() as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "customer.reveal")).one()
     assert "客户来电核实" in ev.after and "13812345678" not in ev.after
@@ -154,24 +155,24 @@ def test_manual_and_rule_tags(crm, world) -> None:
     cid = make_customer(crm, rm, "张三", aum="100")
     tags.add_tag(crm, rm, cid, "重点维护")
     tags.add_tag(crm, rm, cid, "重点维护")  # idempotent
-    view = customers.get_profile(crm, rm, cid)
+    view = profile.get_profile(crm, rm, cid)
     assert [(t.name, t.source) for t in view.tags] == [("重点维护", "manual")]
     with pytest.raises(Blocked):
         tags.add_tag(crm, rm, cid, "高净值")
     tags.remove_tag(crm, rm, cid, view.tags[0].id)
-    assert customers.get_profile(crm, rm, cid).tags == ()
+    assert profile.get_profile(crm, rm, cid).tags == ()
     with pytest.raises(PermissionDenied):
         tags.add_tag(crm, world["svc1"], cid, "x")
 
 
 def test_rule_tags_follow_the_policy(crm, world) -> None:
-    from crm_tui.domain.policy import default_policy_text
-    from crm_tui.domain.policy_admin import apply_policy_text
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.policy.document import default_policy_text
 
     rm = world["rm1"]
     rich = make_customer(crm, rm, "张三", aum="6,000,000.00", risk_level="C1")
     poor = make_customer(crm, rm, "李四", aum="5,999,999.99")
-    names = lambda cid: {t.name for t in customers.get_profile(crm, rm, cid).tags}  # noqa: E731
+    names = lambda cid: {t.name for t in profile.get_profile(crm, rm, cid).tags}  # noqa: E731
     assert names(rich) == {"高净值", "保守型"} and names(poor) == set()
     text = default_policy_text().replace("value = 6000000", "value = 5000000")
     counts = apply_policy_text(crm, world["admin"], text)
@@ -187,25 +188,25 @@ def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
                      ("rm_sh", "张山")):
         ids[name] = make_customer(crm, world[rm], name)
     comp = world["comp1"]
-    first = customers.search_customers(crm, comp, "zs", limit=2)
-    rest = customers.search_customers(crm, comp, "zs", limit=10,
+    first = search.search_customers(crm, comp, "zs", limit=2)
+    rest = search.search_customers(crm, comp, "zs", limit=10,
                                       after=(first[-1].sort_key, first[-1].id))
     assert [h.sort_key for h in first + rest] == ["zs"] * 5
     assert {h.name for h in first + rest} == {"张三", "赵四", "张思", "周松", "张山"}
     assert len({h.id for h in first + rest}) == 5
-    zhang = customers.search_customers(crm, comp, "zhangs")
+    zhang = search.search_customers(crm, comp, "zhangs")
     assert [h.name for h in zhang] == ["张三", "张山", "张思"]  # zhangsan < zhangshan < zhangsi
     assert [h.sort_key for h in zhang] == ["zhangsan", "zhangshan", "zhangsi"]
     # The RM's own search still matches initials and pinyin together, in name order.
-    assert [h.name for h in customers.search_customers(crm, world["rm1"], "z")] == sorted(
+    assert [h.name for h in search.search_customers(crm, world["rm1"], "z")] == sorted(
         ["张三", "周松"])
 
 
 def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkeypatch) -> None:
     """Another terminal's Crm handle (same store, own cache) picks up the new version."""
-    from crm_tui.domain import context
-    from crm_tui.domain.policy import default_policy_text
-    from crm_tui.domain.policy_admin import apply_policy_text
+    from crm_tui.domain.kernel import context
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.policy.document import default_policy_text
 
     other = context.Crm(crm.db, crm.keys, crm.settings, crm.key_file)
     assert other.policy().tag_rules[0].value == 6000000

@@ -7,17 +7,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain import alerts, approval_views, approvals, audit, customers
-from crm_tui.domain.actor import Actor, system_actor
-from crm_tui.domain.alerts import Frozen
-from crm_tui.domain.auth import actor_of, login
-from crm_tui.domain.demo import seed_demo
-from crm_tui.domain.demo_people import credit_code, luhn_complete
-from crm_tui.domain.errors import Blocked, PermissionDenied
-from crm_tui.domain.kyc import checklist_for
-from crm_tui.domain.permissions import ROLES
-from crm_tui.domain.transactions import record_transaction
-from crm_tui.domain.validation import parse_mobile, parse_prc_id
+from crm_tui.demo.people import credit_code, luhn_complete
+from crm_tui.demo.seed import seed_demo
+from crm_tui.domain.admin.auth import actor_of, login
+from crm_tui.domain.compliance import alerts, approval_views, approvals
+from crm_tui.domain.compliance.alerts import Frozen
+from crm_tui.domain.customers import profile, scope, search
+from crm_tui.domain.customers.kyc import checklist_for
+from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel.actor import Actor, system_actor
+from crm_tui.domain.kernel.errors import Blocked, PermissionDenied
+from crm_tui.domain.kernel.permissions import ROLES
+from crm_tui.domain.kernel.validation import parse_mobile, parse_prc_id
+from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.store.models import (
     AuditEvent,
     Customer,
@@ -134,7 +136,7 @@ def test_inbox_and_alerts_have_work_waiting(crm) -> None:
     assert high.freeze and high.customer_name == "陈志强" and high.kind == "cross_border"
     assert any(a.severity == "medium" and not a.freeze for a in open_alerts)
     frozen = _customer_id(crm, "陈志强")
-    assert frozen in {c.id for c in customers.search_customers(crm, rm1, "陈志强")}
+    assert frozen in {c.id for c in search.search_customers(crm, rm1, "陈志强")}
     with pytest.raises(Frozen):
         record_transaction(crm, rm1, frozen, "subscription", "10000", product_code="DP0001")
     alerts.clear_alert(crm, risk1, high.id, "已电话核实为客户本人境外子女学费汇款")
@@ -189,10 +191,10 @@ def test_rm1_has_a_rich_findable_customer(sqlite_crm) -> None:
     crm = sqlite_crm
     _seed(crm)
     rm1 = login(crm, "rm1", PW)
-    hits = customers.search_customers(crm, rm1, "zs")
+    hits = search.search_customers(crm, rm1, "zs")
     zhang = next(h for h in hits if h.name == "张三")
-    assert customers.search_customers(crm, rm1, "张三")[0].id == zhang.id
-    view = customers.get_profile(crm, rm1, zhang.id)
+    assert search.search_customers(crm, rm1, "张三")[0].id == zhang.id
+    view = profile.get_profile(crm, rm1, zhang.id)
     assert view.aum >= 6_000_000 and len(view.holdings) >= 3
     assert {t.name for t in view.tags} >= {"高净值", "企业主"}
     assert len(view.interactions) == 20 and view.more_interactions
@@ -202,7 +204,7 @@ def test_rm1_has_a_rich_findable_customer(sqlite_crm) -> None:
     assert all(item.status == "ok" for item in view.kyc.items)
     # the branch head sees the whole branch, rm1 only her book
     bh1 = login(crm, "bh1", PW)
-    assert customers.count_in_scope(crm, bh1) > customers.count_in_scope(crm, rm1) > 0
+    assert scope.count_in_scope(crm, bh1) > scope.count_in_scope(crm, rm1) > 0
 
 
 def test_deterministic_for_a_seed(tmp_path) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crm_tui.domain import staff
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
-from crm_tui.domain.exporter import defuse, export_customers
+from crm_tui.domain.admin import staff
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.data_io.exporter import defuse, export_customers
+from crm_tui.domain.kernel.actor import system_actor
 from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql
 from tests.customer_files import HEADERS_EN, rows, write_csv
 
@@ -96,7 +96,7 @@ def test_export_scope_follows_the_role(db: Path, tmp_path: Path) -> None:
         report = export_customers(crm, head, tmp_path / "sh.csv", "csv")
         assert report.rows == 1  # only the SH01 customer
         rm = login(crm, "rm1", STAFF_PASSWORD)
-        from crm_tui.domain.errors import PermissionDenied
+        from crm_tui.domain.kernel.errors import PermissionDenied
 
         with pytest.raises(PermissionDenied):
             export_customers(crm, rm, tmp_path / "rm.csv", "csv")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.exporter import export_customers
-from crm_tui.domain.importer import ImportOptions, import_customers
-from crm_tui.domain.keys import rotate_keys
+from crm_tui.domain.admin.keys import rotate_keys
+from crm_tui.domain.data_io.exporter import export_customers
+from crm_tui.domain.data_io.importer import ImportOptions, import_customers
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.store.crypto import write_key_file
 from crm_tui.store.models import AuditEvent, Customer, CustomerTag
 from tests.customer_files import rows, write_csv

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.customers import search_customers
-from crm_tui.domain.importer import ImportOptions, import_customers
-from crm_tui.domain.validation import id_check_digit
+from crm_tui.domain.customers.search import search_customers
+from crm_tui.domain.data_io.importer import ImportOptions, import_customers
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.validation import id_check_digit
 from tests.cli_support import add_org, copy_db, crm_cli, file_bytes, init_db, open_db, sql
 from tests.customer_files import HEADERS_EN, HEADERS_ZH, national_id, rows, write_csv, write_xlsx
 
@@ -63,7 +63,7 @@ def test_good_file_is_stored_encrypted_tagged_and_audited(db: Path, tmp_path: Pa
     try:
         assert crm.keys.decrypt("national_id", enc) == body[0][2]
         assert bidx == crm.keys.blind_index("national_id", body[0][2])
-        from crm_tui.domain.auth import login
+        from crm_tui.domain.admin.auth import login
 
         rm1 = login(crm, "rm1", "staff-pass-1")
         found = search_customers(crm, rm1, body[0][2])

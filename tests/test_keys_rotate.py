@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm_tui.domain import approvals
-from crm_tui.domain import keys as key_rotation
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
-from crm_tui.domain.customers import search_customers
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.admin import keys as key_rotation
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.compliance import approvals
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.customers.search import search_customers
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.store.crypto import write_key_file
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from textual.command import CommandPalette
 from textual.widgets import ContentSwitcher, DataTable
 
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from crm_tui.domain import approval_views, approvals
-from crm_tui.domain.alerts import clear_alert, list_alerts
-from crm_tui.domain.errors import PermissionDenied
-from crm_tui.domain.event_feed import import_events
-from crm_tui.domain.permissions import ROLES
-from crm_tui.domain.policy import default_policy_text
-from crm_tui.domain.policy_admin import propose_policy_text
-from crm_tui.domain.sensitive_changes import request_change
-from crm_tui.domain.suitability import suitability_for
-from crm_tui.domain.transactions import record_transaction
+from crm_tui.domain.compliance import approval_views, approvals
+from crm_tui.domain.compliance.alerts import clear_alert, list_alerts
+from crm_tui.domain.compliance.event_feed import import_events
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.compliance.suitability import suitability_for
+from crm_tui.domain.kernel.errors import PermissionDenied
+from crm_tui.domain.kernel.permissions import ROLES
+from crm_tui.domain.compliance.policy_changes import propose_policy_text
+from crm_tui.domain.policy.document import default_policy_text
+from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.store.models_compliance import RiskAlert
 from tests.compliance_world import build_book
 

@@ -13,8 +13,8 @@ import pytest
 from textual.widgets import DataTable
 
 from crm_tui import i18n
-from crm_tui.domain.context import Crm
-from crm_tui.domain.sensitive_changes import request_change
+from crm_tui.domain.compliance.sensitive_changes import request_change
+from crm_tui.domain.kernel.context import Crm
 from tests.conftest import World
 from tests.tui_support import build_book, new_app, search, settle, signed_in_app
 
@@ -91,8 +91,8 @@ def pending_changes(sqlite_crm: Crm, sqlite_world: World,
                    now=CLOCK - timedelta(days=1, hours=2, minutes=15))
     request_change(sqlite_crm, rm1, book.li_si, "bank_account", "6217000010082466957",
                    reason="原借记卡挂失换卡", now=CLOCK - timedelta(hours=3, minutes=10))
-    monkeypatch.setattr("crm_tui.domain.approvals.utcnow", lambda: CLOCK)
-    monkeypatch.setattr("crm_tui.domain.approval_views.utcnow", lambda: CLOCK)
+    monkeypatch.setattr("crm_tui.domain.compliance.approvals.utcnow", lambda: CLOCK)
+    monkeypatch.setattr("crm_tui.domain.compliance.approval_views.utcnow", lambda: CLOCK)
     monkeypatch.setattr("crm_tui.screens.approval_inbox.datetime", _FixedClock)
 
 

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm_tui.domain.errors import PolicyInvalid
-from crm_tui.domain.policy import PRODUCT_RISKS, RISK_LEVELS, default_policy_text, parse_policy
-from crm_tui.domain.suitability import check_suitability, suitability_for
-from crm_tui.domain.views import KycChecklist, KycItem
+from crm_tui.domain.compliance.suitability import check_suitability, suitability_for
+from crm_tui.domain.customers.views import KycChecklist, KycItem
+from crm_tui.domain.kernel.errors import PolicyInvalid
+from crm_tui.domain.policy.document import PRODUCT_RISKS, RISK_LEVELS, default_policy_text, parse_policy
 from crm_tui.store.models import KycDocument, RiskAssessment
 from tests.compliance_world import add_customer, build_book
 
@@ -72,7 +72,7 @@ def test_matrix_validation_names_the_cell():
 def test_policy_without_compliance_sections_gets_defaults():
     import tomllib
 
-    from crm_tui.domain.policy import Policy
+    from crm_tui.domain.policy.document import Policy
 
     data = tomllib.loads(default_policy_text())
     bare = Policy.model_validate({"kyc": data["kyc"]})

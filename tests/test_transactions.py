@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm_tui.domain import approval_views, approvals
-from crm_tui.domain.approvals import NotDecidable, Stale
-from crm_tui.domain.errors import Blocked, PermissionDenied, ValidationFailed
-from crm_tui.domain.transactions import record_transaction
+from crm_tui.domain.compliance import approval_views, approvals
+from crm_tui.domain.compliance.approvals import NotDecidable, Stale
+from crm_tui.domain.kernel.errors import Blocked, PermissionDenied, ValidationFailed
+from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.store.models import Customer, Holding, Trade
 from crm_tui.store.models_compliance import RiskAlert
 from tests.compliance_world import build_book, give_holding
@@ -142,7 +142,7 @@ def test_frozen_customer_refused_at_record_and_at_approval(crm, world, book):
     with pytest.raises(Blocked):
         approvals.approve(crm, world["sup1"], out.request_id)
     assert approval_views.get_request(crm, world["rm1"], out.request_id).request.status == "pending"
-    from crm_tui.domain.sensitive_changes import request_change
+    from crm_tui.domain.compliance.sensitive_changes import request_change
 
     with pytest.raises(Blocked):
         request_change(crm, world["rm1"], cid, "phone", "13912345678")
@@ -167,8 +167,8 @@ def test_bad_input(crm, world, book):
 
 
 def test_one_person_decides_one_level_even_when_two_levels_share_a_role(crm, world, book):
-    from crm_tui.domain.policy import active_policy_text
-    from crm_tui.domain.policy_admin import apply_policy_text
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.policy.document import active_policy_text
 
     text = active_policy_text(crm.db).replace(
         'levels = [{ role = "supervisor" }, { role = "branch_head" }]',

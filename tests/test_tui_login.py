@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from crm_tui.app import CrmApp
-from crm_tui.domain.context import Crm
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.screens.lock import LockScreen
 from crm_tui.screens.login import LoginScreen
 from crm_tui.screens.main import MainScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.command import CommandInput, CommandPalette
 
-from crm_tui.domain.context import Crm
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.screens.interaction_form import InteractionForm
 from crm_tui.screens.lock import LockScreen
 from crm_tui.screens.main import MainScreen

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, TextArea
 
-from crm_tui.domain import customers, interactions
-from crm_tui.domain.context import Crm
-from crm_tui.domain.interactions import NewInteraction
+from crm_tui.domain.customers import interactions, records
+from crm_tui.domain.customers.interactions import NewInteraction
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.screens.edit_customer import EditCustomerForm
 from crm_tui.screens.interaction_form import InteractionForm
 from crm_tui.screens.profile import INTERACTION_PAGE, ProfileScreen
@@ -247,7 +247,7 @@ async def test_edit_conflict_offers_reload(sqlite_crm: Crm, sqlite_world: World)
         form = app.screen
         assert isinstance(form, EditCustomerForm)
         # Meanwhile the supervisor saves the same customer.
-        customers.update_customer(sqlite_crm, sqlite_world["sup1"], book.zhang_san, 1,
+        records.update_customer(sqlite_crm, sqlite_world["sup1"], book.zhang_san, 1,
                                   {"address": "北京市海淀区中关村大街1号"})
         form.query_one("#edit-occupation", Input).value = "退休"
         await pilot.press("ctrl+s")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from crm_tui.domain import customers
-from crm_tui.domain.context import Crm
+from crm_tui.domain.customers import records
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.screens.customer_search import PAGE
 from crm_tui.screens.main import MainScreen
 from crm_tui.screens.profile import ProfileScreen
@@ -65,7 +65,7 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
                                                      sqlite_world: World) -> None:
     total = PAGE + 7
     for n in range(total):
-        customers.create_customer(sqlite_crm, sqlite_world["rm1"], {
+        records.create_customer(sqlite_crm, sqlite_world["rm1"], {
             "name": f"欧阳{n:03d}", "national_id": valid_id(f"11010119900101{n:03d}")})
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_tui.domain.customer_fields import clean_customer, name_pinyin
-from crm_tui.domain.masking import mask_bank_account, mask_national_id, mask_phone
-from crm_tui.domain.validation import (
+from crm_tui.domain.customers.fields import clean_customer, name_pinyin
+from crm_tui.domain.kernel.masking import mask_bank_account, mask_national_id, mask_phone
+from crm_tui.domain.kernel.validation import (
     BadValue,
     id_check_digit,
     parse_amount,
@@ -79,7 +79,7 @@ def test_amounts() -> None:
 
 @given(st.integers(min_value=0, max_value=10**15))
 def test_amount_round_trip_is_exact(fen: int) -> None:
-    from crm_tui.domain.validation import from_fen, to_fen
+    from crm_tui.domain.kernel.validation import from_fen, to_fen
 
     assert to_fen(from_fen(fen)) == fen
     assert to_fen(parse_amount(f"{fen / 100:,.2f}" if fen < 10**13 else str(from_fen(fen)))) == fen

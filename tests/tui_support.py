@@ -18,10 +18,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from crm_tui.app import CrmApp
-from crm_tui.domain import customers, interactions, relationships
-from crm_tui.domain.context import Crm
-from crm_tui.domain.interactions import NewInteraction
-from crm_tui.domain.tags import add_tag
+from crm_tui.domain.customers import interactions, records, relationships
+from crm_tui.domain.customers.interactions import NewInteraction
+from crm_tui.domain.customers.tags import add_tag
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.store.models import (
     Customer,
     Holding,
@@ -52,7 +52,7 @@ class Book:
 
 
 def _customer(crm: Crm, world: World, rm: str, raw: dict[str, str]) -> int:
-    return customers.create_customer(crm, world[rm], raw)
+    return records.create_customer(crm, world[rm], raw)
 
 
 def build_book(crm: Crm, world: World) -> Book:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from crm_tui.cli_commands.base import DbOption, JsonOption, group, local_time, out, print_json, store
-from crm_tui.domain import audit
-from crm_tui.domain.actor import system_actor
+from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
 
 

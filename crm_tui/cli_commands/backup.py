@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from crm_tui.cli_commands.base import CliError, DbOption, database_url, note, out, sqlite_file, store
-from crm_tui.domain import backup as backups
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.context import open_crm
+from crm_tui.domain.admin import backup as backups
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.context import open_crm
 from crm_tui.i18n import t
 
 BackupPath = Annotated[Path, typer.Argument(metavar="PATH", help=t("cli.backup.arg_path"))]

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from crm_tui.domain.context import Crm, open_crm
-from crm_tui.domain.errors import DomainError
+from crm_tui.domain.kernel.context import Crm, open_crm
+from crm_tui.domain.kernel.errors import DomainError
 from crm_tui.i18n import t
 from crm_tui.settings import get_settings
 from crm_tui.store.db import resolve_url

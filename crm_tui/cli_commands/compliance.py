@@ -26,10 +26,10 @@ from crm_tui.cli_commands.base import (
     read_password,
     store,
 )
-from crm_tui.domain import alerts, approvals
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.auth import login
-from crm_tui.domain.event_feed import import_events
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.compliance import alerts, approvals
+from crm_tui.domain.compliance.event_feed import import_events
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
 
 FeedFile = Annotated[Path, typer.Argument(metavar="FILE", help=t("compliance.cli.arg_feed"))]

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from crm_tui.cli_commands.base import DbOption, group, note, out, store
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.errors import FieldError
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.errors import FieldError
 from crm_tui.i18n import t
 
 PROGRESS_FROM_ROWS = 5000
@@ -72,8 +72,8 @@ def register(app: typer.Typer) -> None:
                                                     help=t("cli.import.opt_workers"))] = None,
         db: DbOption = None,
     ) -> None:
-        from crm_tui.domain.importer import ImportOptions
-        from crm_tui.domain.importer import import_customers as run_import
+        from crm_tui.domain.data_io.importer import ImportOptions
+        from crm_tui.domain.data_io.importer import import_customers as run_import
 
         options = ImportOptions(strict=strict, dry_run=dry_run, rejects_path=rejects,
                                 default_branch=branch, default_rm=rm, chunk_rows=chunk_rows,
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from datetime import datetime
 
-        from crm_tui.domain.exporter import export_customers as run_export
+        from crm_tui.domain.data_io.exporter import export_customers as run_export
 
         fmt = fmt.lower()
         with store(db) as crm:

@@ -34,7 +34,7 @@ def _click_classes(name: str) -> tuple[type, ...]:
 
 def describe(exc: BaseException) -> tuple[str, int]:
     """The message and exit code for `exc`; never a traceback."""
-    from crm_tui.domain.errors import DomainError
+    from crm_tui.domain.kernel.errors import DomainError
     from crm_tui.store.crypto import KeyMaterialError
 
     if isinstance(exc, DomainError):

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from crm_tui.cli_commands.base import DbOption, JsonOption, group, note, out, print_json, store
-from crm_tui.domain import keys
-from crm_tui.domain.actor import system_actor
+from crm_tui.domain.admin import keys
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
 
 

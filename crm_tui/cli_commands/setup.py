@@ -19,8 +19,8 @@ from crm_tui.cli_commands.base import (
     read_password,
     sqlite_file,
 )
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.context import Crm, key_file_for, open_crm
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.context import Crm, key_file_for, open_crm
 from crm_tui.i18n import t
 from crm_tui.settings import get_settings
 
@@ -62,7 +62,7 @@ def open_for_setup(db: str | None) -> tuple[Crm, bool]:
 
 
 def initialise(crm: Crm) -> bool:
-    from crm_tui.domain.setup import init_database
+    from crm_tui.domain.admin.setup import init_database
 
     return init_database(crm, system_actor())
 
@@ -75,9 +75,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--admin-password-stdin", help=t("cli.init.opt_password_stdin"))
         ] = False,
     ) -> None:
-        from crm_tui.domain import staff
-        from crm_tui.domain.auth import check_password_strength
-        from crm_tui.domain.setup import has_staff
+        from crm_tui.domain.admin import staff
+        from crm_tui.domain.admin.auth import check_password_strength
+        from crm_tui.domain.admin.setup import has_staff
 
         password: str | None = None
         if _existing_revision(database_url(db)) is None:
@@ -139,8 +139,8 @@ def register(app: typer.Typer) -> None:
         ] = 3000,
         no_tui: Annotated[bool, typer.Option("--no-tui", help=t("cli.demo.opt_no_tui"))] = False,
     ) -> None:
-        from crm_tui.domain.auth import check_password_strength
-        from crm_tui.domain.setup import has_staff
+        from crm_tui.domain.admin.auth import check_password_strength
+        from crm_tui.domain.admin.setup import has_staff
 
         check_password_strength(password)
         crm, _ = open_for_setup(db)
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
             if has_staff(crm):
                 out(t("cli.demo.already", db=display_url(url)))
             else:
-                from crm_tui.domain.demo import seed_demo
+                from crm_tui.demo.seed import seed_demo
 
                 note(t("cli.demo.seeding", customers=customers))
                 logins = seed_demo(crm, system_actor("demo"), customers=customers,

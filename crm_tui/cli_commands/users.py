@@ -18,10 +18,10 @@ from crm_tui.cli_commands.base import (
     read_password,
     store,
 )
-from crm_tui.domain import org, staff
-from crm_tui.domain.actor import system_actor
-from crm_tui.domain.errors import FieldError, NotFound, ValidationFailed
-from crm_tui.domain.permissions import ROLES
+from crm_tui.domain.admin import org, staff
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.errors import FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.permissions import ROLES
 from crm_tui.i18n import t
 
 Username = Annotated[str, typer.Argument(metavar="USERNAME", help=t("cli.users.arg_username"))]

@@ -21,7 +21,7 @@ from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm, failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.alerts import AlertView
+    from crm_tui.domain.compliance.alerts import AlertView
 
 PAGE = 100
 COLUMNS = (
@@ -82,7 +82,7 @@ class AlertListPane(UsesCrm, Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_alert":
-            from crm_tui.domain.permissions import Perm, can
+            from crm_tui.domain.kernel.permissions import Perm, can
 
             return can(self.actor, Perm.ALERT_CLEAR)
         return True
@@ -103,7 +103,7 @@ class AlertListPane(UsesCrm, Vertical):
 
     @work(thread=True, exclusive=True, group="alerts")
     def _fetch(self, before_id: int | None) -> None:
-        from crm_tui.domain.alerts import list_alerts
+        from crm_tui.domain.compliance.alerts import list_alerts
 
         try:
             rows = list_alerts(self.crm, self.actor, status=None if self.show_all else "open",
@@ -187,7 +187,7 @@ class ClearAlertModal(ReasonModal):
         self.alert_id = alert_id
 
     def perform(self, text: str) -> None:
-        from crm_tui.domain.alerts import clear_alert
+        from crm_tui.domain.compliance.alerts import clear_alert
 
         clear_alert(self.crm, self.actor, self.alert_id, text)
 

@@ -29,7 +29,7 @@ from crm_tui.widgets.session import UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from crm_tui.domain.approval_views import RequestDetail
+    from crm_tui.domain.compliance.approval_views import RequestDetail
 
 
 class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
@@ -89,7 +89,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="approval-detail")
     def _load(self) -> None:
-        from crm_tui.domain.approval_views import get_request
+        from crm_tui.domain.compliance.approval_views import get_request
 
         try:
             detail = get_request(self.crm, self.actor, self.request_id)
@@ -152,7 +152,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="approval-decide")
     def _approve(self) -> None:
-        from crm_tui.domain import approvals
+        from crm_tui.domain.compliance import approvals
 
         try:
             status = approvals.approve(self.crm, self.actor, self.request_id)
@@ -175,7 +175,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="approval-decide")
     def _withdraw(self) -> None:
-        from crm_tui.domain import approvals
+        from crm_tui.domain.compliance import approvals
 
         try:
             approvals.withdraw(self.crm, self.actor, self.request_id)
@@ -211,7 +211,7 @@ class RejectModal(ReasonModal):
         self.request_id = request_id
 
     def perform(self, text: str) -> None:
-        from crm_tui.domain import approvals
+        from crm_tui.domain.compliance import approvals
 
         approvals.reject(self.crm, self.actor, self.request_id, text)
 

@@ -25,7 +25,7 @@ from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.session import UsesCrm, failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.approval_views import RequestSummary
+    from crm_tui.domain.compliance.approval_views import RequestSummary
 
 PAGE = 50
 LISTS = ("decide", "mine", "history")
@@ -130,8 +130,8 @@ class ApprovalInboxPane(UsesCrm, Vertical):
 
     @work(thread=True, group="approvals")
     def _fetch(self, which: str, after: RequestSummary | None) -> None:
-        from crm_tui.domain import approval_views
-        from crm_tui.domain.permissions import Perm, can
+        from crm_tui.domain.compliance import approval_views
+        from crm_tui.domain.kernel.permissions import Perm, can
 
         try:
             if which == "decide":
@@ -218,7 +218,7 @@ class ApprovalInboxPane(UsesCrm, Vertical):
 
     @work(thread=True, group="approvals-decide")
     def _approve(self, request_id: int) -> None:
-        from crm_tui.domain import approvals
+        from crm_tui.domain.compliance import approvals
 
         try:
             status = approvals.approve(self.crm, self.actor, request_id)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from crm_tui.domain.actor import Actor
-    from crm_tui.domain.context import Crm
+    from crm_tui.domain.kernel.actor import Actor
+    from crm_tui.domain.kernel.context import Crm
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ def _customers_pane() -> Widget:
 
 
 def _may_view_customers(actor: Actor) -> bool:
-    from crm_tui.domain.permissions import Perm, can
+    from crm_tui.domain.kernel.permissions import Perm, can
 
     return can(actor, Perm.CUSTOMER_VIEW)
 
 
 def _book_size(crm: Crm, actor: Actor) -> int | None:
-    from crm_tui.domain.customers import count_in_scope
+    from crm_tui.domain.customers.scope import count_in_scope
 
     return count_in_scope(crm, actor)
 
@@ -61,13 +61,13 @@ def _approvals_pane() -> Widget:
 
 def _may_use_approvals(actor: Actor) -> bool:
     """Deciders see their inbox; makers see their own requests there."""
-    from crm_tui.domain.permissions import Perm, can
+    from crm_tui.domain.kernel.permissions import Perm, can
 
     return can(actor, Perm.APPROVAL_DECIDE) or can(actor, Perm.SENSITIVE_CHANGE_REQUEST)
 
 
 def _inbox_count(crm: Crm, actor: Actor) -> int | None:
-    from crm_tui.domain.approval_views import inbox_count
+    from crm_tui.domain.compliance.approval_views import inbox_count
 
     return inbox_count(crm, actor)
 
@@ -80,13 +80,13 @@ def _alerts_pane() -> Widget:
 
 def _may_view_alerts(actor: Actor) -> bool:
     """Risk and compliance: they see alerts and the customers behind them."""
-    from crm_tui.domain.permissions import Perm, can
+    from crm_tui.domain.kernel.permissions import Perm, can
 
     return can(actor, Perm.ALERT_VIEW) and can(actor, Perm.CUSTOMER_VIEW)
 
 
 def _open_alerts(crm: Crm, actor: Actor) -> int | None:
-    from crm_tui.domain.alerts import count_open
+    from crm_tui.domain.compliance.alerts import count_open
 
     return count_open(crm, actor)
 

@@ -25,7 +25,7 @@ from crm_tui.widgets.formatting import money, risk_label
 from crm_tui.widgets.session import UsesCrm, failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerSummary
+    from crm_tui.domain.customers.views import CustomerSummary
 
 DEBOUNCE_SECONDS = 0.25
 PAGE = 50
@@ -113,7 +113,7 @@ class CustomerSearchPane(UsesCrm, Vertical):
 
     @work(thread=True, exclusive=True, group="search")
     def _fetch(self, query: str, after: tuple[str, int] | None) -> None:
-        from crm_tui.domain.customers import search_customers
+        from crm_tui.domain.customers.search import search_customers
 
         try:
             rows = search_customers(self.crm, self.actor, query, limit=PAGE, after=after)

@@ -25,7 +25,7 @@ from crm_tui.widgets.form_field import FormField, show_field_errors
 from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView
+    from crm_tui.domain.customers.views import CustomerView
 
 INPUTS = ("email", "address", "occupation", "annual_income")
 
@@ -92,8 +92,8 @@ class EditCustomerForm(FormModal[int]):
 
     @work(thread=True, exclusive=True, group="form")
     def _save(self, version: int, changes: dict[str, str]) -> None:
-        from crm_tui.domain.customers import update_customer
-        from crm_tui.domain.errors import Conflict, ValidationFailed
+        from crm_tui.domain.customers.records import update_customer
+        from crm_tui.domain.kernel.errors import Conflict, ValidationFailed
 
         try:
             new_version = update_customer(self.crm, self.actor, self.customer_id, version, changes)
@@ -127,7 +127,7 @@ class EditCustomerForm(FormModal[int]):
 
     @work(thread=True, exclusive=True, group="form")
     def _reload(self) -> None:
-        from crm_tui.domain.customers import get_profile
+        from crm_tui.domain.customers.profile import get_profile
 
         try:
             view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,

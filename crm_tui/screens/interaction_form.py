@@ -58,9 +58,9 @@ class InteractionForm(FormModal[int]):
 
     @work(thread=True, exclusive=True, group="form")
     def _save(self, channel: str, subject: str, summary: str, next_action: str, due: str) -> None:
-        from crm_tui.domain.errors import ValidationFailed
-        from crm_tui.domain.interactions import NewInteraction, log_interaction
-        from crm_tui.domain.validation import BadValue, parse_date
+        from crm_tui.domain.customers.interactions import NewInteraction, log_interaction
+        from crm_tui.domain.kernel.errors import ValidationFailed
+        from crm_tui.domain.kernel.validation import BadValue, parse_date
 
         try:
             due_date = parse_date(due)

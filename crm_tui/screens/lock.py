@@ -63,8 +63,8 @@ class LockScreen(UsesCrm, ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, password: str) -> None:
-        from crm_tui.domain.auth import unlock_session
-        from crm_tui.domain.errors import AccountLocked
+        from crm_tui.domain.admin.auth import unlock_session
+        from crm_tui.domain.kernel.errors import AccountLocked
 
         try:
             unlock_session(self.crm, self._session.actor, password)

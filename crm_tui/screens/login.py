@@ -78,8 +78,8 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
 
     @work(thread=True, exclusive=True, group="login")
     def _check(self, username: str, password: str) -> None:
-        from crm_tui.domain import auth, staff
-        from crm_tui.domain.errors import DomainError
+        from crm_tui.domain.admin import auth, staff
+        from crm_tui.domain.kernel.errors import DomainError
 
         try:
             crm = self.crm

@@ -33,7 +33,7 @@ from crm_tui.widgets.status_bar import StatusBar
 from crm_tui.widgets.tag_list import TagList
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView, InteractionView
+    from crm_tui.domain.customers.views import CustomerView, InteractionView
 
 TABS = ("overview", "holdings", "interactions", "network")
 INTERACTION_PAGE = 20
@@ -117,7 +117,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     @work(thread=True, exclusive=True, group="profile")
     def _load(self) -> None:
-        from crm_tui.domain.customers import get_profile
+        from crm_tui.domain.customers.profile import get_profile
 
         try:
             view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
@@ -150,7 +150,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     @work(thread=True, exclusive=True, group="interactions")
     def _load_interactions(self, before: tuple[datetime, int] | None) -> None:
-        from crm_tui.domain.interactions import list_interactions
+        from crm_tui.domain.customers.interactions import list_interactions
 
         try:
             rows, more = list_interactions(self.crm, self.actor, self.customer_id,
@@ -177,7 +177,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     @work(thread=True, group="tags")
     def _change_tag(self, add: str | None = None, remove: int | None = None) -> None:
-        from crm_tui.domain import tags
+        from crm_tui.domain.customers import tags
 
         try:
             if add is not None:
@@ -204,7 +204,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def _may(self, action: str) -> bool:
-        from crm_tui.domain.permissions import Perm, can
+        from crm_tui.domain.kernel.permissions import Perm, can
 
         perm = ACTION_PERMS.get(action)
         return perm is None or can(self.actor, Perm(perm))

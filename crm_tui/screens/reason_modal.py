@@ -62,7 +62,7 @@ class ReasonModal(FormModal[str]):
 
     @work(thread=True, exclusive=True, group="form")
     def _run(self, text: str) -> None:
-        from crm_tui.domain.errors import ValidationFailed
+        from crm_tui.domain.kernel.errors import ValidationFailed
 
         try:
             self.perform(text)

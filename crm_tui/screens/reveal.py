@@ -63,8 +63,8 @@ class RevealModal(FormModal[tuple[str, str]]):
 
     @work(thread=True, exclusive=True, group="form")
     def _reveal(self, field: str, reason: str) -> None:
-        from crm_tui.domain.customers import reveal_sensitive
-        from crm_tui.domain.errors import ValidationFailed
+        from crm_tui.domain.customers.records import reveal_sensitive
+        from crm_tui.domain.kernel.errors import ValidationFailed
 
         try:
             value = reveal_sensitive(self.crm, self.actor, self.customer_id, field, reason)

@@ -58,8 +58,8 @@ class SensitiveChangeForm(FormModal[int]):
 
     @work(thread=True, exclusive=True, group="form")
     def _request(self, field: str, value: str, reason: str) -> None:
-        from crm_tui.domain.errors import ValidationFailed
-        from crm_tui.domain.sensitive_changes import request_change
+        from crm_tui.domain.compliance.sensitive_changes import request_change
+        from crm_tui.domain.kernel.errors import ValidationFailed
 
         try:
             rid = request_change(self.crm, self.actor, self.customer_id, field, value, reason)

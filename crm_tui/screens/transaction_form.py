@@ -24,8 +24,8 @@ from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.suitability import SuitabilityResult
-    from crm_tui.domain.transactions import ProductChoice, TransactionOutcome
+    from crm_tui.domain.compliance.suitability import SuitabilityResult
+    from crm_tui.domain.sales.transactions import ProductChoice, TransactionOutcome
 
 KINDS = ("subscription", "redemption", "transfer", "cross_border")
 NEEDS_PRODUCT = ("subscription", "redemption")
@@ -72,7 +72,7 @@ class TransactionForm(FormModal[str]):
 
     @work(thread=True, exclusive=True, group="form-products")
     def _load_products(self) -> None:
-        from crm_tui.domain.transactions import list_products
+        from crm_tui.domain.sales.transactions import list_products
 
         try:
             self.post_message(self.Products(list_products(self.crm, self.actor)))
@@ -103,7 +103,7 @@ class TransactionForm(FormModal[str]):
 
     @work(thread=True, exclusive=True, group="form-preview")
     def _preview(self, product_code: str) -> None:
-        from crm_tui.domain.suitability import suitability_for
+        from crm_tui.domain.compliance.suitability import suitability_for
 
         try:
             self.post_message(self.Preview(suitability_for(self.crm, self.actor,
@@ -127,8 +127,8 @@ class TransactionForm(FormModal[str]):
 
     @work(thread=True, exclusive=True, group="form")
     def _record(self, kind: str, product: str | None, amount: str) -> None:
-        from crm_tui.domain.errors import ValidationFailed
-        from crm_tui.domain.transactions import record_transaction
+        from crm_tui.domain.kernel.errors import ValidationFailed
+        from crm_tui.domain.sales.transactions import record_transaction
 
         try:
             outcome = record_transaction(self.crm, self.actor, self.customer_id, kind, amount,

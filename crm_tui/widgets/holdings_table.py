@@ -14,7 +14,7 @@ from crm_tui.i18n import t
 from crm_tui.widgets.formatting import label, money
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView
+    from crm_tui.domain.customers.views import CustomerView
 
 COLUMNS = (("code", 12), ("product", 28), ("category", 10), ("risk", 8), ("amount", 20))
 

@@ -16,7 +16,7 @@ from crm_tui.widgets.formatting import day, label, moment, money, or_dash
 from crm_tui.widgets.masked_value import MaskedValue
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView
+    from crm_tui.domain.customers.views import CustomerView
 
 HEAD = ("kind", "id_type")
 SENSITIVE = ("national_id", "phone", "bank_account")

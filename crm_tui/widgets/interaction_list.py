@@ -21,7 +21,7 @@ from crm_tui.i18n import t
 from crm_tui.widgets.formatting import day, moment, or_dash
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import InteractionView
+    from crm_tui.domain.customers.views import InteractionView
 
 COLUMNS = (("when", 16), ("channel", 8), ("staff", 8), ("subject", 30), ("next", 22), ("due", 10))
 

@@ -17,7 +17,7 @@ from crm_tui.i18n import t
 from crm_tui.widgets.formatting import day, risk_label
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView, KycChecklist
+    from crm_tui.domain.customers.views import CustomerView, KycChecklist
 
 MARKS = {  # status → (mark, style)
     "ok": ("✓", "green"),

@@ -14,7 +14,7 @@ from crm_tui.widgets.kyc_checklist import RISK_STYLE
 from crm_tui.widgets.tag_list import tag_name
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView
+    from crm_tui.domain.customers.views import CustomerView
 
 
 def _kyc_text(view: CustomerView) -> Text:

@@ -18,7 +18,7 @@ from crm_tui.widgets.formatting import moment, or_dash
 from crm_tui.widgets.interaction_list import due_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import InteractionView
+    from crm_tui.domain.customers.views import InteractionView
 
 SHOWN = 8
 

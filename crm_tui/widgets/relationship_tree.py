@@ -17,7 +17,7 @@ from textual.widgets.tree import TreeNode
 from crm_tui.i18n import t
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import CustomerView, RelationNode
+    from crm_tui.domain.customers.views import CustomerView, RelationNode
 
 
 def node_label(node: RelationNode) -> Text:

@@ -17,8 +17,8 @@ from textual.dom import DOMNode
 from crm_tui.i18n import t
 
 if TYPE_CHECKING:
-    from crm_tui.domain.actor import Actor
-    from crm_tui.domain.context import Crm
+    from crm_tui.domain.kernel.actor import Actor
+    from crm_tui.domain.kernel.context import Crm
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def failure_text(node: DOMNode, exc: Exception) -> str:
     store unreachable or locked, a bug — gets one short line on screen and the full
     traceback in the log, instead of taking the whole session down.
     """
-    from crm_tui.domain.errors import DomainError
+    from crm_tui.domain.kernel.errors import DomainError
 
     if isinstance(exc, DomainError):
         return exc.message

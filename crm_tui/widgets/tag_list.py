@@ -22,7 +22,7 @@ from crm_tui.i18n import language, t
 from crm_tui.widgets.bindings import translate_bindings
 
 if TYPE_CHECKING:
-    from crm_tui.domain.views import TagView
+    from crm_tui.domain.customers.views import TagView
 
 
 def tag_name(tag: TagView) -> str:

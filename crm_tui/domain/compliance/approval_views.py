@@ -1,0 +1,240 @@
+"""The read side of the approval engine: inbox, history, a maker's own requests and one
+request in detail, as frozen views for the screens.
+
+Who may decide what is worked out by the same helpers the deciding side uses
+(`approvals.place`, `in_scope`, `scope_clause`, `why_not`), so a request appears in an
+inbox exactly when approving it would be allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlmodel import Session
+
+from crm_tui.domain.compliance.approvals import Place, actor_ref, in_scope, place, scope_clause, why_not
+from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.errors import NotFound
+from crm_tui.domain.kernel.permissions import Perm, Role, can, require
+from crm_tui.i18n import t
+from crm_tui.store.models import Customer
+from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
+from crm_tui.store.types import utcnow
+
+PAGE = 50
+# Roles that oversee every request (read-only unless a level names them).
+OVERSIGHT_ROLES = (Role.COMPLIANCE.value, Role.RISK.value)
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    id: int
+    kind: str
+    status: str
+    customer_id: int | None
+    customer_name: str
+    target: str
+    maker_name: str
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    summary: str
+    next_level: int
+    levels_total: int
+    next_role: str | None
+    outcome: str
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or utcnow()) - self.created_at
+
+
+@dataclass(frozen=True)
+class LevelView:
+    seq: int
+    role: str
+    scope: str
+    status: str  # waiting | pending | approved | rejected | skipped
+    decider_name: str = ""
+    decided_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # catalog label already applied
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    request: RequestSummary
+    changes: tuple[Change, ...]
+    evidence: tuple[tuple[str, str], ...]
+    levels: tuple[LevelView, ...]
+    can_decide: bool
+    can_withdraw: bool
+    why_not: str  # message when the viewer cannot decide ("" if she can)
+    diff: str = ""  # a policy change's unified diff
+
+
+def _summary_text(display: dict[str, Any]) -> str:
+    key, params = display.get("summary", ["", {}])
+    if not key:
+        return ""
+    rendered = {k: (t(v[1:]) if isinstance(v, str) and v.startswith("@") else v)
+                for k, v in params.items()}
+    return t(key, **rendered)
+
+
+def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
+    display = req.payload.get("display", {})
+    return RequestSummary(
+        id=req.id or 0, kind=req.kind, status=req.status, customer_id=req.customer_id,
+        customer_name=customer_name or "", target=f"{req.target_entity}:{req.target_id}",
+        maker_name=req.maker_name, created_at=req.created_at, expires_at=req.expires_at,
+        closed_at=req.closed_at, summary=_summary_text(display), next_level=req.next_level,
+        levels_total=req.levels_total, next_role=req.next_role,
+        outcome=t(req.outcome_note) if req.outcome_note else "",
+    )
+
+
+def _with_names(session: Session, q: Any) -> list[RequestSummary]:
+    rows = session.execute(
+        q.add_columns(Customer.name).outerjoin(Customer, Customer.id == ApprovalRequest.customer_id)
+    ).all()
+    return [_summarise(r[0], r[1]) for r in rows]
+
+
+def _decidable_clause(session: Session, who: Place, now: datetime) -> ColumnElement[bool]:
+    decided = exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                             ApprovalDecision.decider_id == who.id)
+    return and_(ApprovalRequest.status == "pending", ApprovalRequest.expires_at > now,
+                ApprovalRequest.next_role == who.role, ApprovalRequest.maker_ref != who.ref,
+                scope_clause(who), ~decided)
+
+
+def inbox(crm: Crm, actor: Actor, *, after: tuple[datetime, int] | None = None,
+          limit: int = PAGE, now: datetime | None = None) -> list[RequestSummary]:
+    """What the actor may decide now, oldest first, keyset-paged by (created_at, id)."""
+    require(actor, Perm.APPROVAL_DECIDE)
+    now = now or utcnow()
+    with crm.db.read() as session:
+        who = place(session, actor)
+        q = (select(ApprovalRequest).where(_decidable_clause(session, who, now))
+             .order_by(ApprovalRequest.created_at, ApprovalRequest.id).limit(limit))
+        if after is not None:
+            q = q.where(or_(ApprovalRequest.created_at > after[0],
+                            and_(ApprovalRequest.created_at == after[0],
+                                 ApprovalRequest.id > after[1])))
+        return _with_names(session, q)
+
+
+def inbox_count(crm: Crm, actor: Actor, now: datetime | None = None) -> int:
+    """The badge in the navigation: 0 for roles that decide nothing."""
+    if not can(actor, Perm.APPROVAL_DECIDE) or actor.id is None:
+        return 0
+    now = now or utcnow()
+    with crm.db.read() as session:
+        who = place(session, actor)
+        return session.scalar(select(func.count()).select_from(ApprovalRequest)
+                              .where(_decidable_clause(session, who, now))) or 0
+
+
+def _mine_clause(actor: Actor) -> ColumnElement[bool]:
+    ref = actor_ref(actor)
+    decided = (exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                              ApprovalDecision.decider_id == actor.id)
+               if actor.id is not None else false())
+    return or_(ApprovalRequest.maker_ref == ref, decided)
+
+
+def history(crm: Crm, actor: Actor, *, before_id: int | None = None,
+            limit: int = PAGE) -> list[RequestSummary]:
+    """Closed requests the actor made or decided, newest first, keyset-paged by id."""
+    q = (select(ApprovalRequest)
+         .where(ApprovalRequest.status != "pending", _mine_clause(actor))
+         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:
+        q = q.where(ApprovalRequest.id < before_id)
+    with crm.db.read() as session:
+        return _with_names(session, q)
+
+
+def my_requests(crm: Crm, actor: Actor, *, before_id: int | None = None,
+                limit: int = PAGE) -> list[RequestSummary]:
+    """The maker's own requests, newest first: how she learns of approvals, rejections,
+    expiry and stale refusals."""
+    q = (select(ApprovalRequest).where(ApprovalRequest.maker_ref == actor_ref(actor))
+         .order_by(ApprovalRequest.id.desc()).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:
+        q = q.where(ApprovalRequest.id < before_id)
+    with crm.db.read() as session:
+        return _with_names(session, q)
+
+
+def _may_view(session: Session, req: ApprovalRequest, actor: Actor, who: Place | None) -> bool:
+    if req.maker_ref == actor_ref(actor) or actor.role in OVERSIGHT_ROLES:
+        return True
+    if who is None:
+        return False
+    if who.id is not None and session.scalar(
+        select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
+                                          ApprovalDecision.decider_id == who.id)
+    ):
+        return True
+    roles = {lv["role"] for lv in req.levels}
+    return who.role in roles and any(in_scope(lv["scope"], who, req) for lv in req.levels)
+
+
+def get_request(crm: Crm, actor: Actor, request_id: int,
+                now: datetime | None = None) -> RequestDetail:
+    """One request with its diff, evidence and levels, if the actor may see it."""
+    now = now or utcnow()
+    with crm.db.read() as session:
+        req = session.get(ApprovalRequest, request_id)
+        if req is None:
+            raise NotFound("compliance.error.request_not_found", id=request_id)
+        who = place(session, actor) if actor.id is not None else None
+        if not _may_view(session, req, actor, who):
+            raise NotFound("compliance.error.request_not_found", id=request_id)
+        name = session.scalar(select(Customer.name).where(Customer.id == req.customer_id))
+        decisions = {d.level: d for d in session.scalars(
+            select(ApprovalDecision).where(ApprovalDecision.request_id == req.id))}
+        why = None
+        if who is not None and can(actor, Perm.APPROVAL_DECIDE):
+            why = why_not(session, req, who)
+            if why is None and now >= req.expires_at:
+                why = "compliance.error.expired"
+        elif req.status != "pending":
+            why = "compliance.error.closed"
+        else:
+            why = "compliance.error.wrong_role"
+    levels = []
+    for i, lv in enumerate(req.levels):
+        d = decisions.get(i)
+        if d is not None:
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"], d.decision, d.decider_name,
+                                    d.decided_at, d.comment))
+        elif req.status == "pending":
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"],
+                                    "pending" if i == req.next_level else "waiting"))
+        else:
+            levels.append(LevelView(i + 1, lv["role"], lv["scope"], "skipped"))
+    display = req.payload.get("display", {})
+    changes = tuple(Change(t(f"field.{f}"), str(b or ""), str(a or ""))
+                    for f, b, a in display.get("changes", []))
+    evidence = tuple((t(f"compliance.evidence.{k}"), str(v))
+                     for k, v in display.get("evidence", {}).items())
+    return RequestDetail(
+        request=_summarise(req, name), changes=changes, evidence=evidence, levels=tuple(levels),
+        can_decide=why is None, can_withdraw=req.status == "pending"
+        and req.maker_ref == actor_ref(actor),
+        why_not=t(why, id=req.id, role=t(f"role.{req.next_role}") if req.next_role else "")
+        if why else "",
+        diff=str(display.get("diff", "")),
+    )

@@ -1,0 +1,116 @@
+"""The 360° profile read model: everything the profile screen shows, as frozen views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import case, or_, select
+from sqlmodel import Session
+
+from crm_tui.domain.customers.interactions import interaction_page
+from crm_tui.domain.customers.kyc import checklist_for, risk_status
+from crm_tui.domain.customers.views import CustomerView, HoldingView, RelationNode, TagView
+from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.errors import NotFound
+from crm_tui.domain.kernel.masking import MASKERS
+from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
+from crm_tui.domain.kernel.validation import from_fen
+from crm_tui.store.models import Branch, Customer, CustomerTag, Holding, Product, Relationship, Staff, Tag
+
+
+def _network(session: Session, actor: Actor, root_id: int, depth: int = 2) -> tuple[RelationNode, ...]:
+    """Relations out to `depth` steps, each edge read both ways, no node twice."""
+    # The scope as a per-row flag: a subquery of the whole scope would list a branch's
+    # (or, for compliance, every) customer id on each call.
+    visible_flag = case((customer_scope(actor), True), else_=False)
+    seen = {root_id}
+
+    def children(cid: int, level: int) -> tuple[RelationNode, ...]:
+        if level > depth:
+            return ()
+        rows = session.execute(
+            select(Relationship.kind, Relationship.related_id, Relationship.customer_id)
+            .where(or_(Relationship.customer_id == cid, Relationship.related_id == cid))
+            .order_by(Relationship.kind, Relationship.id)
+        ).all()
+        edges = []
+        for kind, a, b in rows:
+            other = a if b == cid else b
+            if other in seen:
+                continue
+            seen.add(other)
+            edges.append((kind if b == cid else _inverse(kind), other))
+        if not edges:
+            return ()
+        ids = [o for _, o in edges]
+        found = session.execute(
+            select(Customer.id, Customer.name, visible_flag)
+            .where(Customer.id.in_(ids))  # type: ignore[union-attr]
+        ).all()
+        names = {cid: name for cid, name, _ in found}
+        visible = {cid for cid, _, flag in found if flag}
+        return tuple(
+            RelationNode(o, names.get(o, "?"), k, o in visible, children(o, level + 1))
+            for k, o in edges
+        )
+
+    return children(root_id, 1)
+
+
+_INVERSE = {"parent": "child", "child": "parent"}
+
+
+def _inverse(kind: str) -> str:
+    return _INVERSE.get(kind, kind)
+
+
+def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None = None,
+                interactions: int = 20) -> CustomerView:
+    """Everything on the 360° screen, read in one short transaction."""
+    require(actor, Perm.CUSTOMER_VIEW)
+    today = today or datetime.now(crm.tz).date()
+    policy = crm.policy()
+    with crm.db.read() as session:
+        found = session.execute(
+            select(Customer, Staff.display_name, Branch.name)
+            .outerjoin(Staff, Staff.id == Customer.rm_id)
+            .outerjoin(Branch, Branch.id == Customer.branch_id)
+            .where(Customer.id == customer_id, customer_scope(actor))
+        ).first()
+        if found is None:
+            raise NotFound("error.customer_not_found", id=customer_id)
+        c, rm_name, branch = found[0], found[1] or "", found[2] or ""
+        holdings = session.execute(
+            select(Product.code, Product.name, Product.category, Product.risk_level,
+                   Holding.amount_fen)
+            .join(Product, Product.id == Holding.product_id)
+            .where(Holding.customer_id == c.id)
+            .order_by(Holding.amount_fen.desc())  # type: ignore[attr-defined]
+        ).all()
+        tags = session.execute(
+            select(Tag.id, Tag.name, Tag.name_en, CustomerTag.source)
+            .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+            .where(CustomerTag.customer_id == c.id)
+            .order_by(CustomerTag.source.desc(), Tag.name)  # type: ignore[attr-defined]
+        ).all()
+        kyc = checklist_for(session, policy, c.id or 0, c.kind, today)
+        page, more = interaction_page(session, c.id or 0, limit=interactions)
+        network = _network(session, actor, c.id or 0)
+    keys = crm.keys
+    return CustomerView(
+        id=c.id or 0, kind=c.kind, name=c.name, id_type=c.id_type,
+        national_id_masked=MASKERS["national_id"](keys.decrypt("national_id", c.national_id_enc)),
+        phone_masked=MASKERS["phone"](keys.decrypt("phone", c.phone_enc)),
+        bank_account_masked=MASKERS["bank_account"](
+            keys.decrypt("bank_account", c.bank_account_enc)),
+        email=c.email, birth_date=c.birth_date, gender=c.gender, address=c.address,
+        occupation=c.occupation, annual_income=from_fen(c.annual_income_fen), goals=c.goals,
+        risk_level=c.risk_level, risk_valid_until=c.risk_valid_until,
+        risk_status=risk_status(policy, c.risk_valid_until, today),
+        aum=from_fen(c.aum_fen), branch_name=branch, rm_name=rm_name, status=c.status,
+        version=c.version, created_at=c.created_at, kyc=kyc,
+        holdings=tuple(HoldingView(h[0], h[1], h[2], h[3], from_fen(h[4])) for h in holdings),
+        tags=tuple(TagView(t[0], t[1], t[2], t[3]) for t in tags),
+        interactions=page, more_interactions=more, network=network,
+    )

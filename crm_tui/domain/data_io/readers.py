@@ -1,0 +1,253 @@
+"""Reading customer files as branch offices produce them: CSV in UTF-8 (with or without BOM),
+GBK/GB18030 or UTF-16 (Excel's "Unicode text"), and XLSX; English or Chinese headers.
+
+A file is read as a stream of `(row number, cells)`; row numbers are the ones a person sees
+in a spreadsheet (the header is row 1, the first data row is row 2).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from crm_tui.domain.kernel.errors import DomainError
+
+REQUIRED = ("name", "national_id")
+
+# Canonical field → the headers people use for it (compared after `header_key`).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "customer name", "full name", "姓名", "客户姓名", "客户名称", "名称"),
+    "kind": ("kind", "customer type", "type", "客户类型", "客户类别"),
+    "id_type": ("id type", "document type", "证件类型", "证件种类"),
+    "national_id": ("national id", "id number", "id no", "national id number", "证件号码", "证件号",
+                    "身份证号", "身份证号码"),
+    "phone": ("phone", "mobile", "mobile phone", "phone number", "手机号", "手机号码", "手机",
+              "联系电话"),
+    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
+    "birth_date": ("birth date", "date of birth", "dob", "birthday", "出生日期", "生日"),
+    "gender": ("gender", "sex", "性别"),
+    "address": ("address", "地址", "联系地址", "住址"),
+    "occupation": ("occupation", "job", "职业"),
+    "risk_level": ("risk level", "risk", "风险等级", "风险承受能力", "风险评级"),
+    "aum": ("aum", "assets", "assets under management", "资产规模", "资产", "管理资产"),
+    "annual_income": ("annual income", "income", "年收入"),
+    "branch_code": ("branch", "branch code", "所属网点", "网点", "网点代码", "网点编号"),
+    "rm_username": ("rm", "rm username", "relationship manager", "客户经理", "客户经理账号",
+                    "客户经理工号"),
+    "bank_account": ("bank account", "account", "account number", "银行账号", "银行卡号", "账号"),
+}
+FIELDS = tuple(ALIASES)
+
+_UNITS = re.compile(r"[(（][^)）]*[)）]$")  # 资产规模（元）, AUM (CNY)
+
+
+def header_key(text: str) -> str:
+    value = unicodedata.normalize("NFKC", text or "").strip().lower()
+    value = _UNITS.sub("", value)
+    return re.sub(r"[\s_\-*:：]", "", value)
+
+
+_LOOKUP = {header_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be imported (encoding, format, headers)."""
+
+    key = "import.error.file"
+
+
+def map_headers(headers: list[str]) -> list[str | None]:
+    """The canonical field of each column (None for a blank header), or ImportFileError."""
+    fields: list[str | None] = []
+    seen: dict[str, str] = {}
+    for col, raw in enumerate(headers, start=1):
+        text = str(raw or "").strip()
+        if not text:
+            fields.append(None)
+            continue
+        field = _LOOKUP.get(header_key(text))
+        if field is None:
+            raise ImportFileError("import.error.unknown_header", header=text, column=col,
+                                  known=", ".join(FIELDS))
+        if field in seen:
+            raise ImportFileError("import.error.duplicate_header", header=text, other=seen[field])
+        seen[field] = text
+        fields.append(field)
+    missing = [f for f in REQUIRED if f not in seen]
+    if missing:
+        raise ImportFileError("import.error.missing_header", fields=", ".join(missing))
+    return fields
+
+
+@dataclass
+class TableFile:
+    """An opened customer file: its headers, their fields and a row iterator."""
+
+    path: Path
+    kind: str  # csv | xlsx
+    encoding: str | None
+    headers: list[str]
+    fields: list[str | None]
+    estimated_rows: int
+    _rows: Iterator[tuple[int, list[Any]]]
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        return self._rows
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+_BLOCK = 1 << 20
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-16 by its BOM; then strict UTF-8 (BOM or not); then strict GB18030 (a superset of
+    GBK and GB2312); then charset-normalizer's guess; else a clear refusal."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decodes(path, encoding):
+            return encoding
+    from charset_normalizer import from_path
+
+    best = from_path(path).best()
+    if best is None or best.encoding is None:
+        raise ImportFileError("import.error.encoding", path=path.name)
+    return best.encoding
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            n += block.count(b"\n")
+    return n
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_csv(path: Path) -> TableFile:
+    encoding = detect_encoding(path)
+    fh = path.open("r", encoding=encoding, errors="strict", newline="")
+    first = fh.readline()
+    fh.seek(0)
+    reader = csv.reader(fh, delimiter=_delimiter(first))
+    try:
+        headers = next(reader)
+    except StopIteration:
+        fh.close()
+        raise ImportFileError("import.error.empty", path=path.name) from None
+    fields = map_headers(headers)
+    estimated = max(_count_lines(path) - 1, 0)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for number, cells in enumerate(reader, start=2):
+                if any(cells):
+                    yield number, cells
+        except csv.Error as exc:
+            raise ImportFileError("import.error.csv", path=path.name, detail=str(exc)) from exc
+        finally:
+            fh.close()
+
+    return TableFile(path, "csv", encoding, headers, fields, estimated, rows())
+
+
+# -- XLSX -----------------------------------------------------------------------------------
+
+
+def _cell(value: Any, field: str | None) -> Any:
+    """Excel cells arrive typed; give the validators what they expect."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        if field == "birth_date":
+            return value
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15 and field != "aum":
+        return str(int(value))
+    return str(value)
+
+
+def _open_xlsx(path: Path) -> TableFile:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=str(exc)) from exc
+    ws = wb.active if wb.active is not None else wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    try:
+        header_cells = next(it)
+    except StopIteration:
+        wb.close()
+        raise ImportFileError("import.error.empty", path=path.name) from None
+    headers = [_cell(v, None) for v in header_cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    try:
+        fields = map_headers(headers)
+    except ImportFileError:
+        wb.close()
+        raise
+    estimated = max((ws.max_row or 1) - 1, 0)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for number, values in enumerate(it, start=2):
+                cells = [_cell(v, fields[i] if i < len(fields) else None)
+                         for i, v in enumerate(values)]
+                if any(c != "" for c in cells):
+                    yield number, cells
+        finally:
+            wb.close()
+
+    return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
+
+
+def open_table(path: Path) -> TableFile:
+    """Open a CSV or XLSX customer file; ImportFileError says why one cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError("import.error.not_found", path=str(path))
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("import.error.xls", path=path.name)
+    if suffix in (".xlsx", ".xlsm") or magic.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path)
+    return _open_csv(path)

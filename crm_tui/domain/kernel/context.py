@@ -1,0 +1,69 @@
+"""The handle every domain call takes: the store, the key ring, the zone and the policy."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from crm_tui.settings import Settings, get_settings
+from crm_tui.store.crypto import Keyring, load_keyring
+from crm_tui.store.db import Database, default_sqlite_path, resolve_url
+
+if TYPE_CHECKING:
+    from crm_tui.domain.policy.document import Policy
+
+# How long a process trusts its cached policy before asking which version is active; a
+# policy approved in another process (another terminal, the CLI) reaches this one then.
+POLICY_RECHECK_SECONDS = 10.0
+
+
+@dataclass
+class Crm:
+    db: Database
+    keys: Keyring
+    settings: Settings = field(default_factory=get_settings)
+    key_file: Path | None = None
+    _policy: Policy | None = field(default=None, repr=False)
+    _policy_id: int | None = field(default=None, repr=False)
+    _policy_checked: float = field(default=0.0, repr=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.tz)
+
+    def policy(self) -> Policy:
+        """The active policy: cached, re-checked against the store every few seconds."""
+        now = time.monotonic()
+        if self._policy is not None and now - self._policy_checked < POLICY_RECHECK_SECONDS:
+            return self._policy
+        from crm_tui.domain.policy.document import active_policy, active_policy_id
+
+        current = active_policy_id(self.db)
+        if self._policy is None or current != self._policy_id:
+            self._policy = active_policy(self.db)
+            self._policy_id = current
+        self._policy_checked = now
+        return self._policy
+
+    def forget_policy(self) -> None:
+        self._policy = None
+
+
+def key_file_for(url: str, settings: Settings) -> Path:
+    """CRM_KEY_FILE, else `<db file>.key` beside a SQLite file, else the data dir."""
+    if settings.key_file:
+        return settings.key_file
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///") + ".key")
+    return default_sqlite_path().with_name("crm.key")
+
+
+def open_crm(db: str | None = None, *, create_key: bool = False) -> Crm:
+    settings = get_settings()
+    url = resolve_url(db or settings.database_url)
+    key_file = key_file_for(url, settings)
+    keys = load_keyring(key_file, create=create_key)
+    return Crm(Database(url), keys, settings, key_file)

@@ -1,0 +1,1 @@
+"""Sales: transactions with their suitability gate and large-amount approval chains."""
