@@ -204,8 +204,8 @@ def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
 
 def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkeypatch) -> None:
     """Another terminal's Crm handle (same store, own cache) picks up the new version."""
-    from crm_tui.domain.kernel import context
     from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.kernel import context
     from crm_tui.domain.policy.document import default_policy_text
 
     other = context.Crm(crm.db, crm.keys, crm.settings, crm.key_file)

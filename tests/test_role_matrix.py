@@ -8,11 +8,11 @@ import pytest
 from crm_tui.domain.compliance import approval_views, approvals
 from crm_tui.domain.compliance.alerts import clear_alert, list_alerts
 from crm_tui.domain.compliance.event_feed import import_events
+from crm_tui.domain.compliance.policy_changes import propose_policy_text
 from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.domain.compliance.suitability import suitability_for
 from crm_tui.domain.kernel.errors import PermissionDenied
 from crm_tui.domain.kernel.permissions import ROLES
-from crm_tui.domain.compliance.policy_changes import propose_policy_text
 from crm_tui.domain.policy.document import default_policy_text
 from crm_tui.domain.sales.transactions import record_transaction
 from crm_tui.store.models_compliance import RiskAlert

@@ -139,3 +139,20 @@ def read_password(from_stdin: bool, *, confirm: bool = True) -> str:
     if confirm:
         return typer.prompt(prompt, hide_input=True, confirmation_prompt=t("cli.password.repeat"))
     return typer.prompt(prompt, hide_input=True)
+
+
+def parse_now(value: str | None, tz: ZoneInfo) -> datetime:
+    """`--now ISO-TIME` for jobs: with an offset as given, without one in the display zone."""
+    from datetime import UTC
+
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(t("jobs.cli.bad_now", value=value)) from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=tz)
+    if not 1900 <= at.year <= 2100:
+        raise typer.BadParameter(t("jobs.cli.bad_now", value=value))
+    return at.astimezone(UTC)

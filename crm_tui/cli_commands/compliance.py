@@ -21,13 +21,14 @@ from crm_tui.cli_commands.base import (
     local_time,
     note,
     out,
+    parse_now,
     print_json,
     print_table,
     read_password,
     store,
 )
 from crm_tui.domain.admin.auth import login
-from crm_tui.domain.compliance import alerts, approvals
+from crm_tui.domain.compliance import alerts
 from crm_tui.domain.compliance.event_feed import import_events
 from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
@@ -104,7 +105,20 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @jobs_app.command("run", help=t("compliance.cli.jobs_run_help"))
-    def jobs_run(db: DbOption = None) -> None:
+    def jobs_run(
+        now: Annotated[str | None, typer.Option("--now", help=t("jobs.cli.opt_now"))] = None,
+        json_out: JsonOption = False,
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.domain.workflow.jobs import run_all
+
         with store(db) as crm:
-            expired = approvals.expire_due(crm)
-        out(t("compliance.cli.jobs_done", expired=expired))
+            at = parse_now(now, crm.tz)
+            counts = run_all(crm, at)
+        if json_out:
+            print_json({"now": at, **counts})
+            return
+        for key, value in counts.items():
+            label = f"jobs.count.{key}"
+            text = t(label, n=value)
+            out(text if text != label else f"{key}: {value}")

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from crm_tui.cli_commands.base import DbOption, group, out, store
-from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.domain.compliance import policy_changes as policy_admin
+from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
 
 PolicyFile = Annotated[Path, typer.Argument(metavar="FILE", help=t("cli.policy.arg_file"))]

@@ -234,6 +234,14 @@ class Setting(SQLModel, table=True):
     value: str = Field(default="", sa_type=Text())
 
 
-# The compliance tables live in their own module; importing it here registers them with
+# Each area's tables live in their own module; importing them here registers them with
 # SQLModel.metadata wherever the core tables are known (create_all, Alembic).
 from crm_tui.store import models_compliance as _models_compliance  # noqa: E402, F401
+from crm_tui.store import models_forms as _models_forms  # noqa: E402, F401
+from crm_tui.store import models_privacy as _models_privacy  # noqa: E402, F401
+from crm_tui.store import models_products as _models_products  # noqa: E402, F401
+from crm_tui.store import models_reporting as _models_reporting  # noqa: E402, F401
+from crm_tui.store import models_sales as _models_sales  # noqa: E402, F401
+from crm_tui.store import models_service as _models_service  # noqa: E402, F401
+from crm_tui.store import models_ssh as _models_ssh  # noqa: E402, F401
+from crm_tui.store import models_workflow as _models_workflow  # noqa: E402, F401

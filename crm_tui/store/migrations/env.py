@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import crm_tui.store.models  # noqa: F401  (registers the tables)
 import crm_tui.store.models_compliance  # noqa: F401  (approvals, feed, alerts)
+import crm_tui.store.models_workflow  # noqa: F401  (notifications, tasks)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,0 +1,27 @@
+"""service (issue 10 - tickets, complaints, reviews, care, outbox)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 20:45:00
+
+Reserved in the chain so that areas built side by side each own one revision; a revision
+with nothing to do yet is a no-op.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+import crm_tui.store.types  # noqa: F401
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

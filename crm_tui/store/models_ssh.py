@@ -1,0 +1,3 @@
+"""The SSH front door's tables: staff public keys and SSH sessions."""
+
+from __future__ import annotations
