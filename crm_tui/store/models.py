@@ -162,6 +162,22 @@ class Product(SQLModel, table=True):
     risk_level: str = Field(max_length=2)  # R1..R5
     currency: str = Field(default="CNY", max_length=3)
     active: bool = True
+    # The catalogue (issue 15): what matching, proposals and allocation read.
+    asset_class: str = Field(default="fixed_income", max_length=20)
+    """cash | fixed_income | mixed | equity | alternatives | insurance"""
+    min_amount_fen: int = Field(default=0, sa_type=BigInteger(), nullable=False)
+    step_amount_fen: int = Field(default=0, sa_type=BigInteger(), nullable=False)
+    term_days: int | None = Field(default=None)
+    """None: open-ended."""
+    maturity_date: date | None = Field(default=None)
+    fee_rate_bp: int = Field(default=0)
+    """Subscription fee in basis points (1/10,000)."""
+    expected_return_low_bp: int | None = Field(default=None)
+    expected_return_high_bp: int | None = Field(default=None)
+    issuer: str = Field(default="", max_length=100)
+    early_redeemable: bool = Field(default=True)
+    disclosure: str = Field(default="", sa_type=Text())
+    """The risk disclosure shown in proposals and contracts."""
 
 
 class Holding(SQLModel, table=True):
