@@ -42,6 +42,8 @@ class Staff(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    language: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    """zh_CN | en; "" = the branch default. Decides an SSH session's language (issue 11)."""
 
 
 class Customer(SQLModel, table=True):
