@@ -211,3 +211,30 @@ def test_the_session_entry_point_needs_the_gateways_one_time_token(sqlite_crm, s
                                       opened.token).actor.username == "rm1"
     with pytest.raises(AuthFailed):  # once only
         ssh_sessions.claim_session(sqlite_crm, opened.session_id, rm1.id, opened.token)
+
+
+async def test_per_user_cap_and_idle_close(sqlite_crm, sqlite_world, tmp_path) -> None:
+    from crm_tui.domain.kernel.actor import system_actor
+    from crm_tui.domain.policy.document import activate_policy, default_policy_text
+
+    text = default_policy_text().replace("max_sessions_per_user = 3", "max_sessions_per_user = 1")
+    with sqlite_crm.db.write() as s:
+        activate_policy(sqlite_crm.db, s, system_actor("test"), text)
+    sqlite_crm.forget_policy()
+    key = new_key()
+    register(sqlite_crm, "rm1", key)
+    async with gateway(sqlite_crm, tmp_path) as gw:
+        gw.idle_seconds = 4.0
+        async with connect(gw, "rm1", key) as conn:
+            first = await open_terminal(conn)
+            await first.wait_for("王芳")
+            second = await open_terminal(conn)  # over the cap of 1
+            await second.wait_for("已有 1 个")  # in rm1's language (zh-CN)
+            await asyncio.wait_for(second.closed.wait(), 10)
+            assert len(gw.children) == 1
+            # No keystroke for the idle time: the session is closed with a word why.
+            await asyncio.wait_for(first.closed.wait(), 15)
+            assert "无操作".encode() in first.raw
+        await _until(lambda: len(_events(sqlite_crm, "ssh.session_end")) == 1)
+    assert _events(sqlite_crm, "ssh.session_refused")[0]["reason"] == "cap"
+    assert _events(sqlite_crm, "ssh.session_end")[0]["reason"] == "idle"

@@ -141,7 +141,7 @@ def limits(nxt: Handler) -> Handler:
     async def run(ctx: Ctx) -> int:
         assert ctx.session_id is not None
         gw = ctx.gateway
-        idle_after = gw.crm.policy().ssh.idle_close_minutes * 60.0
+        idle_after = gw.idle_seconds or gw.crm.policy().ssh.idle_close_minutes * 60.0
 
         async def watch() -> None:
             while not ctx.closed.is_set():
@@ -158,7 +158,7 @@ def limits(nxt: Handler) -> Handler:
             watcher.cancel()
             gw.live.discard(ctx.session_id)
             if ctx.end_reason == "idle":
-                ctx.say("ssh.idle_closed", minutes=round(idle_after / 60))
+                ctx.say("ssh.idle_closed", minutes=max(1, round(idle_after / 60)))
 
     return run
 
@@ -351,6 +351,7 @@ class Gateway:
     live: set[int] = field(default_factory=set)
     children: dict[int, PtyChild] = field(default_factory=dict)
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    idle_seconds: float | None = None  # overrides the policy's idle_close_minutes (tests)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def audit_refusal(self, username: str, fingerprint: str, peer: str) -> None:
