@@ -4,7 +4,9 @@ Environment:
   BENCH_SCALE    fraction of production size (1 = 1M customers, 5M interactions; default 1)
   BENCH_QUERIES  queries per search/profile figure (default 300)
   BENCH_RUNS     cold starts per app (default 12)
-  BENCH_ONLY     comma list of parts to run: search, profile, import, startup (default all)
+  BENCH_ONLY     comma list of parts to run: search, profile, import, startup, ssh,
+                 concurrency (default all)
+  BENCH_SSH_SESSIONS  concurrent SSH sessions (default 50)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
 """
 
@@ -24,7 +26,7 @@ os.environ["CRM_LANG"] = "en"
 from bench.generate import Spec, ensure_database, key_path  # noqa: E402
 from bench.report import RESULTS, Figure, print_table, write_results  # noqa: E402
 
-PARTS = ("search", "profile", "import", "startup")
+PARTS = ("search", "profile", "import", "startup", "ssh", "concurrency")
 
 
 def main() -> int:
@@ -81,6 +83,14 @@ def main() -> int:
         from bench.startup import run_startup
 
         figures += run_startup(path, runs)
+    if "ssh" in only:
+        from bench.ssh_load import run_ssh_load
+
+        figures += run_ssh_load(path, int(os.environ.get("BENCH_SSH_SESSIONS", "50")))
+    if "concurrency" in only:
+        from bench.concurrency import run_concurrency
+
+        figures += run_concurrency()
     print(f"\nmeasured in {time.perf_counter() - started:.0f} s "
           f"(rm = {actors['rm'].username}, branch head = {actors['branch_head'].username})\n")
     print_table(figures)
