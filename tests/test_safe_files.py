@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crm_tui.domain.kernel import safe_files
-from tests.cli_support import add_org, copy_db, crm_cli, init_db, sql
+from tests.cli_support import add_org, copy_db, crm_cli, init_db, key_path, sql
 from tests.customer_files import HEADERS_ZH, rows, write_csv
 
 
@@ -32,7 +32,7 @@ def db(template: Path, tmp_path: Path) -> Path:
 
 
 def fingerprint(db: Path) -> tuple[bytes, bytes]:
-    return db.read_bytes()[:100], db.with_name(db.name + ".key").read_bytes()
+    return db.read_bytes()[:100], key_path(db).read_bytes()
 
 
 def assert_intact(db: Path, before: tuple[bytes, bytes]) -> None:
@@ -52,7 +52,7 @@ def bad_csv(path: Path) -> Path:
 def test_export_refuses_the_database_its_journal_and_the_key(db: Path, suffix: str) -> None:
     sqlite3.connect(db).execute("SELECT 1").fetchall()
     before = fingerprint(db)
-    target = db.with_name(db.name + suffix)
+    target = key_path(db) if suffix == ".key" else db.with_name(db.name + suffix)
     r = crm_cli("export", "customers", "--db", str(db), "--out", str(target))
     assert r.code == 1, r.out
     assert str(target) in r.err and "choose another output file" in r.err
@@ -67,7 +67,7 @@ def test_export_refuses_a_second_name_for_the_database(db: Path, tmp_path: Path)
     r = crm_cli("export", "customers", "--db", str(db), "--out", str(hard))
     assert r.code == 1 and "live database" in r.err
     link = tmp_path / "link.csv"
-    link.symlink_to(db.with_name(db.name + ".key"))
+    link.symlink_to(key_path(db))
     r = crm_cli("export", "customers", "--db", str(db), "--out", str(link))
     assert r.code == 1 and "key file" in r.err
     assert_intact(db, before)
@@ -75,7 +75,7 @@ def test_export_refuses_a_second_name_for_the_database(db: Path, tmp_path: Path)
 
 def test_backup_refuses_the_key_file_even_with_force(db: Path) -> None:
     before = fingerprint(db)
-    r = crm_cli("backup", str(db.with_name(db.name + ".key")), "--force", "--db", str(db))
+    r = crm_cli("backup", str(key_path(db)), "--force", "--db", str(db))
     assert r.code == 1 and "key file" in r.err
     r = crm_cli("backup", str(db.with_name(db.name + "-wal")), "--force", "--db", str(db))
     assert r.code == 1

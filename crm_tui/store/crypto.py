@@ -126,11 +126,21 @@ def write_key_file(path: Path, ring: Keyring) -> None:
     write_private(path, ring.to_json().encode())
 
 
+def check_key_file_rights(key_file: Path) -> None:
+    """A key file that group or others may read (or write) is refused: it is the whole secret."""
+    st = key_file.stat()
+    if st.st_mode & 0o077:
+        raise KeyMaterialError(
+            f"key file {key_file} is readable by other users (mode {st.st_mode & 0o777:o}); "
+            f"run `chmod 600 {key_file}` and try again")
+
+
 def load_keyring(key_file: Path, *, create: bool = False) -> Keyring:
     env = os.environ.get("CRM_KEY")
     if env:
         return Keyring.from_env_value(env)
     if key_file.exists():
+        check_key_file_rights(key_file)
         return Keyring.from_json(key_file.read_text())
     if not create:
         raise KeyMaterialError(f"no encryption key: {key_file} does not exist (run `crm init`) "
