@@ -31,11 +31,11 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_amount, to_fen
 from crm_tui.i18n import t
-from crm_tui.store.models import Customer
+from crm_tui.store.models import TRADE_KINDS, Customer
 from crm_tui.store.models_compliance import CoreEvent
 
 EVENT_TYPES = ("login", "transaction")
-TX_KINDS = ("transfer", "cross_border", "deposit", "withdrawal", "subscription", "redemption")
+TX_KINDS = (*TRADE_KINDS, "deposit", "withdrawal")
 _TRUE = {"1", "true", "yes", "y", "t", "success", "ok", "成功", "是"}
 _FALSE = {"0", "false", "no", "n", "f", "failed", "failure", "fail", "失败", "否"}
 

@@ -29,12 +29,15 @@ from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.i18n import t
-from crm_tui.store.models import Customer, Holding, Product, Trade
+from crm_tui.store.models import TRADE_KINDS, Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
 
-TX_KINDS = ("subscription", "redemption", "transfer", "cross_border")
+TX_KINDS = TRADE_KINDS
 PRODUCT_KINDS = ("subscription", "redemption")
+"""Kinds that name a product."""
+SUITABILITY_KINDS = ("subscription",)
+"""Kinds gated by the suitability check (a redemption or transfer sells nothing)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
         amount_fen = to_fen(value)
         suit: SuitabilityResult | None = None
         override: list[ApprovalLevelSpec] = []
-        if kind == "subscription" and product is not None:
+        if kind in SUITABILITY_KINDS and product is not None:
             suit = assess(crm, session, c, product, now.astimezone(crm.tz).date())
             if suit.action == "block":
                 raise Blocked(suit.reason_key, **suit.params)
@@ -219,7 +222,7 @@ class _Handler:
         policy changed), stops approval; the approver may still reject."""
         ensure_not_frozen(session, req.customer_id or 0, crm.tz)
         data = req.payload["data"]
-        if data["kind"] != "subscription":
+        if data["kind"] not in SUITABILITY_KINDS:
             return
         customer = session.get(Customer, req.customer_id)
         product = session.get(Product, data["product_id"])
