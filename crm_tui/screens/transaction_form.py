@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from crm_tui.domain.sales.transactions import PRODUCT_KINDS, SUITABILITY_KINDS, TX_KINDS
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
@@ -118,7 +118,7 @@ class TransactionForm(FormModal[str]):
         if result is None:
             line.update(message.text)
             return
-        line.update(t(f"tui.compliance.tx.suitability_{result.action}", reason=result.message))
+        line.update(t(f"tui.compliance.tx.suitability_{result.action}", reason=render(result.note)))
         line.set_class(result.action == "block", "-blocked")
 
     def submit(self) -> None:
@@ -146,9 +146,9 @@ class TransactionForm(FormModal[str]):
         if outcome is None:
             self.failed(message.errors, message.text)
             return
-        text = outcome.message
+        text = render(outcome.note)
         if outcome.suitability is not None and outcome.suitability.action == "approve":
-            text = f"{outcome.suitability.message} {text}"
+            text = f"{render(outcome.suitability.note)} {text}"
         self.dismiss(text)
 
 
