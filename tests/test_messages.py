@@ -68,3 +68,14 @@ def test_alerts_list_json_carries_the_codes(tmp_path: Path) -> None:
         ("compliance.alert_details.cross_border",
          {"count": 3, "total": "600000.00", "window_days": 7, "event": "id:X2"})]
     assert "600,000.00" in listed[0]["details"] and "7.0" not in listed[0]["details"]
+
+
+def test_a_refusal_under_json_is_a_code_on_stderr(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    r = crm_cli("alerts", "list", "--json", "--db", str(missing))
+    assert r.code == 1 and r.out == ""
+    error = json.loads(r.err)["error"]
+    assert error["key"] == "cli.error.no_database" and error["params"] == {"path": str(missing)}
+    assert str(missing) in error["message"] and error["exit_code"] == 1
+    plain = crm_cli("alerts", "list", "--db", str(missing))
+    assert plain.code == 1 and not plain.err.lstrip().startswith("{")
