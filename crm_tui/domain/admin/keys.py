@@ -47,11 +47,14 @@ class EncryptedTable:
     indexed: tuple[str, ...]
 
 
-ENCRYPTED_TABLES: list[EncryptedTable] = [
-    EncryptedTable(Customer.__table__,  # type: ignore[attr-defined]
-                   ("national_id", "phone", "bank_account"),
-                   ("national_id", "phone", "bank_account")),
-]
+def _sealed(table: Table) -> EncryptedTable:
+    """A table's sealed fields, read from its columns (`<field>_enc`, `<field>_bidx`)."""
+    names = [c.name for c in table.columns]
+    fields = tuple(n[:-4] for n in names if n.endswith("_enc"))
+    return EncryptedTable(table, fields, tuple(f for f in fields if f"{f}_bidx" in names))
+
+
+ENCRYPTED_TABLES: list[EncryptedTable] = [_sealed(Customer.__table__)]  # type: ignore[attr-defined]
 
 
 def register_encrypted_table(spec: EncryptedTable) -> None:

@@ -38,9 +38,8 @@ from crm_tui.domain.data_io.readers import TableFile, open_table
 from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, translate
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.i18n import t
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Branch, Customer, Staff
 from crm_tui.store.types import utcnow
@@ -330,8 +329,9 @@ class _Rejects:
             self._tmp, fd = safe_files.reserve(self.path, self._protected)
             self._fh = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._fh)
+            # the rejects file is for the operator who ran the import: her language
             self._writer.writerow([safe_files.defuse(h) for h in
-                                   [*self.headers, t("import.rejects.error_column")]])
+                                   [*self.headers, translate("import.rejects.error_column")]])
         row = ["" if c is None else (c.isoformat() if isinstance(c, date | datetime) else str(c))
                for c in cells]
         row += [""] * (len(self.headers) - len(row))
