@@ -224,16 +224,16 @@ async def test_per_user_cap_and_idle_close(sqlite_crm, sqlite_world, tmp_path) -
     key = new_key()
     register(sqlite_crm, "rm1", key)
     async with gateway(sqlite_crm, tmp_path) as gw:
-        gw.idle_seconds = 4.0
         async with connect(gw, "rm1", key) as conn:
             first = await open_terminal(conn)
             await first.wait_for("王芳")
             second = await open_terminal(conn)  # over the cap of 1
             await second.wait_for("已有 1 个")  # in rm1's language (zh-CN)
             await asyncio.wait_for(second.closed.wait(), 10)
-            assert len(gw.children) == 1
+            assert len(gw.children) == 1 and not first.closed.is_set()
             # No keystroke for the idle time: the session is closed with a word why.
-            await asyncio.wait_for(first.closed.wait(), 15)
+            gw.idle_seconds = 2.0  # instead of the policy's minutes; read on the next tick
+            await asyncio.wait_for(first.closed.wait(), 20)
             assert "无操作".encode() in first.raw
         await _until(lambda: len(_events(sqlite_crm, "ssh.session_end")) == 1)
     assert _events(sqlite_crm, "ssh.session_refused")[0]["reason"] == "cap"

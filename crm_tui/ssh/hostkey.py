@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import asyncssh
 
+from crm_tui.domain.kernel import safe_files
+from crm_tui.domain.kernel.context import Crm
 
-def _write_new(path: Path, data: bytes) -> None:
-    """Temp file (O_EXCL, 0600) beside the target, fsync, then a no-replace link into place:
-    two gateways starting at once both end up with the one key that won."""
+
+def _write_new(path: Path, data: bytes, protected: list[safe_files.Protected]) -> None:
+    """A checked 0600 O_EXCL temp file beside the target (safe_files), fsynced, then linked
+    into place without replacing: two gateways starting at once end up with the one key
+    that won, and both load it from disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp, fd = safe_files.reserve(path, protected)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # fails if another process wrote the key first
-        except FileExistsError:
-            pass
+        with contextlib.suppress(FileExistsError):  # another gateway wrote it first
+            os.link(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        safe_files.discard(tmp)
 
 
-def load_or_create(path: Path) -> asyncssh.SSHKey:
+def load_or_create(path: Path, crm: Crm | None = None) -> asyncssh.SSHKey:
     if not path.exists():
         key = asyncssh.generate_private_key("ssh-ed25519", comment="crm-tui gateway")
-        _write_new(path, key.export_private_key("openssh"))
+        _write_new(path, key.export_private_key("openssh"), safe_files.protected_for(crm))
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         os.chmod(path, 0o600)  # someone loosened it; a host key is nobody else's business

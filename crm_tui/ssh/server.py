@@ -141,11 +141,14 @@ def limits(nxt: Handler) -> Handler:
     async def run(ctx: Ctx) -> int:
         assert ctx.session_id is not None
         gw = ctx.gateway
-        idle_after = gw.idle_seconds or gw.crm.policy().ssh.idle_close_minutes * 60.0
+        idle_after = 0.0
 
         async def watch() -> None:
+            nonlocal idle_after
             while not ctx.closed.is_set():
-                await asyncio.sleep(min(30.0, max(0.05, idle_after / 4)))
+                # re-read each tick: a policy change reaches running sessions
+                idle_after = gw.idle_seconds or gw.crm.policy().ssh.idle_close_minutes * 60.0
+                await asyncio.sleep(min(5.0, max(0.05, idle_after / 4)))
                 if time.monotonic() - ctx.last_input >= idle_after:
                     ctx.end_reason = "idle"
                     ctx.closed.set()
@@ -178,7 +181,16 @@ async def spawn(ctx: Ctx) -> int:
     # Never COLUMNS/LINES: Textual would read them before the PTY's real size.
     argv = [*ctx.gateway.child_argv, "--staff-id", str(ctx.actor.id),
             "--session-id", str(ctx.session_id)]
-    child = PtyChild(argv, env, ctx.cols, ctx.rows, ctx.chan.write)
+    first = True
+
+    def output(data: bytes) -> None:
+        nonlocal first
+        if first:  # the idle clock starts when the app is up, not while it starts
+            first = False
+            ctx.last_input = time.monotonic()
+        ctx.chan.write(data)
+
+    child = PtyChild(argv, env, ctx.cols, ctx.rows, output)
     await child.start()
     ctx.child = child
     ctx.gateway.children[ctx.session_id] = child
@@ -401,7 +413,7 @@ async def serve(crm: Crm, host: str, port: int, host_key_path: Path,
                 ready: Callable[[str, int, str], None] | None = None) -> None:
     from crm_tui.ssh.hostkey import load_or_create
 
-    key = load_or_create(host_key_path)
+    key = load_or_create(host_key_path, crm)
     gateway = Gateway(crm, key)
     acceptor = await gateway.listen(host, port)
     if ready:
