@@ -154,3 +154,65 @@ async def test_serve_ssh_command_listens_and_keeps_its_host_key(tmp_path) -> Non
     hostkey = tmp_path / "crm.db.ssh_host_ed25519_key"
     assert stat.S_IMODE(hostkey.stat().st_mode) == 0o600
     assert fingerprints[0] == fingerprints[1]
+
+
+def test_ssh_login_refuses_outside_an_ssh_terminal(tmp_path, monkeypatch) -> None:
+    from tests.cli_support import crm_cli, init_db
+
+    db = init_db(tmp_path / "crm.db")
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    r = crm_cli("ssh-login", "admin", "--fingerprint", "SHA256:x", "--db", str(db))
+    assert r.code != 0 and "only as the forced command" in r.err
+
+
+async def test_ssh_login_as_an_openssh_forced_command(tmp_path) -> None:
+    """What sshd would run for an authorized_keys line: the app on its terminal, signed in
+    by the key's fingerprint, with the session audited like the gateway's."""
+    import asyncio
+    import os
+    import sys
+
+    import pyte
+
+    from crm_tui.domain.kernel.context import open_crm
+    from crm_tui.ssh.spawn import PtyChild
+    from tests.cli_support import add_org, crm_cli, init_db
+
+    db = init_db(tmp_path / "crm.db")
+    add_org(db)
+    pub = tmp_path / "k.pub"
+    pub.write_text(_line())
+    fp = crm_cli("users", "add-key", "rm1", str(pub), "--db", str(db)).out.split()[1]
+    screen = pyte.Screen(100, 30)
+    stream = pyte.ByteStream(screen)
+    env = {**os.environ, "SSH_CONNECTION": "10.8.0.7 50123 10.8.0.1 22", "TERM": "xterm",
+           "CRM_LANG": "en"}
+    child = PtyChild([sys.executable, "-m", "crm_tui.cli", "ssh-login", "rm1", "--fingerprint",
+                      fp, "--db", str(db)], env, 100, 30, stream.feed)
+    await child.start()
+    try:
+        for _ in range(600):
+            if "王芳" in "\n".join(screen.display):
+                break
+            await asyncio.sleep(0.05)
+        assert "王芳" in "\n".join(screen.display), "\n".join(screen.display)
+        child.write(b"\x11")  # Ctrl+Q quits the app
+        assert await asyncio.wait_for(child.wait(), 30) == 0
+    finally:
+        await child.terminate()
+    crm = open_crm(str(db))
+    try:
+        from sqlalchemy import select
+
+        from crm_tui.store.models import AuditEvent
+
+        with crm.db.read() as s:
+            rows = s.execute(select(AuditEvent.action, AuditEvent.after)
+                             .where(AuditEvent.action.like("%ssh%"))).all()
+    finally:
+        crm.db.dispose()
+    actions = [a for a, _ in rows]
+    assert actions == ["ssh.key_add", "auth.ssh_login", "ssh.session_start", "ssh.session_end"]
+    end = json.loads(rows[-1][1])
+    assert end["peer"] == "10.8.0.7:50123" and end["fingerprint"] == fp
+    assert end["gateway"].startswith("sshd:") and end["reason"] == "exit"

@@ -108,6 +108,21 @@ def _register_serve(app: typer.Typer) -> None:
                 asyncio.run(serve(crm, host, port, path, ready))
 
 
+def _register_forced(app: typer.Typer) -> None:
+    @app.command("ssh-login", help=t("cli.ssh.login_help"))
+    def ssh_login(
+        username: Username,
+        fingerprint: Annotated[str, typer.Option("--fingerprint", metavar="SHA256:…",
+                                                 help=t("cli.ssh.arg_fingerprint"))],
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.ssh.forced import run_forced
+
+        with store(db) as crm:
+            run_forced(crm, username, fingerprint)
+
+
 def register(app: typer.Typer) -> None:
     _register_keys(app)
     _register_serve(app)
+    _register_forced(app)
