@@ -148,9 +148,17 @@ async def test_serve_ssh_command_listens_and_keeps_its_host_key(tmp_path) -> Non
                     await term.wait_for("王芳")
                     assert conn.get_extra_info("send_cipher") in (
                         "chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com")
+                    proc.terminate()  # SIGTERM while the session is open: it is ended cleanly
+                    await asyncio.wait_for(term.closed.wait(), 30)
         finally:
-            proc.terminate()
+            if proc.returncode is None:
+                proc.terminate()
             await proc.wait()
+    from tests.cli_support import sql
+
+    ends = [a for (a,) in sql(db, "SELECT action FROM audit_event "
+                              "WHERE action LIKE 'ssh.session%' ORDER BY id")]
+    assert ends == ["ssh.session_start", "ssh.session_end"]
     hostkey = tmp_path / "crm.db.ssh_host_ed25519_key"
     assert stat.S_IMODE(hostkey.stat().st_mode) == 0o600
     assert fingerprints[0] == fingerprints[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
 import time
@@ -253,6 +254,8 @@ class Session(asyncssh.SSHServerSession[bytes]):
     def session_started(self) -> None:
         if self.ctx is not None:
             self.task = asyncio.create_task(self._run(self.ctx))
+            self.conn.gateway.sessions.add(self.task)
+            self.task.add_done_callback(self.conn.gateway.sessions.discard)
 
     async def _run(self, ctx: Ctx) -> None:
         status = 1
@@ -364,6 +367,7 @@ class Gateway:
     children: dict[int, PtyChild] = field(default_factory=dict)
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
     idle_seconds: float | None = None  # overrides the policy's idle_close_minutes (tests)
+    sessions: set[asyncio.Task[None]] = field(default_factory=set)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def audit_refusal(self, username: str, fingerprint: str, peer: str) -> None:
@@ -399,8 +403,11 @@ class Gateway:
         return acceptor
 
     async def close(self) -> None:
+        """End every session as a closed connection would (their end events get written)."""
         for child in list(self.children.values()):
             await child.terminate(grace=1.0)
+        if self.sessions:
+            await asyncio.wait(list(self.sessions), timeout=10)
         for task in list(self._tasks):
             task.cancel()
 
@@ -411,15 +418,21 @@ def bound_port(acceptor: asyncssh.SSHAcceptor) -> int:
 
 async def serve(crm: Crm, host: str, port: int, host_key_path: Path,
                 ready: Callable[[str, int, str], None] | None = None) -> None:
+    """Listen until SIGTERM/SIGINT; then stop accepting and end every session cleanly (the
+    app processes get SIGHUP, the end events are written)."""
     from crm_tui.ssh.hostkey import load_or_create
 
     key = load_or_create(host_key_path, crm)
     gateway = Gateway(crm, key)
     acceptor = await gateway.listen(host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     if ready:
         ready(host, bound_port(acceptor), key.get_fingerprint("sha256"))
     try:
-        await acceptor.wait_closed()
+        await stop.wait()
     finally:
         acceptor.close()
         await gateway.close()
