@@ -208,6 +208,18 @@ def custom_value_expr(entity: str, key: str, custom_column: Any = None) -> Any:
     return custom_column[key].as_string()
 
 
+def _builtin_keys(entity: str) -> set[str]:
+    """Declared built-in fields and the entity table's own columns (`name`, `phone`, …)."""
+    from sqlmodel import SQLModel
+
+    keys = {s.key for s in fields_of(entity)}
+    table_ = SQLModel.metadata.tables.get(TABLES[entity])
+    if table_ is not None:
+        keys |= {c.name for c in table_.columns}
+        keys |= {c.name.removesuffix("_enc").removesuffix("_fen") for c in table_.columns}
+    return keys
+
+
 def add_field(crm: Crm, actor: Actor, entity: str, key: str, **attrs: Any) -> FieldView:
     """Define a new custom field (or bring a retired one back with the new attributes)."""
     require(actor, Perm.FIELDS_MANAGE)
@@ -216,7 +228,7 @@ def add_field(crm: Crm, actor: Actor, entity: str, key: str, **attrs: Any) -> Fi
     key = normalise_text(key).lower()
     if not KEY_RE.match(key) or key in RESERVED:
         raise ValidationFailed([FieldError("key", "forms.error.key", {"key": key})])
-    if key in {s.key for s in fields_of(entity)}:
+    if key in _builtin_keys(entity):
         raise ValidationFailed([FieldError("key", "forms.error.builtin", {"key": key})])
     try:
         values = FieldInput(**attrs)
