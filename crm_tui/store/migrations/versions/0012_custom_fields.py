@@ -63,9 +63,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_field_definition_version_definition_id'), ['definition_id'], unique=False)
     for table in CUSTOM_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('custom', sa.JSON(), nullable=False, server_default='{}'))
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column('custom', server_default=None)
+            batch_op.add_column(sa.Column('custom', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
 
 
 def downgrade() -> None:
