@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
-from crm_tui.domain.customers.custom_values import ENTITY, _mask, column_of, display, to_stored
+from crm_tui.domain.customers.custom_values import ENTITY, column_of, display, mask, to_stored
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.forms.registry import custom_fields, validate_custom
 from crm_tui.domain.kernel import audit
@@ -57,7 +57,7 @@ def request_custom_change(crm: Crm, actor: Actor, customer_id: int, key: str, ne
             display={"field": key,
                      "summary": ["compliance.summary.sensitive_change",
                                  {"field": field.label_zh, "customer": c.name}],
-                     "changes": [[key, _mask(display(old)), _mask(display(value))]],
+                     "changes": [[key, mask(display(old)), mask(display(value))]],
                      "evidence": {"reason": reason}},
             data={"field": key, "value_enc": to_stored(crm, field, value)},
             customer_id=customer_id, now=now)

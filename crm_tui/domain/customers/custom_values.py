@@ -70,7 +70,7 @@ def display(value: Any) -> str:
     return str(value)
 
 
-def _mask(text: str) -> str:
+def mask(text: str) -> str:
     if len(text) <= 2:
         return "*" * len(text)
     return text[0] + "*" * (len(text) - 2) + text[-1]
@@ -90,7 +90,7 @@ def values_for(crm: Crm, custom: dict[str, Any] | None) -> tuple[CustomValue, ..
         text = display(plain_value(crm, f, custom.get(f.key)))
         out.append(CustomValue(f.key, f.label_zh, f.label_en, f.help_zh, f.help_en,
                                f.spec.section, f.spec.type, f.spec.choices, f.spec.required,
-                               f.spec.sensitive, _mask(text) if f.spec.sensitive else text))
+                               f.spec.sensitive, mask(text) if f.spec.sensitive else text))
     return tuple(out)
 
 
@@ -143,7 +143,7 @@ def update_custom_fields(crm: Crm, actor: Actor, customer_id: int, expected_vers
 
         def shown(k: str, store: dict[str, Any]) -> Any:
             value = display(plain_value(crm, fields[k], store.get(k)))
-            return _mask(value) if fields[k].spec.sensitive else value
+            return mask(value) if fields[k].spec.sensitive else value
 
         audit.record(crm.db, session, actor, "customer.update", "customer", customer_id,
                      {f"custom.{k}": shown(k, current) for k in changed},

@@ -159,6 +159,7 @@ def validate_custom(crm: Crm, entity: str, raw: dict[str, Any], *,
                     row: int | None = None) -> dict[str, Any]:
     """Clean custom values through the entity's model; every problem as a FieldError."""
     model = model_for(crm, entity)
+    labels = {f.key: (f.label_zh, f.label_en) for f in custom_fields(crm, entity)}
     try:
         return model.model_validate(raw).model_dump(exclude_unset=True)
     except ValidationError as exc:
@@ -167,7 +168,7 @@ def validate_custom(crm: Crm, entity: str, raw: dict[str, Any], *,
             key = str(err["loc"][0]) if err["loc"] else "?"
             cause = (err.get("ctx") or {}).get("error")
             if isinstance(cause, BadValue):
-                errors.append(FieldError(key, cause.key, cause.params, row))
+                errors.append(FieldError(key, cause.key, cause.params, row, labels.get(key)))
             elif err["type"] == "extra_forbidden":
                 errors.append(FieldError(key, "validation.not_editable", {}, row))
             else:
