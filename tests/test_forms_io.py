@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from crm_tui.domain.customers.custom_values import custom_values
 from crm_tui.domain.data_io.exporter import export_customers
@@ -55,7 +56,7 @@ def test_import_with_custom_headers_in_both_languages(crm, world, tmp_path: Path
     for label in ("WeChat ID", "Source campaign", "Budget", "Met on"):  # the suite runs in English
         assert f"row 3: {label}:" in reasons
     with crm.db.read() as s:
-        stored = [c.custom for c in s.query(Customer).order_by(Customer.id)]
+        stored = [c.custom for c in s.scalars(select(Customer).order_by(Customer.id))]
     assert stored[0]["wechat_id"] == "zhang_san88" and stored[0]["budget"] == "1200.50"
     assert stored[0]["met_on"] == "2025-03-08" and stored[0]["campaign"] == "春季理财节"
     assert "E12345678" not in str(stored[0]) and stored[0]["passport_no"]
@@ -82,6 +83,6 @@ def test_export_carries_custom_columns_retired_and_masked(crm, world, tmp_path: 
     assert cells["Met on"].date() == date(2025, 3, 8)
     assert cells["Passport"] == "E*******8"
     with crm.db.read() as s:
-        cid = s.query(Customer.id).scalar()
+        cid = s.scalar(select(Customer.id))
     # the form no longer offers the retired field, the value stays
     assert "campaign" not in {v.key for v in custom_values(crm, world["bh1"], cid)}

@@ -149,3 +149,20 @@ def update_custom_fields(crm: Crm, actor: Actor, customer_id: int, expected_vers
                      {f"custom.{k}": shown(k, current) for k in changed},
                      {f"custom.{k}": shown(k, new) for k in changed})
         return expected_version + 1
+
+
+@dataclass(frozen=True)
+class CustomFieldsView:
+    """The custom values of one customer with the version an edit must name."""
+
+    customer_id: int
+    version: int
+    values: tuple[CustomValue, ...]
+
+
+def custom_fields_view(crm: Crm, actor: Actor, customer_id: int) -> CustomFieldsView:
+    require(actor, Perm.CUSTOMER_VIEW)
+    with crm.db.read() as session:
+        c = load_in_scope(session, actor, customer_id)
+        custom, version = dict(c.custom or {}), c.version
+    return CustomFieldsView(customer_id, version, values_for(crm, custom))
