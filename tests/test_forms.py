@@ -209,3 +209,33 @@ def test_dangerous_patterns_are_refused(pattern) -> None:
 @pytest.mark.parametrize("pattern", [r"[A-Z]{2}\d{6}", r"\d{3}-\d{4}", r"[a-z_]+", r"(ab){2,3}"])
 def test_ordinary_patterns_are_allowed(pattern) -> None:
     assert check_pattern(pattern) == pattern
+
+
+def test_key_rotation_reseals_sensitive_custom_values_and_requests(sqlite_crm, sqlite_world,
+                                                                   tmp_path) -> None:
+    from crm_tui.domain.admin.keys import rotate_keys
+    from crm_tui.domain.compliance import approvals
+    from crm_tui.domain.compliance.custom_field_changes import request_custom_change
+    from crm_tui.store.crypto import write_key_file
+    from crm_tui.store.models_compliance import ApprovalRequest
+
+    crm, world = sqlite_crm, sqlite_world
+    write_key_file(crm.key_file, crm.keys)
+    old = crm.keys.active
+    D.add_field(crm, ADMIN, "customer", "passport_no", label_zh="护照号", label_en="Passport",
+                sensitive=True)
+    cid = make_customer(crm, world["rm1"], "钱七")
+    approvals.approve(crm, world["sup1"], request_custom_change(
+        crm, world["rm1"], cid, "passport_no", "E12345678", "新护照"))
+    pending = request_custom_change(crm, world["rm1"], cid, "passport_no", "E87654321", "再换")
+    rotate_keys(crm, ADMIN)
+    assert crm.keys.active != old
+    with crm.db.read() as s:
+        token = s.get(Customer, cid).custom["passport_no"]
+        req_token = s.get(ApprovalRequest, pending).payload["data"]["value_enc"]
+    assert token.startswith(crm.keys.active + "$") and req_token.startswith(crm.keys.active + "$")
+    assert [c.text for c in custom_values(crm, world["rm1"], cid)] == ["E*******8"]
+    approvals.approve(crm, world["sup1"], pending)
+    with crm.db.read() as s:
+        stored = s.get(Customer, cid).custom["passport_no"]
+    assert crm.keys.decrypt("custom.customer.passport_no", stored) == "E87654321"

@@ -59,7 +59,7 @@ def request_custom_change(crm: Crm, actor: Actor, customer_id: int, key: str, ne
                                  {"field": field.label_zh, "customer": c.name}],
                      "changes": [[key, mask(display(old)), mask(display(value))]],
                      "evidence": {"reason": reason}},
-            data={"field": key, "value_enc": to_stored(crm, field, value)},
+            data={"field": key, "column": column_of(key), "value_enc": to_stored(crm, field, value)},
             customer_id=customer_id, now=now)
         return req.id or 0
 
