@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
     "ssh",  # serve-ssh; users add-key / remove-key / keys
+    "fields",  # custom fields (form engine)
 )
 
 
