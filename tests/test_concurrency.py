@@ -63,3 +63,18 @@ def test_retry_transaction_reruns_serialization_failures_and_deadlocks_a_bounded
     with pytest.raises(OperationalError):  # anything else is not retried
         flaky(1, "23505")
     assert len(calls) == 1
+
+    class SqliteBusy(Exception):
+        sqlite_errorcode = 5  # "database is locked" past the busy timeout
+        sqlstate = None
+
+    calls.clear()
+
+    @store_db.retry_transaction
+    def busy_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("BEGIN IMMEDIATE", {}, SqliteBusy())
+        return "done"
+
+    assert busy_once() == "done" and len(calls) == 2

@@ -43,10 +43,11 @@ async def test_key_sign_in_lands_on_main_screen_resizes_and_ends_child(
             [child] = gw.children.values()
             pid = child.pid
             assert pid is not None
-            # A resize reaches the app: it redraws to the new width (the footer moves).
+            # A resize reaches the app: the kernel's size for its terminal changes ...
             term.resize(120, 40)
             await _until(lambda: _size_of(pid) == (40, 120))
-            await term.wait_for("王芳")
+            # ... and the app redraws for it: the footer now reaches past column 100, row 40
+            await _until(lambda: bool(term.screen.display[39][100:].strip()), 20)
             term.chan.close()  # type: ignore[union-attr]
             await _until(lambda: not _alive(pid))
         await _until(lambda: bool(_events(sqlite_crm, "ssh.session_end")))

@@ -263,6 +263,7 @@ class Session(asyncssh.SSHServerSession[bytes]):
             status = await compose(CHAIN, spawn)(ctx)
         except Exception as exc:  # noqa: BLE001 - one session's failure never takes the gateway down
             ctx.gateway.log(f"session failed: {type(exc).__name__}: {exc}")
+            ctx.say("ssh.failed", detail=type(exc).__name__)
         with contextlib.suppress(Exception):
             ctx.chan.exit(status if 0 <= status < 256 else 1)
 

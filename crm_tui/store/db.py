@@ -21,19 +21,28 @@ BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL's "try again" answers: serialization_failure and deadlock_detected.
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 RETRY_ATTEMPTS = 5
+SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY: "database is locked"
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """PostgreSQL's serialization failure or deadlock; or SQLite still busy after the busy
+    timeout (a starved machine with a long writer queue): in every case the transaction was
+    rolled back, nothing was written."""
+    if not isinstance(exc, DBAPIError):
+        return False
     orig = getattr(exc, "orig", None)
-    return isinstance(exc, DBAPIError) and getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
+    if getattr(orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    return getattr(orig, "sqlite_errorcode", None) == SQLITE_BUSY
 
 
 def retry_transaction(fn: Callable[P, R]) -> Callable[P, R]:
     """Re-run a whole-transaction function when PostgreSQL reports a serialization failure or
-    a deadlock (the transaction was rolled back, so running it again is safe), a bounded
+    a deadlock, or SQLite stays busy past its timeout (the transaction was rolled back, so
+    running it again is safe), a bounded
     number of times with a short jittered pause. The function must do nothing but its one
     `db.write()` transaction; anything else (a conflict, a rule) passes straight through."""
 

@@ -20,6 +20,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import AccountLocked, AuthFailed, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
+from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Staff
 from crm_tui.store.models_ssh import StaffKey
 from crm_tui.store.types import utcnow
@@ -152,6 +153,7 @@ def key_matches(crm: Crm, username: str, fingerprint: str) -> bool:
         ) is not None
 
 
+@retry_transaction
 def sign_in_by_key(crm: Crm, username: str, fingerprint: str, peer: str) -> Actor:
     """The Actor for a client that proved it holds the key `fingerprint`, for `username`.
 

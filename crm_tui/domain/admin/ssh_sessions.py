@@ -25,6 +25,7 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import AuthFailed, Blocked
+from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Staff
 from crm_tui.store.models_ssh import SshSession, StaffKey
 from crm_tui.store.types import utcnow
@@ -60,6 +61,7 @@ def live_sessions(crm: Crm, staff_id: int) -> int:
             SshSession.last_seen_at >= _live_since(crm, now))) or 0
 
 
+@retry_transaction
 def start_session(crm: Crm, actor: Actor, fingerprint: str, peer: str, gateway: str) -> Opened:
     """Open a session row for a signed-in actor, or refuse past the policy's cap (audited)."""
     cap = crm.policy().ssh.max_sessions_per_user
@@ -89,6 +91,7 @@ def start_session(crm: Crm, actor: Actor, fingerprint: str, peer: str, gateway: 
     raise Blocked("error.ssh_session_cap", cap=cap)  # after the refusal's audit committed
 
 
+@retry_transaction
 def claim_session(crm: Crm, session_id: int, staff_id: int, token: str) -> Claimed:
     """Redeem the one-time token: the Actor the gateway authenticated, and their language."""
     now = utcnow()
@@ -107,6 +110,7 @@ def claim_session(crm: Crm, session_id: int, staff_id: int, token: str) -> Claim
         return Claimed(actor_of(staff), staff.language or "")
 
 
+@retry_transaction
 def heartbeat(crm: Crm, session_ids: list[int]) -> None:
     if not session_ids:
         return
@@ -116,6 +120,7 @@ def heartbeat(crm: Crm, session_ids: list[int]) -> None:
                         .values(last_seen_at=utcnow()))
 
 
+@retry_transaction
 def end_session(crm: Crm, session_id: int, reason: str) -> float | None:
     """Close the row and audit the end with who, which key, from where and how long."""
     now = utcnow()
