@@ -7,6 +7,7 @@ Environment:
   BENCH_ONLY     comma list of parts to run: search, profile, import, startup, ssh,
                  concurrency (default all)
   BENCH_SSH_SESSIONS  concurrent SSH sessions (default 50)
+  BENCH_SSH_SPREAD_S  window in which the sessions start typing (default 20)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
 """
 
@@ -86,7 +87,8 @@ def main() -> int:
     if "ssh" in only:
         from bench.ssh_load import run_ssh_load
 
-        figures += run_ssh_load(path, int(os.environ.get("BENCH_SSH_SESSIONS", "50")))
+        figures += run_ssh_load(path, int(os.environ.get("BENCH_SSH_SESSIONS", "50")),
+                                float(os.environ.get("BENCH_SSH_SPREAD_S", "20")))
     if "concurrency" in only:
         from bench.concurrency import run_concurrency
 

@@ -5,7 +5,9 @@ The gateway runs in its own process (as in production) on a copy of the bench da
 client process (this one) opens the sessions over loopback with asyncssh, renders each
 screen with pyte, and once every session is signed in, types a customer's name one key at a
 time (a key every ~120 ms, like a person) and opens the profile. A keystroke's latency is
-the time from sending the key to the search box showing it.
+the time from sending the key to the search box showing it. Sessions start typing at random
+moments within BENCH_SSH_SPREAD_S (default 20 s): all connected at once, not all typing in
+the same 100 ms.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from bench.report import Figure, percentile
 
 TYPE_GAP_S = 0.12
+IDLE_WINDOW_S = 5.0
 PLACEHOLDER = "Name, pinyin"
 
 
@@ -133,7 +136,23 @@ def _children_memory(pid: int) -> tuple[list[int], list[int]]:
     return rss, pss
 
 
-async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int) -> dict[str, Any]:
+def _children_cpu(pid: int) -> dict[int, int]:
+    """CPU ticks (user + system) of each direct child of `pid`."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out[int(entry)] = int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int,
+                 spread: float) -> dict[str, Any]:
     import asyncssh
 
     n = len(plans)
@@ -168,7 +187,8 @@ async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int) -> di
                 if ready == n:
                     signed_in.set()
                 await signed_in.wait()
-                await asyncio.sleep(random.uniform(0, 1))
+                await idle_measured.wait()
+                await asyncio.sleep(random.uniform(0, spread))  # people start at their own time
                 query = plan["query"]
                 stage = f"typing {query}"
                 for k in range(1, len(query) + 1):
@@ -200,10 +220,19 @@ async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int) -> di
             if finished >= n:
                 done.set()
 
+    idle_measured = asyncio.Event()
+
     async def sample_memory() -> None:
         await signed_in.wait()
         rss, pss = _children_memory(gateway_pid)
         memory.update(rss=rss, pss=pss)
+        before = _children_cpu(gateway_pid)
+        await asyncio.sleep(IDLE_WINDOW_S)  # everyone signed in, nobody typing
+        after = _children_cpu(gateway_pid)
+        ticks = sum(after.get(pid, 0) - t for pid, t in before.items())
+        memory["idle_cpu_pct"] = ticks / os.sysconf("SC_CLK_TCK") / IDLE_WINDOW_S * 100 / max(
+            1, len(before))
+        idle_measured.set()
 
     started = time.perf_counter()
     await asyncio.gather(sample_memory(), *(one(i, p) for i, p in enumerate(plans)))
@@ -211,8 +240,9 @@ async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int) -> di
             "failures": failures, "memory": memory, "seconds": time.perf_counter() - started}
 
 
-def run_ssh_load(source: Path, sessions: int = 50) -> list[Figure]:
-    print(f"\nSSH: {sessions} concurrent sessions on loopback", flush=True)
+def run_ssh_load(source: Path, sessions: int = 50, spread: float = 20.0) -> list[Figure]:
+    print(f"\nSSH: {sessions} concurrent sessions on loopback; each starts typing at a random "
+          f"moment within {spread:g} s of the others", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="crm-ssh-bench-"))
     try:
         plans = _prepare(source, workdir, sessions)
@@ -224,7 +254,7 @@ def run_ssh_load(source: Path, sessions: int = 50) -> list[Figure]:
             line = gw.stdout.readline() if gw.stdout else ""
             port = int(line.split("127.0.0.1:")[1].split()[0])
             load_before = os.getloadavg()[0]
-            result = asyncio.run(_drive(port, plans, gw.pid))
+            result = asyncio.run(_drive(port, plans, gw.pid, spread))
             load_after = os.getloadavg()[0]
             with open(f"/proc/{gw.pid}/status") as fh:
                 gw_rss = next(int(x.split()[1]) for x in fh if x.startswith("VmRSS"))
@@ -255,4 +285,6 @@ def run_ssh_load(source: Path, sessions: int = 50) -> list[Figure]:
                note=f"{len(rss)} app processes; PSS mean "
                     f"{(sum(pss) / len(pss) / 1024) if pss else math.nan:.1f} MiB"),
         Figure("ssh.gateway_rss", gw_rss / 1024, "MiB"),
+        Figure("ssh.idle_cpu_per_session", result["memory"].get("idle_cpu_pct", math.nan), "%",
+               note=f"of one core, signed in and untouched for {IDLE_WINDOW_S:g} s"),
     ]
