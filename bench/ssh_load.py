@@ -233,6 +233,10 @@ async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int,
         memory["idle_cpu_pct"] = ticks / os.sysconf("SC_CLK_TCK") / IDLE_WINDOW_S * 100 / max(
             1, len(before))
         idle_measured.set()
+        await done.wait()  # the typing phase: the app processes' CPU per keystroke
+        end = _children_cpu(gateway_pid)
+        busy = sum(end.get(pid, 0) - t for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
+        memory["cpu_ms_per_key"] = busy * 1000 / max(1, len(keystrokes) + len(profiles))
 
     started = time.perf_counter()
     await asyncio.gather(sample_memory(), *(one(i, p) for i, p in enumerate(plans)))
@@ -285,6 +289,8 @@ def run_ssh_load(source: Path, sessions: int = 50, spread: float = 20.0) -> list
                note=f"{len(rss)} app processes; PSS mean "
                     f"{(sum(pss) / len(pss) / 1024) if pss else math.nan:.1f} MiB"),
         Figure("ssh.gateway_rss", gw_rss / 1024, "MiB"),
+        Figure("ssh.cpu_per_keystroke", result["memory"].get("cpu_ms_per_key", math.nan), "ms",
+               note="app-process CPU in the typing phase / (keystrokes + profile opens)"),
         Figure("ssh.idle_cpu_per_session", result["memory"].get("idle_cpu_pct", math.nan), "%",
                note=f"of one core, signed in and untouched for {IDLE_WINDOW_S:g} s"),
     ]
