@@ -22,7 +22,7 @@ class SshCrmApp(CrmApp):
     CSS_PATH = str(Path(crm_tui.app.__file__).with_name("app.tcss"))  # relative paths follow the subclass
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual runs CrmApp.on_mount too (handlers run along the MRO): no super() call.
         self.set_timer(0.5, self._warm_up)
 
     @work(thread=True, group="warm-up")
