@@ -189,7 +189,10 @@ async def spawn(ctx: Ctx) -> int:
         if first:  # the idle clock starts when the app is up, not while it starts
             first = False
             ctx.last_input = time.monotonic()
-        ctx.chan.write(data)
+        try:
+            ctx.chan.write(data)
+        except (BrokenPipeError, ConnectionError):  # the client left; the child is ended next
+            ctx.closed.set()
 
     child = PtyChild(argv, env, ctx.cols, ctx.rows, output)
     await child.start()
