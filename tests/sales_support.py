@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
@@ -11,7 +11,8 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.policy.document import activate_policy, default_policy_text, parse_policy
 from crm_tui.store.models import Product, Staff
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+# A fixed clock for a test run: the last full hour (approval requests must not have expired).
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
 
 def use_rules(crm: Crm, rules_toml: str, extra: str = "") -> None:
