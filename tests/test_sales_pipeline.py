@@ -242,3 +242,17 @@ def test_board_columns_and_scope(crm, world, deal):
     assert board.columns(crm, world["bh1"])[0].count == 1
     assert board.columns(crm, world["rm1"], board.BoardFilter(product_code="WM-R2"))[0].count == 0
     _ = Decimal
+
+
+def test_approvals_notify_deciders_and_the_maker(crm, world, deal):
+    from crm_tui.domain.workflow.notifications import list_notifications, unread_count
+
+    rid = _close(crm, world, deal, "100000")
+    [waiting] = [n for n in list_notifications(crm, world["comp1"])
+                 if n.message_key == "notify.approval_waiting"]
+    assert waiting.entity_id == rid and waiting.params["kind"] == "@compliance.kind.contract_close"
+    before = unread_count(crm, world["rm1"])
+    approvals.approve(crm, world["comp1"], rid, "ok")
+    assert unread_count(crm, world["rm1"]) == before + 2  # approved + won
+    keys = {n.message_key for n in list_notifications(crm, world["rm1"], unread_only=True)}
+    assert {"notify.approval_closed", "sales.notify.won"} <= keys
