@@ -16,7 +16,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.permissions import Role
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.domain.sales.opportunities import STAGES
-from crm_tui.store.models import Customer, Product, Staff
+from crm_tui.store.models import Customer, Product, Staff, Team
 from crm_tui.store.models_sales import Lead, Opportunity
 from crm_tui.store.types import utcnow
 
@@ -26,7 +26,8 @@ PAGE = 50
 @dataclass(frozen=True)
 class BoardFilter:
     owner: str | None = None
-    team_id: int | None = None
+    team: str | None = None
+    """A team's name."""
     product_code: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -80,8 +81,8 @@ def _filtered(q, f: BoardFilter):  # type: ignore[no-untyped-def]
     if f.owner:
         q = q.where(Opportunity.owner_id == select(Staff.id).where(
             Staff.username == f.owner).scalar_subquery())
-    if f.team_id is not None:
-        q = q.where(Opportunity.team_id == f.team_id)
+    if f.team:
+        q = q.where(Opportunity.team_id.in_(select(Team.id).where(Team.name == f.team)))  # type: ignore[union-attr]
     if f.product_code:
         q = q.where(Opportunity.product_id == select(Product.id).where(
             Product.code == f.product_code).scalar_subquery())
@@ -135,3 +136,36 @@ def column_cards(crm: Crm, actor: Actor, stage: str | None, f: BoardFilter | Non
         out.append(Card(oid, st, cid, cname, pname, from_fen(amount), user, created, entered,
                         assigned, due, first, breached_at is not None or late))
     return out
+
+
+@dataclass(frozen=True)
+class Board:
+    columns: list[Column]
+    pages: dict[str, list[Card]]
+    now: datetime
+
+
+def load_board(crm: Crm, actor: Actor, f: BoardFilter | None = None, *,
+               limit: int = PAGE) -> Board:
+    """What the board paints first: every column's count and total and its first page."""
+    now = utcnow()
+    f = f or BoardFilter()
+    return Board(columns(crm, actor, f),
+                 {s: column_cards(crm, actor, s, f, limit=limit, now=now) for s in STAGES}, now)
+
+
+def parse_filter(owner: str, team: str, product: str, days: str) -> BoardFilter:
+    """The board's filter form: blanks mean "any"; days is the period back from now."""
+    from datetime import timedelta
+
+    from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+    from crm_tui.domain.kernel.validation import normalise_text
+
+    since = None
+    text = normalise_text(days)
+    if text:
+        if not text.isdigit() or not 0 < int(text) <= 3660:
+            raise ValidationFailed([FieldError("period_days", "validation.max", {"max": 3660})])
+        since = utcnow() - timedelta(days=int(text))
+    return BoardFilter(owner=normalise_text(owner) or None, team=normalise_text(team) or None,
+                       product_code=normalise_text(product).upper() or None, since=since)

@@ -301,3 +301,13 @@ def get_lead(crm: Crm, actor: Actor, lead_id: int) -> LeadView:
         owner = session.get(Staff, lead.owner_id) if lead.owner_id else None
         return _view(crm, lead, owner.username if owner else None,
                      owner.display_name if owner else None, utcnow())
+
+
+def count_waiting(crm: Crm, actor: Actor) -> int:
+    """The lead area's badge: leads in scope whose first contact is still to be made."""
+    from sqlalchemy import func
+
+    with crm.db.read() as session:
+        return session.scalar(select(func.count()).select_from(Lead).where(
+            lead_scope(actor), Lead.first_contact_at.is_(None),  # type: ignore[union-attr]
+            Lead.status.in_(OPEN))) or 0  # type: ignore[attr-defined]
