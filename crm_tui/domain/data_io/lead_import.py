@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crm_tui.domain.data_io.importer import _Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
+from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
@@ -80,7 +81,8 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
     started = time.perf_counter()
     table = open_table(Path(path), map_lead_headers)
     report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
-    rejects = _Rejects(rejects_path or default_rejects_path(Path(path)), table.headers)
+    rejects = _Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
+                       safe_files.protected_for(crm, inputs=[Path(path)]))
     store = not dry_run and not strict
     try:
         rows = list(_cleaned(table))  # (number, cells, values | None, errors)
