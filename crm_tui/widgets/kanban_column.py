@@ -35,16 +35,18 @@ def card_prompt(card: Card, now: datetime) -> Text:
         text.append("  " + t("tui.pipeline.badge_breached"), style="bold red")
     elif card.first_contact_due is not None and card.first_contact_at is None:
         text.append("  " + t("tui.pipeline.badge_due"), style="yellow")
+    text.append("\n")  # a blank line between cards
     return text
 
 
 class KanbanColumn(Vertical):
     DEFAULT_CSS = """
-    KanbanColumn { width: 26; height: 1fr; border: round $panel; margin-right: 1; }
+    KanbanColumn { width: 22; height: 1fr; border: round $panel; margin-right: 1; }
     KanbanColumn:focus-within { border: round $accent; }
     KanbanColumn.-target { border: round $success; }
     KanbanColumn > .kanban-head { height: 2; padding: 0 1; color: $primary; text-style: bold; }
     KanbanColumn > OptionList { height: 1fr; border: none; padding: 0; background: $background; }
+    KanbanColumn > OptionList:focus { border: none; }
     """
 
     class NeedMore(Message):
