@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tests.cli_support import add_org, crm_cli, init_db, sql
+from tests.cli_support import add_org, crm_cli, init_db, open_db, sql
+from tests.sales_support import use_rules
+from tests.test_sales_leads import TEAM_RR
 
 CSV_ZH = """姓名,来源,手机号,网点,预估资产,意向产品,创建时间
 张三,官网,13912345678,BJ01,800000,理财,2026-11-20 09:30
@@ -24,6 +26,11 @@ CSV_ZH = """姓名,来源,手机号,网点,预估资产,意向产品,创建时�
 def db(tmp_path: Path) -> Path:
     path = init_db(tmp_path / "crm.db")
     add_org(path)
+    crm = open_db(path)
+    try:
+        use_rules(crm, TEAM_RR)
+    finally:
+        crm.db.dispose()
     return path
 
 

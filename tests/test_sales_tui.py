@@ -14,7 +14,8 @@ from crm_tui.domain.sales.questionnaires import submit_needs
 from crm_tui.store.models_sales import Lead, Opportunity
 from crm_tui.store.types import utcnow
 from tests.compliance_world import add_customer
-from tests.sales_support import add_product
+from tests.sales_support import add_product, use_rules
+from tests.test_sales_leads import TEAM_RR
 from tests.test_sales_pipeline import NEEDS
 from tests.tui_support import settle, signed_in_app, text_of
 
@@ -84,6 +85,7 @@ async def test_board_mouse_move_by_clicking_a_column_head(board_world):
 
 async def test_lead_list_views_countdown_new_lead_and_contact(sqlite_crm, sqlite_world):
     crm, world = sqlite_crm, sqlite_world
+    use_rules(crm, TEAM_RR)
     old = leads.create_lead(crm, world["sup1"], {"name": "逾期客户", "source": "web",
                                                  "created_at": (utcnow() - timedelta(hours=30)).isoformat()})
     app = signed_in_app(crm, world, "sup1")
@@ -124,6 +126,7 @@ async def test_lead_list_views_countdown_new_lead_and_contact(sqlite_crm, sqlite
 
 async def test_notification_centre_marks_read(sqlite_crm, sqlite_world):
     crm, world = sqlite_crm, sqlite_world
+    use_rules(crm, TEAM_RR)
     leads.create_lead(crm, world["sup1"], {"name": "赵敏", "source": "campaign"})
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:

@@ -18,7 +18,7 @@ LIMIT = 1000
 
 
 def _iso(value: datetime | None, tz: ZoneInfo) -> str | None:
-    return value.astimezone(tz).isoformat() if value else None
+    return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
 def register(app: typer.Typer) -> None:
