@@ -23,9 +23,9 @@ from crm_tui.demo import data as D
 from crm_tui.demo.activity import ActivityPlanner
 from crm_tui.demo.book import BookPlanner
 from crm_tui.demo.compliance import seed_compliance
-from crm_tui.demo.sales import seed_sales
 from crm_tui.demo.people import PeoplePlanner
 from crm_tui.demo.plan import Plan
+from crm_tui.demo.sales import seed_sales
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags

@@ -5,7 +5,7 @@ the first contact, `t` convert to a customer and an opportunity, `s` reassign
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -93,11 +93,10 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
 
     def reload(self) -> None:
         from crm_tui.domain.sales.leads import list_leads
-        from crm_tui.store.types import utcnow
 
         self.query_one("#lead-view-line", Static).update(
             t("tui.leads.showing", view=t(f"tui.leads.view_{self.view}")))
-        self._now = utcnow()
+        self._now = datetime.now(UTC)
         self.call_domain(list_leads, self.crm, self.actor, view=self.view, limit=PAGE,
                          now=self._now, on_done=lambda rows: self._show(rows, False), group="leads")
 

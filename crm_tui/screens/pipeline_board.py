@@ -10,6 +10,7 @@ click a card, then click another column's header to move it there.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from crm_tui.domain.sales.board import Board, BoardFilter, Card
 
 STAGES = ("needs", "matching", "proposal", "closing", "won", "lost")
-PAGE = 50
+PAGE = 25
+FIRST_PAGE = 12
 
 
 class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
@@ -82,23 +84,22 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
         self.query_one("#board-filter-line", Static).update(
             t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
-        self.call_domain(load_board, self.crm, self.actor, self.board_filter, limit=PAGE,
+        self.call_domain(load_board, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
                          on_done=self._painted, group="board")
 
     def _painted(self, board: Board) -> None:
         for col in board.columns:
             self.column(col.stage).set_head(col.count, col.total)
         for stage, cards in board.pages.items():
-            self.column(stage).show_page(cards, append=False, page=PAGE, now=board.now)
+            self.column(stage).show_page(cards, append=False, page=FIRST_PAGE, now=board.now)
 
     @on(KanbanColumn.NeedMore)
     def _more(self, event: KanbanColumn.NeedMore) -> None:
         from crm_tui.domain.sales.board import column_cards
-        from crm_tui.store.types import utcnow
 
         col = event.column
         last = col.cards[-1]
-        now = utcnow()
+        now = datetime.now(UTC)
         self.call_domain(column_cards, self.crm, self.actor, col.stage, self.board_filter,
                          after=(last.stage_entered_at, last.id), limit=PAGE, now=now,
                          on_done=lambda cards: col.show_page(cards, append=True, page=PAGE, now=now),

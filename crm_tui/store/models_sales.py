@@ -78,6 +78,7 @@ class Opportunity(SQLModel, table=True):
         Index("ix_opportunity_owner_board", "owner_id", "stage", "stage_entered_at", "id"),
         Index("ix_opportunity_team_board", "team_id", "stage", "stage_entered_at", "id"),
         Index("ix_opportunity_branch_board", "branch_id", "stage", "stage_entered_at", "id"),
+        Index("ix_opportunity_stage_board", "stage", "stage_entered_at", "id"),
         CheckConstraint("amount_fen >= 0", name="ck_opportunity_amount_nonneg"),
     )
 

@@ -86,7 +86,7 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
     store = not dry_run and not strict
     try:
         rows = list(_cleaned(table))  # (number, cells, values | None, errors)
-        for number, cells, _values, errors in rows:
+        for _number, cells, _values, errors in rows:
             report.rows += 1
             if errors:
                 _reject(report, rejects, cells, errors, on_error)

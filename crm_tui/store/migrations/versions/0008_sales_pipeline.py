@@ -96,6 +96,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_opportunity_branch_board', ['branch_id', 'stage', 'stage_entered_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunity_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_opportunity_owner_board', ['owner_id', 'stage', 'stage_entered_at', 'id'], unique=False)
+        batch_op.create_index('ix_opportunity_stage_board', ['stage', 'stage_entered_at', 'id'], unique=False)
         batch_op.create_index('ix_opportunity_team_board', ['team_id', 'stage', 'stage_entered_at', 'id'], unique=False)
 
     op.create_table('sales_questionnaire',
@@ -171,6 +172,7 @@ def downgrade() -> None:
     op.drop_table('sales_questionnaire')
     with op.batch_alter_table('opportunity', schema=None) as batch_op:
         batch_op.drop_index('ix_opportunity_team_board')
+        batch_op.drop_index('ix_opportunity_stage_board')
         batch_op.drop_index('ix_opportunity_owner_board')
         batch_op.drop_index(batch_op.f('ix_opportunity_customer_id'))
         batch_op.drop_index('ix_opportunity_branch_board')
