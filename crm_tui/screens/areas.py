@@ -128,6 +128,16 @@ def _unread(crm: Crm, actor: Actor) -> int | None:
     from crm_tui.domain.workflow.notifications import unread_count
 
     return unread_count(crm, actor)
+def _fields_pane() -> Widget:
+    from crm_tui.screens.fields_admin import FieldsAdminPane
+
+    return FieldsAdminPane()
+
+
+def _may_manage_fields(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.FIELDS_MANAGE)
 
 
 AREAS: list[Area] = [
@@ -139,4 +149,5 @@ AREAS: list[Area] = [
     Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _sells),
     Area("leads", "tui.leads.area", "f6", _leads_pane, _sells, _open_leads),
     Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
+    Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

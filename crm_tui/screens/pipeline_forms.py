@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
@@ -111,7 +111,8 @@ class ProductForm(DomainForm):
         options = []
         for m in self.matches:
             text = Text(f"{m.code}  {m.name}  {m.risk_level}\n", style="dim" if not m.fits else "")
-            text.append(m.reason, style="dim italic" if m.blocked else "green" if m.fits else "yellow")
+            style = "dim italic" if m.blocked else "green" if m.fits else "yellow"
+            text.append(render(m.reason), style=style)
             options.append(Option(text, id=m.code, disabled=m.blocked))
         yield Static(t("tui.pipeline.match_hint"), classes="form-notice")
         yield FormField("product_code", t("field.product_code"),

@@ -48,11 +48,11 @@ from crm_tui.domain.kernel.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.domain.workflow.notifications import notify
-from crm_tui.i18n import t
 from crm_tui.store.models import Staff
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -98,6 +98,7 @@ _KIND_MODULES = {
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
     "contract_close": "crm_tui.domain.sales.closing",
+    "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
 }
 
 
@@ -298,7 +299,7 @@ def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> Plac
     who = place(session, actor)
     reason = why_not(session, req, who)
     if reason is not None:
-        raise NotDecidable(reason, id=req.id, role=t(f"role.{req.next_role}")
+        raise NotDecidable(reason, id=req.id, role=label("role", req.next_role)
                            if req.next_role else "")
     return who
 

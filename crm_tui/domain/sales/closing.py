@@ -24,6 +24,7 @@ from crm_tui.domain.customers.kyc import checklist_for
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked
+from crm_tui.domain.kernel.messages import stored
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.domain.sales.documents import render_markdown
@@ -60,7 +61,7 @@ def open_close_request(crm: Crm, session: Session, actor: Actor, opp: Opportunit
                     {"customer": customer.name, "product": product.code, "amount": amount,
                      "currency": product.currency}],
         "changes": [],
-        "evidence": {"amount": f"{amount} {product.currency}", "suitability": suit.message,
+        "evidence": {"amount": f"{amount} {product.currency}", "suitability": stored(suit.note),
                      **(suit.evidence.as_dict() if suit.evidence else {})},
     }
     req = approvals.open_request(

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from crm_tui.domain.compliance.suitability import assess
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.messages import Msg
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, to_fen
 from crm_tui.domain.sales.opportunities import load_opportunity
 from crm_tui.domain.sales.questionnaires import latest_needs
-from crm_tui.i18n import t
 from crm_tui.store.models import Customer, Product
 from crm_tui.store.types import utcnow
 
@@ -40,8 +40,8 @@ class ProductMatch:
     score: int
 
     @property
-    def reason(self) -> str:
-        return t(self.reason_key, **self.params)
+    def reason(self) -> Msg:
+        return Msg(self.reason_key, self.params)
 
 
 def match_products(crm: Crm, actor: Actor, opp_id: int,

@@ -32,11 +32,11 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.fields import clean
+from crm_tui.domain.kernel.messages import Join, Msg, label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, to_fen
 from crm_tui.domain.sales import fields as _fields  # noqa: F401
 from crm_tui.domain.sales.questionnaires import latest_needs
-from crm_tui.i18n import t
 from crm_tui.store.models import Customer, Product, Staff
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.models_sales import Opportunity, OpportunityProposal, OpportunityStageEvent
@@ -56,12 +56,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Refusal:
+    """Why a move is refused, as a message key and its parameters."""
+
     key: str
     params: dict[str, Any]
 
     @property
-    def message(self) -> str:
-        return t(self.key, **self.params)
+    def note(self) -> Msg:
+        return Msg(self.key, self.params)
 
 
 def record_stage(session: Session, opp: Opportunity, to_stage: str, actor: Actor,
@@ -91,8 +93,8 @@ def refusal(crm: Crm, session: Session, opp: Opportunity, to_stage: str,
     if to_stage not in STAGES:
         return Refusal("validation.choice", {"value": to_stage})
     if to_stage not in ALLOWED[opp.stage]:
-        return Refusal("sales.move.not_allowed", {"from": t(f"sales.stage.{opp.stage}"),
-                                                   "to": t(f"sales.stage.{to_stage}")})
+        return Refusal("sales.move.not_allowed", {"from": label("sales.stage", opp.stage),
+                                                   "to": label("sales.stage", to_stage)})
     if to_stage == "won":
         return Refusal("sales.move.won_by_approval", {})
     if opp.stage == "closing" and _pending_close(session, opp):
@@ -116,8 +118,8 @@ def refusal(crm: Crm, session: Session, opp: Opportunity, to_stage: str,
             return Refusal("sales.move.proposal_missing", {})
         kyc = checklist_for(session, crm.policy(), customer.id or 0, customer.kind, today)
         if not kyc.complete:
-            missing = ", ".join(t(f"kyc.{i.kind}") for i in kyc.items
-                                if i.status not in ("ok", "expiring"))
+            missing = Join(tuple(label("kyc", i.kind) for i in kyc.items
+                                 if i.status not in ("ok", "expiring")))
             return Refusal("sales.move.kyc_incomplete", {"missing": missing})
     suit = assess(crm, session, customer, product, today)
     if suit.action == "block":
@@ -211,7 +213,7 @@ def choose_product(crm: Crm, actor: Actor, opp_id: int, product_code: str,
     with crm.db.write() as session:
         opp = load_opportunity(session, actor, opp_id, lock=True)
         if opp.stage not in ("matching", "proposal"):
-            raise Blocked("sales.error.product_stage", stage=t(f"sales.stage.{opp.stage}"))
+            raise Blocked("sales.error.product_stage", stage=label("sales.stage", opp.stage))
         product = session.scalars(select(Product).where(Product.code == values["product_code"],
                                                         Product.active)).first()  # type: ignore[arg-type]
         if product is None:

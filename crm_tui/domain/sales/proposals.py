@@ -15,6 +15,7 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, normalise_text
 from crm_tui.domain.sales.documents import render_markdown, to_html
@@ -81,7 +82,7 @@ def make_proposal(crm: Crm, actor: Actor, opp_id: int, now: datetime | None = No
     with crm.db.write() as session:
         opp = load_opportunity(session, actor, opp_id, lock=True)
         if opp.stage != "proposal":
-            raise Blocked("sales.error.proposal_stage", stage=t(f"sales.stage.{opp.stage}"))
+            raise Blocked("sales.error.proposal_stage", stage=label("sales.stage", opp.stage))
         version = (session.scalar(select(func.max(OpportunityProposal.version)).where(
             OpportunityProposal.opportunity_id == opp.id)) or 0) + 1
         ctx = {**document_context(crm, session, opp, now), "version": version}
