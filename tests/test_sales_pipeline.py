@@ -208,12 +208,14 @@ def test_lead_to_customer_conversion_starts_kyc_and_risk_questionnaire(crm, worl
         "name": "孙悟空", "source": "walk_in", "phone": "13566667777",
         "national_id": "11010519900307123X" if False else _valid(), "estimated_assets": "800000"},
         now=T0)
-    with pytest.raises(Blocked):
-        conversion.convert_lead(crm, world["rm1"], lid, now=T0)
-    with crm.db.write() as s:  # the lead was routed by the default rules to someone in team 1
+    with crm.db.write() as s:  # give it to rm1 whatever the shipped rules did with it
         from crm_tui.store.models_sales import Lead
         lead = s.get(Lead, lid)
         lead.owner_id = world["rm1"].id
+        lead.status = "assigned"
+    with pytest.raises(Blocked) as exc:
+        conversion.convert_lead(crm, world["rm1"], lid, now=T0)
+    assert exc.value.key == "sales.error.not_contacted"
     leads.record_contact(crm, world["rm1"], lid, at=T0 + timedelta(hours=1))
     oid = conversion.convert_lead(crm, world["rm1"], lid, now=T0 + timedelta(hours=2))
     opp = _opp(crm, oid)
