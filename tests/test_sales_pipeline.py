@@ -258,3 +258,26 @@ def test_approvals_notify_deciders_and_the_maker(crm, world, deal):
     assert unread_count(crm, world["rm1"]) == before + 2  # approved + won
     keys = {n.message_key for n in list_notifications(crm, world["rm1"], unread_only=True)}
     assert {"notify.approval_closed", "sales.notify.won"} <= keys
+
+
+def test_override_product_with_a_large_amount_runs_its_chain_after_the_close(crm, world, deal):
+    cid, oid = deal
+    _to_proposal(crm, world, oid, cid, code="WM-R4", amount="2500000")
+    proposals.make_proposal(crm, world["rm1"], oid, now=T0)
+    opportunities.move(crm, world["rm1"], oid, "closing", now=T0)
+    from crm_tui.domain.admin.auth import actor_of
+    from crm_tui.store.models import Staff
+
+    with crm.db.write() as s:
+        s.add(Staff(username="comp2", display_name="合规二", role="compliance",
+                    branch_id=world.branches["BJ01"]))
+    with crm.db.read() as s:
+        comp2 = actor_of(s.scalars(select(Staff).where(Staff.username == "comp2")).one())
+    rid = _opp(crm, oid).close_request_id
+    approvals.approve(crm, world["comp1"], rid, "override ok")
+    approvals.approve(crm, comp2, rid, "contract ok")
+    tx_id = int(_opp(crm, oid).result_ref.split(":")[1])
+    approvals.approve(crm, world["sup1"], tx_id, "ok")
+    approvals.approve(crm, world["bh1"], tx_id, "ok")
+    with crm.db.read() as s:
+        assert s.scalar(select(Trade.amount_fen).where(Trade.customer_id == cid)) == 250_000_000

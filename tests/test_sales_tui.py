@@ -141,3 +141,20 @@ async def test_notification_centre_marks_read(sqlite_crm, sqlite_world):
         await pilot.press("m")
         await settle(pilot)
         assert pane.rows == [] and main.badges.get("notifications") == 0
+
+
+async def test_lead_list_runs_the_sla_job_inside_the_app(sqlite_crm, sqlite_world):
+    crm, world = sqlite_crm, sqlite_world
+    use_rules(crm, TEAM_RR)
+    lid = leads.create_lead(crm, world["sup1"], {
+        "name": "过期线索", "source": "web",
+        "created_at": (utcnow() - timedelta(hours=26)).isoformat()})
+    app = signed_in_app(crm, world, "sup1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        app.screen.query_one("#leads").run_sla_job()
+        await settle(pilot)
+    with crm.db.read() as s:
+        assert s.get(Lead, lid).breached_at is not None

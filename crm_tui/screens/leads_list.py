@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from crm_tui.domain.sales.leads import LeadView
 
 PAGE = 100
+SLA_JOB_SECONDS = 300.0
+"""How often an open lead list runs the first-contact SLA job (idempotent, like `crm jobs run`)."""
 VIEWS = ("mine", "unassigned", "breached", "all")
 COLUMNS = (("id", "col_id", 6), ("name", "col_name", 10), ("source", "col_source", 10),
            ("status", "col_status", 8), ("owner", "col_owner", 8), ("due", "col_due", 16),
@@ -82,6 +84,15 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
     def on_mount(self) -> None:
         self.watch(self.query_one("#lead-list", DataTable), "scroll_y", self._scrolled, init=False)
         self.reload()
+        self.set_interval(SLA_JOB_SECONDS, self.run_sla_job)
+
+    def run_sla_job(self) -> None:
+        """The periodic job inside the app: mark breaches and escalate, then show them."""
+        from crm_tui.domain.sales.lead_jobs import run_due
+
+        self.call_domain(run_due, self.crm, datetime.now(UTC),
+                         on_done=lambda counts: self.reload() if counts.get("leads_breached")
+                         else None, group="sla-job", block=True)
 
     def focus_default(self) -> None:
         self.query_one("#lead-list", DataTable).focus()

@@ -4,7 +4,8 @@ won and lost, each with its count and total, cards paged from the database.
 Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the card to the next or
 previous stage (only along allowed transitions: a refused move says why), `l` marks it
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
-from the matching list, `g` generate the proposal, `f` filter, `r` reload. With the mouse:
+from the matching list, `g` generate the proposal, `b` the customer's
+feedback on it, `f` filter, `r` reload. With the mouse:
 click a card, then click another column's header to move it there.
 """
 
@@ -48,6 +49,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         Binding("k", "risk", "tui.pipeline.key.risk", id="board-risk"),
         Binding("p", "product", "tui.pipeline.key.product", id="board-product"),
         Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
+        Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
         Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
         Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
     ]
@@ -230,6 +232,16 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
             self.call_domain(make_proposal, self.crm, self.actor, card.id,
                              on_done=lambda pid: self._after(t("tui.pipeline.proposal_saved",
                                                                id=pid)), group="proposal")
+
+    def action_feedback(self) -> None:
+        from crm_tui.screens.pipeline_forms import FeedbackForm
+
+        card = self.selected()
+        if card is not None:
+            self.app.push_screen(FeedbackForm(t("tui.pipeline.feedback_title",
+                                                customer=card.customer), card.id),
+                                 lambda pid: self.say(t("tui.pipeline.feedback_saved", id=pid),
+                                                      ok=True) if pid else None)
 
     def _after(self, text: str) -> None:
         self.say(text, ok=True)

@@ -200,3 +200,34 @@ class TextForm(DomainForm):
 
     def perform(self, values: dict[str, Any]) -> Any:
         return self._perform(values["text"])
+
+
+class FeedbackForm(DomainForm):
+    """The customer's reaction to the latest proposal as presented."""
+
+    def __init__(self, title: str, opp_id: int) -> None:
+        super().__init__(title)
+        self.opp_id = opp_id
+
+    def fields(self) -> Iterable[Widget]:
+        from crm_tui.domain.sales.proposals import REACTIONS
+
+        yield FormField("reaction", t("field.reaction"), Select(
+            [(t(f"sales.reaction.{r}"), r) for r in REACTIONS], value="neutral",
+            allow_blank=False, id="f-reaction", compact=True))
+        yield FormField("feedback", t("field.feedback"), Input(id="f-feedback", compact=True))
+
+    def values(self) -> dict[str, Any]:
+        value = self.query_one("#f-reaction", Select).value
+        return {"reaction": value if isinstance(value, str) else "",
+                "feedback": self.query_one("#f-feedback", Input).value}
+
+    def perform(self, values: dict[str, Any]) -> Any:
+        from crm_tui.domain.kernel.errors import Blocked
+        from crm_tui.domain.sales.proposals import proposals_of, record_feedback
+
+        latest = proposals_of(self.crm, self.actor, self.opp_id)
+        if not latest:
+            raise Blocked("sales.move.proposal_missing")
+        record_feedback(self.crm, self.actor, latest[0].id, values["reaction"], values["feedback"])
+        return latest[0].id

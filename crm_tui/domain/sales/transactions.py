@@ -187,7 +187,11 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
             display["evidence"]["suitability"] = stored(suit.note)
         req = approvals.open_request(
             crm, session, actor,
-            kind="suitability_override" if override else "large_transaction",
+            # an override approved upstream (a won contract) keeps the request an override,
+            # so its approval still accepts the "approve" cell of the matrix
+            kind="suitability_override" if override or (
+                override_approved and suit is not None and suit.action == "approve")
+            else "large_transaction",
             target_entity="customer", target_id=customer_id,
             target_version=_version(session, customer_id, kind, product_id), levels=levels,
             display=display, customer_id=customer_id, now=now,
