@@ -1,7 +1,8 @@
 """SLA breaches: a ticket past its next deadline (clock not paused) is flagged `breached`
-and its assignee and the supervisors (the branch head for the service desk) are notified. `escalated_at` ≥ the deadline marks it done, so a second run for the same
-moment escalates nothing, and a later deadline (resolution after first response, or after
-a pause) escalates again when it passes."""
+and its assignee and the supervisors (the branch head for the service desk) are notified.
+`escalated_at` at or after the deadline marks it done, so a second run for the same moment
+escalates nothing, and a later deadline (resolution after first response, or after a
+pause) escalates again when it passes."""
 
 from __future__ import annotations
 
