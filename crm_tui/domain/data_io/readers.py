@@ -11,7 +11,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -151,7 +151,7 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path) -> TableFile:
+def _open_csv(path: Path, mapper: Callable[[list[str]], list[str | None]] = map_headers) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
@@ -162,7 +162,7 @@ def _open_csv(path: Path) -> TableFile:
     except StopIteration:
         fh.close()
         raise ImportFileError("import.error.empty", path=path.name) from None
-    fields = map_headers(headers)
+    fields = mapper(headers)
     estimated = max(_count_lines(path) - 1, 0)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -188,7 +188,7 @@ def _cell(value: Any, field: str | None) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, datetime | date):
-        if field == "birth_date":
+        if field in ("birth_date", "created_at"):
             return value
         return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, bool):
@@ -198,7 +198,7 @@ def _cell(value: Any, field: str | None) -> Any:
     return str(value)
 
 
-def _open_xlsx(path: Path) -> TableFile:
+def _open_xlsx(path: Path, mapper: Callable[[list[str]], list[str | None]] = map_headers) -> TableFile:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -219,7 +219,7 @@ def _open_xlsx(path: Path) -> TableFile:
     while headers and not headers[-1]:
         headers.pop()
     try:
-        fields = map_headers(headers)
+        fields = mapper(headers)
     except ImportFileError:
         wb.close()
         raise
@@ -238,8 +238,10 @@ def _open_xlsx(path: Path) -> TableFile:
     return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
 
 
-def open_table(path: Path) -> TableFile:
-    """Open a CSV or XLSX customer file; ImportFileError says why one cannot be read."""
+def open_table(path: Path,
+               mapper: Callable[[list[str]], list[str | None]] = map_headers) -> TableFile:
+    """Open a CSV or XLSX file (customer headers unless `mapper` maps another entity's);
+    ImportFileError says why one cannot be read."""
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("import.error.not_found", path=str(path))
@@ -249,5 +251,5 @@ def open_table(path: Path) -> TableFile:
     if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("import.error.xls", path=path.name)
     if suffix in (".xlsx", ".xlsm") or magic.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path)
-    return _open_csv(path)
+        return _open_xlsx(path, mapper)
+    return _open_csv(path, mapper)
