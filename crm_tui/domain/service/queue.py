@@ -169,3 +169,14 @@ def all_states_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
     with crm.db.read() as session:
         rows = session.execute(q.order_by(Ticket.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
     return [_row(t, user, name) for t, user, name in rows]
+
+
+def count_mine(crm: Crm, actor: Actor) -> int:
+    """Open tickets assigned to the actor (the area's badge)."""
+    from sqlalchemy import func
+
+    if actor.id is None:
+        return 0
+    with crm.db.read() as session:
+        return session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.assignee_id == actor.id, Ticket.next_due_at.is_not(None))) or 0  # type: ignore[union-attr]

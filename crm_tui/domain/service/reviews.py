@@ -132,3 +132,19 @@ def complete_my_task(crm: Crm, actor: Actor, task_id: int, note: str = "") -> No
         complete_review(crm, actor, task_id, note)
     else:
         complete_task(crm, actor, task_id, note)
+
+
+def count_due_today(crm: Crm, actor: Actor, now: datetime | None = None) -> int:
+    """The actor's open tasks due by the end of today, overdue included (My day's badge)."""
+    from sqlalchemy import func
+
+    if actor.id is None:
+        return 0
+    policy = crm.policy().service
+    tz = ZoneInfo(policy.calendar.zone)
+    today = (now or utcnow()).astimezone(tz).date()
+    until = datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
+    with crm.db.read() as session:
+        return session.scalar(select(func.count()).select_from(Task).where(
+            Task.owner_id == actor.id, Task.status == "open",
+            Task.due_at < until)) or 0  # type: ignore[operator]
