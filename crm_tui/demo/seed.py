@@ -25,8 +25,8 @@ from crm_tui.demo.activity import ActivityPlanner
 from crm_tui.demo.book import BookPlanner
 from crm_tui.demo.compliance import seed_compliance
 from crm_tui.demo.people import PeoplePlanner
-from crm_tui.demo.service import seed_service
 from crm_tui.demo.plan import Plan
+from crm_tui.demo.service import seed_service
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags

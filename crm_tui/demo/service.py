@@ -157,6 +157,6 @@ def seed_service(crm: Crm, actor: Actor, now: datetime) -> dict[str, int]:
                            for h in crm.policy().service.care.holidays)), None)
     for day in ([holiday] if holiday else []) + days:
         care += run_care(crm, day)["care_messages"]
-        deliver_due(crm, day + timedelta(minutes=5), {"sms": _Gateway(), "email": _NoSmtp()})
+    deliver_due(crm, now, {"sms": _Gateway(), "email": _NoSmtp()})  # one batch: the rest waits
     return {"tickets": made, "escalated": escalated, "consents": consents, "reviews": reviews,
             "care_messages": care}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from crm_tui.domain.kernel import audit
@@ -19,7 +19,7 @@ from crm_tui.domain.kernel.errors import NotFound
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.service_policy import ReviewTier, ServicePolicy
 from crm_tui.domain.service.escalation import JOB_ACTOR
-from crm_tui.domain.workflow.tasks import complete_task, create_task
+from crm_tui.domain.workflow.tasks import complete_task
 from crm_tui.store.models import Customer, CustomerTag, Interaction, Tag
 from crm_tui.store.models_workflow import Task
 from crm_tui.store.types import utcnow
@@ -85,18 +85,23 @@ def _batch(crm: Crm, session: Session, policy: ServicePolicy, today: date, rows:
         wanted[f"review:{cid}:{label}"] = (cid, name, rm_id, tier, label, end)
     existing = set(session.scalars(select(Task.dedupe_key).where(
         Task.dedupe_key.in_(list(wanted)))))  # type: ignore[union-attr]
-    n = 0
-    for key, (cid, name, rm_id, tier, label, end) in wanted.items():
-        if key in existing:
-            continue
-        create_task(crm.db, session, JOB_ACTOR, owner_id=rm_id, kind="review",
-                    title_key="service.task.review", customer_id=cid, entity="customer",
-                    entity_id=cid, due_at=_due(policy, cid, today, end), dedupe_key=key,
-                    params={"tier": tier.tier, "tier_label_key": f"service.tier.{tier.tier}",
-                            "review_kind": tier.kind, "script_key": f"service.script.{tier.kind}",
-                            "period": label, "customer": name})
-        n += 1
-    return n
+    now = utcnow()
+    rows = [{"owner_id": rm_id, "kind": "review", "title_key": "service.task.review",
+             "customer_id": cid, "entity": "customer", "entity_id": cid,
+             "due_at": _due(policy, cid, today, end), "dedupe_key": key, "status": "open",
+             "created_at": now,
+             "params": {"tier": tier.tier, "tier_label_key": f"service.tier.{tier.tier}",
+                        "review_kind": tier.kind, "script_key": f"service.script.{tier.kind}",
+                        "period": label, "customer": name}}
+            for key, (cid, name, rm_id, tier, label, end) in wanted.items() if key not in existing]
+    if rows:
+        # A bulk path (a whole book at each period start): Core executemany, one audit event
+        # per batch naming the customers, as imports do.
+        session.execute(insert(Task), rows)
+        audit.record(crm.db, session, JOB_ACTOR, "review.generate", "task", "", None,
+                     {"count": len(rows), "customers": [r["customer_id"] for r in rows],
+                      "periods": sorted({r["params"]["period"] for r in rows})})
+    return len(rows)
 
 
 def complete_review(crm: Crm, actor: Actor, task_id: int, summary: str = "",
