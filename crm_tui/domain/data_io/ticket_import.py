@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm_tui.domain.data_io.importer import ImportReport, _Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, open_table
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError
@@ -92,7 +92,8 @@ def import_tickets(crm: Crm, actor: Actor, path: Path, *, rejects_path: Path | N
     path = Path(path)
     table = open_table(path, ticket_headers)
     report = ImportReport(path.name, table.encoding)
-    rejects = _Rejects(rejects_path or default_rejects_path(path), table.headers)
+    rejects = _Rejects(rejects_path or default_rejects_path(path), table.headers,
+                       safe_files.protected_for(crm, inputs=[path]))
     policy = crm.policy().service
     rows = table.rows()
     try:

@@ -10,8 +10,6 @@ Settings come from the environment: `CRM_SMTP_HOST`, `CRM_SMTP_PORT`, `CRM_SMTP_
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from importlib import import_module
 from pathlib import Path
@@ -94,18 +92,12 @@ class SpoolSmsSender:
         self.directory = Path(directory)
 
     def send(self, message: OutgoingMessage) -> None:
+        from crm_tui.domain.kernel import safe_files
+
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".sms-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(asdict(message), fh, ensure_ascii=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.directory / f"sms-{message.id:010d}.json")
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            safe_files.write_text(self.directory / f"sms-{message.id:010d}.json",
+                                  json.dumps(asdict(message), ensure_ascii=False))
         except OSError as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
 
