@@ -23,6 +23,7 @@ from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.countdown import countdown
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.formatting import label
 from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
@@ -97,8 +98,8 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         yield Static("", id="ticket-filter", classes="pane-status", markup=False)
         table: DataTable[str | Text] = DataTable(id="ticket-table", cursor_type="row",
                                                  zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(t(label), width=width, key=key)
+        for key, title, width in COLUMNS:
+            table.add_column(t(title), width=width, key=key)
         yield table
         yield Static("", id="ticket-message", classes="pane-status", markup=False)
 
@@ -175,7 +176,7 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         return [countdown(r.next_due_at, now, paused=r.paused), Text.assemble(flag, f"#{r.id}"),
                 Text(t(f"service.priority.{r.priority}"), style=PRIORITY_STYLE.get(r.priority, "")),
                 t(f"service.type.{r.type}"), t(f"service.state.{r.state}"), r.customer_name,
-                r.subject, r.assignee or "—", r.queue]
+                r.subject, r.assignee or "—", label("service.queue", r.queue)]
 
     def _refresh_countdowns(self) -> None:
         table = self.query_one("#ticket-table", DataTable)
