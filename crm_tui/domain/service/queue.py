@@ -98,11 +98,7 @@ def queue_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
     """One page of the queue after `after` (the last row's `cursor(row)`)."""
     flt.check()
     limit = max(1, min(limit, 500))
-    assignee = Staff.__table__.alias("assignee")  # type: ignore[attr-defined]
-    q = (select(Ticket, assignee.c.username, Customer.name)
-         .join(Customer, Customer.id == Ticket.customer_id)
-         .outerjoin(assignee, assignee.c.id == Ticket.assignee_id)
-         .where(_view_clause(actor, flt.view)))
+    q = _select().where(_view_clause(actor, flt.view))
     if flt.view != "all":
         q = q.where(ticket_scope(actor))
     for column, value in ((Ticket.type, flt.type), (Ticket.priority, flt.priority),
@@ -122,44 +118,51 @@ def queue_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
         q = q.order_by(Ticket.next_due_at, Ticket.id)
     with crm.db.read() as session:
         rows = session.execute(q.limit(limit)).all()
-    return [_row(t, user, name) for t, user, name in rows]
+    return [_row(r) for r in rows]
 
 
 def cursor(row: TicketRow) -> Cursor:
     return (row.next_due_at, row.id)
 
 
-def _row(t: Ticket, user: str | None, name: str) -> TicketRow:
-    return TicketRow(t.id or 0, t.type, t.priority, t.state, t.queue, user, t.customer_id, name,
-                     t.subject, t.created_at, t.first_response_due, t.resolution_due,
-                     t.next_due_at, t.first_response_at, t.resolved_at, t.breached,
-                     t.paused_at is not None, t.csat, t.first_contact_resolution, t.version)
+# The columns a row needs, selected as plain values (no ORM identity map on a hot path).
+_COLUMNS = (Ticket.id, Ticket.type, Ticket.priority, Ticket.state, Ticket.queue,
+            Ticket.customer_id, Ticket.subject, Ticket.created_at, Ticket.first_response_due,
+            Ticket.resolution_due, Ticket.next_due_at, Ticket.first_response_at,
+            Ticket.resolved_at, Ticket.breached, Ticket.paused_at, Ticket.csat,
+            Ticket.first_contact_resolution, Ticket.version)
+
+
+def _select():  # type: ignore[no-untyped-def]
+    assignee = Staff.__table__.alias("assignee")  # type: ignore[attr-defined]
+    return (select(*_COLUMNS, assignee.c.username, Customer.name)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(assignee, assignee.c.id == Ticket.assignee_id))
+
+
+def _row(r) -> TicketRow:  # type: ignore[no-untyped-def]
+    (tid, typ, prio, state, queue, cid, subject, created, frd, rd, nd, fra, ra, breached, paused,
+     csat, fcr, version, user, name) = r
+    return TicketRow(tid, typ, prio, state, queue, user, cid, name, subject, created, frd, rd, nd,
+                     fra, ra, bool(breached), paused is not None, csat, fcr, version)
 
 
 def get_ticket(crm: Crm, actor: Actor, ticket_id: int) -> TicketRow:
     from crm_tui.domain.kernel.errors import NotFound
 
-    assignee = Staff.__table__.alias("assignee")  # type: ignore[attr-defined]
-    q = (select(Ticket, assignee.c.username, Customer.name)
-         .join(Customer, Customer.id == Ticket.customer_id)
-         .outerjoin(assignee, assignee.c.id == Ticket.assignee_id)
-         .where(Ticket.id == ticket_id, ticket_scope(actor)))
+    q = _select().where(Ticket.id == ticket_id, ticket_scope(actor))
     with crm.db.read() as session:
         found = session.execute(q).first()
     if found is None:
         raise NotFound("service.error.ticket_not_found", id=ticket_id)
-    return _row(*found)
+    return _row(found)
 
 
 def all_states_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
                     before_id: int | None = None, limit: int = PAGE) -> list[TicketRow]:
     """Every state, newest first, keyset on id (for `crm tickets list`)."""
     flt.check()
-    assignee = Staff.__table__.alias("assignee")  # type: ignore[attr-defined]
-    q = (select(Ticket, assignee.c.username, Customer.name)
-         .join(Customer, Customer.id == Ticket.customer_id)
-         .outerjoin(assignee, assignee.c.id == Ticket.assignee_id)
-         .where(ticket_scope(actor)))
+    q = _select().where(ticket_scope(actor))
     for column, value in ((Ticket.type, flt.type), (Ticket.priority, flt.priority),
                           (Ticket.state, flt.state), (Ticket.queue, flt.queue)):
         if value is not None:
@@ -168,7 +171,7 @@ def all_states_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
         q = q.where(Ticket.id < before_id)  # type: ignore[operator]
     with crm.db.read() as session:
         rows = session.execute(q.order_by(Ticket.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
-    return [_row(t, user, name) for t, user, name in rows]
+    return [_row(r) for r in rows]
 
 
 def count_mine(crm: Crm, actor: Actor) -> int:
