@@ -183,3 +183,26 @@ async def test_my_day_is_the_rm_home_and_marks_tasks_done(sqlite_crm: Crm, sqlit
         assert pane.rows == []
         with sqlite_crm.db.read() as s:
             assert s.scalars(select(Task.note).where(Task.id == ids["overdue"])).one() == "已致电祝福"
+
+
+async def test_new_ticket_from_the_profile(sqlite_crm: Crm, sqlite_world: World,
+                                          pinned: None) -> None:
+    cid = make_customer(sqlite_crm, sqlite_world["rm1"], "周晓梅")
+    app = signed_in_app(sqlite_crm, sqlite_world, "svc1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_customer(cid)
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # no subject: refused next to the field
+        await settle(pilot)
+        assert "required" in screen_text(app).lower()
+        app.screen.query_one("#ticket-subject", Input).value = "申请开具存款证明"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "created and routed" in screen_text(app)
+    with sqlite_crm.db.read() as s:
+        t = s.scalars(select(Ticket).where(Ticket.customer_id == cid)).one()
+    assert (t.type, t.priority, t.queue, t.created_by) == ("inquiry", "normal", "general",
+                                                           sqlite_world["svc1"].id)

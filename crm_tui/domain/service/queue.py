@@ -82,8 +82,10 @@ def _view_clause(actor: Actor, view: str) -> ColumnElement[bool]:
     if view == "mine":
         return Ticket.assignee_id == actor.id  # type: ignore[return-value]
     if view == "team":
-        if actor.team_id is not None:
-            return Ticket.team_id == actor.team_id  # type: ignore[return-value]
+        if actor.team_id is not None:  # routed to the team, or worked by one of its members
+            members = select(Staff.id).where(Staff.team_id == actor.team_id)
+            return or_(Ticket.team_id == actor.team_id,  # type: ignore[arg-type]
+                       Ticket.assignee_id.in_(members))  # type: ignore[union-attr]
         return and_(Ticket.branch_id == actor.branch_id,  # type: ignore[arg-type]
                     Ticket.team_id.is_(None))  # type: ignore[union-attr]
     return ticket_scope(actor)
