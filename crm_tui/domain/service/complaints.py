@@ -22,7 +22,7 @@ from crm_tui.domain.kernel.permissions import Role
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.service.tickets import WORKERS, ticket_scope
 from crm_tui.domain.workflow.notifications import notify
-from crm_tui.domain.workflow.tasks import create_task
+from crm_tui.domain.workflow.tasks import cancel_tasks, create_task
 from crm_tui.store.models import Interaction, Staff
 from crm_tui.store.models_service import Complaint, Ticket
 from crm_tui.store.types import utcnow
@@ -152,6 +152,8 @@ def resolve(crm: Crm, actor: Actor, complaint_id: int, remedy: str) -> None:
             ticket.assignee_id = ticket.assignee_id or actor.id
             ticket.version += 1
             session.add(ticket)
+            cancel_tasks(crm.db, session, actor, entity="ticket", entity_id=ticket.id or 0,
+                         kind="ticket")
         return {"remedy": text}
     _write(crm, actor, complaint_id, "resolved", apply)
 

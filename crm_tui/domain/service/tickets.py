@@ -246,7 +246,6 @@ def _apply(crm: Crm, session: Session, actor: Actor, ticket: Ticket, target: str
         ticket.reopened += 1
         ticket.resolved_at = ticket.closed_at = None
         ticket.first_contact_resolution = False
-        ticket.breached = ticket.breached or False
     ticket.state = target
     ticket.next_due_at = _next_due(ticket)
     ticket.version += 1
