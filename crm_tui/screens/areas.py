@@ -124,6 +124,18 @@ def _my_open_tickets(crm: Crm, actor: Actor) -> int | None:
     return count_mine(crm, actor)
 
 
+def _fields_pane() -> Widget:
+    from crm_tui.screens.fields_admin import FieldsAdminPane
+
+    return FieldsAdminPane()
+
+
+def _may_manage_fields(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.FIELDS_MANAGE)
+
+
 AREAS: list[Area] = [
     # My day comes first for everyone whose work arrives as tasks: it is their home.
     Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
@@ -133,4 +145,5 @@ AREAS: list[Area] = [
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
     Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
+    Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]
