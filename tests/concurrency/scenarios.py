@@ -1,4 +1,5 @@
-"""The concurrency scenarios: customer edits, and two checkers racing on one approval level.
+"""The concurrency scenarios: customer edits, two checkers racing on one approval level, and
+agents answering the same tickets.
 
 Customer edits and sensitive-change approvals touch the same customers on purpose: an
 approval applies only if the customer did not change since the request (else it closes as
@@ -179,4 +180,56 @@ class ApprovalRace:
         return problems
 
 
-SCENARIOS = [CustomerEdits(), ApprovalRace()]
+class TicketResponses:
+    """Service agents answer the same tickets at once, each with the version she saw."""
+
+    name = "ticket_responses"
+    AGENT = "svc1"
+
+    def setup(self, crm: Crm, actors: dict[str, Actor], size: int) -> dict[str, Any]:
+        from crm_tui.domain.service import tickets
+
+        customers = _customers(crm, actors, size, "工单")
+        ids = [tickets.create_ticket(crm, actors[self.AGENT], cid,
+                                     {"type": "inquiry", "subject": "理财到期资金去向咨询"})
+               for cid in customers]
+        return {"tickets": ids}
+
+    def plan(self, state: dict[str, Any], workers: int, rounds: int,
+             rng: random.Random) -> list[list[Op]]:
+        return [[{"op": "respond", "ticket": rng.choice(state["tickets"]), "note": f"回复w{w}r{r}"}
+                 for r in range(max(1, rounds // 3))] for w in range(workers)]
+
+    def run(self, crm: Crm, actors: dict[str, Actor], op: Op) -> Outcome:
+        from crm_tui.domain.service import tickets
+        from crm_tui.store.models_service import Ticket
+
+        with crm.db.read() as s:
+            version = s.scalar(select(Ticket.version).where(Ticket.id == op["ticket"]))
+        time.sleep(random.uniform(0, 0.005))
+        try:
+            tickets.respond(crm, actors[self.AGENT], op["ticket"], op["note"], version=version)
+        except Conflict as exc:
+            return Outcome(0, op, "conflict", exc.message)
+        return Outcome(0, op, "ack", version)
+
+    def check(self, crm: Crm, state: dict[str, Any], outcomes: list[Outcome]) -> list[str]:
+        from crm_tui.store.models_service import Ticket
+
+        problems = []
+        with crm.db.read() as s:
+            for tid in state["tickets"]:
+                t = s.get(Ticket, tid)
+                assert t is not None
+                acked = [o for o in outcomes if o.op["ticket"] == tid and o.kind == "ack"]
+                seen = [o.detail for o in acked]
+                if len(set(seen)) != len(seen):
+                    problems.append(f"ticket {tid}: two answers acknowledged on version {seen}")
+                audited = s.scalar(select(func.count()).select_from(AuditEvent).where(
+                    AuditEvent.action == "ticket.respond", AuditEvent.entity_id == str(tid))) or 0
+                if audited != len(acked):
+                    problems.append(f"ticket {tid}: {audited} audited answers, {len(acked)} acked")
+        return problems
+
+
+SCENARIOS = [CustomerEdits(), ApprovalRace(), TicketResponses()]

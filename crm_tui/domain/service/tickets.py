@@ -155,8 +155,10 @@ def create_ticket(crm: Crm, actor: Actor, customer_id: int, raw: dict[str, Any],
 
 
 def _load(session: Session, actor: Actor, ticket_id: int, version: int | None) -> Ticket:
+    # FOR UPDATE: on PostgreSQL two agents otherwise both pass the version check and the
+    # second overwrites the first (found by tests/test_concurrency.py); SQLite ignores it.
     ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id,
-                                                  ticket_scope(actor))).first()
+                                                  ticket_scope(actor)).with_for_update()).first()
     if ticket is None:
         raise NotFound("service.error.ticket_not_found", id=ticket_id)
     if version is not None and ticket.version != version:
