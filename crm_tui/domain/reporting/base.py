@@ -62,7 +62,8 @@ class Scope:
     filters: KpiFilter
     branch_id: int | None
     rm_id: int | None
-    label: str
+    label: dict[str, Any]
+    """Who asked and what the filter bar narrowed to (`scope` in `crm kpi --json`)."""
 
 
 def require_reporting(actor: Actor) -> None:
@@ -92,13 +93,11 @@ def resolve(crm: Crm, actor: Actor, f: KpiFilter) -> Scope:
                 errors.append(FieldError("team", "reporting.error.team", {"id": f.team_id}))
     if errors:
         raise ValidationFailed(errors)
-    parts = [p for p in (f.branch and f.branch.upper(), f.team_id and f"team {f.team_id}", f.rm,
-                         f.category) if p]
-    return Scope(f, branch_id, rm_id, "/".join(str(p) for p in parts) or _own(actor))
-
-
-def _own(actor: Actor) -> str:
-    return {"rm": "own book", "supervisor": "team", "branch_head": "branch"}.get(actor.role, "bank")
+    return Scope(f, branch_id, rm_id, {
+        "user": actor.username, "role": actor.role,
+        "book": {"rm": "own", "supervisor": "team", "branch_head": "branch"}.get(actor.role, "bank"),
+        "branch": f.branch.upper() if f.branch else None, "team": f.team_id, "rm": f.rm,
+        "category": f.category})
 
 
 def customers_where(actor: Actor, scope: Scope) -> ColumnElement[bool]:
@@ -129,7 +128,7 @@ def rate(numerator: int | None, denominator: int | None) -> float | None:
     """A fraction from 0 to 1, or None when nothing was there to count."""
     if not denominator:
         return None
-    return round((numerator or 0) / denominator, 4)
+    return round(float(numerator or 0) / float(denominator), 4)
 
 
 def money(fen: int | Decimal | None) -> str:

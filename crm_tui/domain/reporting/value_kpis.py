@@ -50,8 +50,9 @@ def ltv_avg(session: Session, actor: Actor, scope: Scope, policy: ReportingPolic
         .where(Trade.kind == "subscription", Trade.status == "executed",
                Trade.occurred_at >= end - timedelta(days=365), Trade.occurred_at < end,  # type: ignore[operator]
                active_customers(actor, scope))) or 0
-    yearly_fen = aum * policy.aum_margin_bp / 10_000 + fees / 10_000
-    return money(int(yearly_fen * policy.relationship_years / n))
+    # integers throughout (fen × basis points), so no float rounding reaches the figure
+    yearly_fen_e4 = int(aum) * policy.aum_margin_bp + int(fees)
+    return money(yearly_fen_e4 * policy.relationship_years // (10_000 * n))
 
 
 def churn(session: Session, actor: Actor, scope: Scope) -> tuple[float | None, dict[str, int]]:
