@@ -207,3 +207,22 @@ def test_crm_kpi_json_keys_and_targets_cli(tmp_path) -> None:
     assert crm_cli("kpi", "--period", "2026-Q3", "--db", str(db)).code == 0
     wrong = crm_cli("kpi", "--period", "Q3", "--db", str(db))
     assert wrong.code != 0 and "2026-Q3" in wrong.err
+
+
+def test_drill_down_lists_the_records_behind_a_figure_in_scope(crm, world) -> None:
+    from crm_tui.domain.reporting.drill import drill
+
+    ids = build(crm, world)
+    f = q3(crm)
+    assert [r.id for r in drill(crm, world["bh1"], f, "aum_pyramid", "private")] == [ids["A"]]
+    assert [r.id for r in drill(crm, world["bh1"], f, "churn_rate")] == [ids["E"]]
+    assert [r.id for r in drill(crm, world["bh1"], f, "cross_sell_rate")] == [ids["A"]]
+    needs = drill(crm, world["bh1"], f, "funnel", "needs")
+    assert sorted(r.customer_id for r in needs) == sorted([ids["A"], ids["B"], ids["D"]])
+    assert [r.customer_id for r in drill(crm, world["bh1"], f, "volume_by_type", "complaint")] == [ids["B"]]
+    # rm1 never sees D (rm3's) nor F (Shanghai)
+    mine = drill(crm, world["rm1"], f, "aum_per_customer")
+    assert {r.id for r in mine} == {ids["A"], ids["B"]}
+    page = drill(crm, world["bh1"], f, "aum_per_customer", limit=2)
+    rest = drill(crm, world["bh1"], f, "aum_per_customer", after_id=page[-1].id)
+    assert len(page) + len(rest) == 4
