@@ -226,3 +226,20 @@ def test_drill_down_lists_the_records_behind_a_figure_in_scope(crm, world) -> No
     page = drill(crm, world["bh1"], f, "aum_per_customer", limit=2)
     rest = drill(crm, world["bh1"], f, "aum_per_customer", after_id=page[-1].id)
     assert len(page) + len(rest) == 4
+
+
+def test_forecast_uses_historical_stage_to_won_chances(crm, world) -> None:
+    from crm_tui.domain.reporting.forecast import forecast
+
+    build(crm, world)
+    # forecast Q4 from everything before 1 October: O1 won after passing every stage;
+    # needs seen by O1..O4 (1 won of 4); matching O1..O3 (1 of 3); proposal O1, O3 (1 of 2);
+    # closing O1 (1 of 1). Open now: O2 matching 1,000,000; O3 proposal 1,000,000; O4 needs.
+    fc = forecast(crm, world["bh1"], KpiFilter(parse_period("2026-Q4", crm.tz)))
+    by = {s.stage: s for s in fc.stages}
+    assert (by["needs"].seen, by["needs"].won, by["needs"].chance) == (4, 1, 0.25)
+    assert (by["matching"].seen, by["matching"].chance) == (3, 0.3333)
+    assert (by["proposal"].chance, by["closing"].chance) == (0.5, 1.0)
+    assert by["proposal"].open_amount == "1000000.00" and by["proposal"].expected == "500000.00"
+    # 1,000,000 × 0.25 + 1,000,000 × 0.3333 + 1,000,000 × 0.5 = 1,083,300
+    assert fc.expected == "1083300.00"

@@ -86,6 +86,32 @@ def register(app: typer.Typer) -> None:
         else:
             _print(k)
 
+    @app.command("forecast", help=t("reporting.cli.forecast_help"))
+    def forecast_cmd(
+        period: Annotated[str | None, _opt("--period", "reporting.cli.opt_period")] = None,
+        as_user: Annotated[str | None, _opt("--as", "reporting.cli.opt_as")] = None,
+        json_out: JsonOption = False,
+        db: DbOption = None,
+    ) -> None:
+        from dataclasses import asdict
+
+        from crm_tui.domain.reporting.base import KpiFilter
+        from crm_tui.domain.reporting.forecast import forecast
+        from crm_tui.domain.reporting.period import current_quarter, parse_period
+
+        with store(db) as crm:
+            p = parse_period(period, crm.tz) if period else current_quarter(crm.tz).next()
+            fc = forecast(crm, _actor(crm, as_user), KpiFilter(p))
+        if json_out:
+            print_json(asdict(fc))
+            return
+        out(t("reporting.cli.forecast_total", period=fc.period, amount=fc.expected))
+        for s in fc.stages:
+            chance = "—" if s.chance is None else f"{s.chance:.1%}"
+            out(t("reporting.cli.forecast_stage", stage=t(f"reporting.stage.{s.stage}"),
+                  won=s.won, seen=s.seen, chance=chance, n=s.open_count, amount=s.open_amount,
+                  expected=s.expected))
+
     targets = typer.Typer(help=t("reporting.cli.targets_help"), no_args_is_help=True)
     app.add_typer(targets, name="targets")
 
