@@ -23,7 +23,7 @@ from bench.report import Figure, percentile
 DATA = Path(__file__).with_name("data")
 TARGET_MS = 300.0
 STAGES = ("needs", "matching", "proposal", "closing")
-GEN = 2
+GEN = 3
 
 
 def _build(path: Path, open_opps: int) -> None:

@@ -53,7 +53,7 @@ def test_seeds_a_whole_branch(crm) -> None:
 
     with crm.db.read() as s:
         count = lambda model: s.scalar(select(func.count()).select_from(model))  # noqa: E731
-        assert count(Customer) == N + 1  # the demo lead converted by seed_sales (issue 9)
+        assert count(Customer) == N
         assert count(Staff) == len(logins)
         assert s.scalar(select(func.count()).select_from(Customer)
                         .where(Customer.kind == "institutional")) > 0
@@ -157,7 +157,7 @@ def test_identities_are_valid_and_encrypted(sqlite_crm) -> None:
     with crm.db.read() as s:
         rows = s.execute(select(Customer.kind, Customer.national_id_enc, Customer.phone_enc,
                                 Customer.birth_date, Customer.national_id_bidx)).all()
-    assert len({r[4] for r in rows}) == N + 1  # with the converted demo lead
+    assert len({r[4] for r in rows}) == N
     for kind, nid_enc, phone_enc, born, _ in rows:
         nid = crm.keys.decrypt("national_id", nid_enc)
         assert nid and nid not in nid_enc

@@ -5,8 +5,9 @@ What a demo user finds:
 
 - leads from campaigns, web sign-ups, referrals and walk-ins, assigned by the policy's
   rules (sup1's and sup2's teams in Beijing, Pudong from 500,000), two of them past their
-  24-hour first contact (breached and escalated by the SLA job), one already contacted and
-  converted, small Pudong walk-ins waiting in sup3's unassigned queue;
+  24-hour first contact (breached and escalated by the SLA job), a returning customer's
+  referral linked to her record (not duplicated), contacted and converted, and small
+  Pudong walk-ins waiting in sup3's unassigned queue;
 - rm1's board: cards in needs, matching, proposal (with a rendered proposal and the
   customer's feedback), closing (waiting for comp1's compliance approval), won (approved,
   the subscription executed, onboarding and first review tasks) and lost (a reason).
@@ -68,9 +69,25 @@ def _catalogue(crm: Crm) -> None:
                             .values(**values))
 
 
-def _leads(crm: Crm, actor: Actor, now: datetime) -> list[int]:
+def _returning_customer(crm: Crm, rm: Actor) -> tuple[str, str] | None:
+    """An existing customer of rm1 (name, phone) who comes back as a referral lead: the
+    lead is linked to her by the phone's blind index, not duplicated."""
+    with crm.db.read() as session:
+        row = session.execute(select(Customer.name, Customer.phone_enc).where(
+            Customer.rm_id == rm.id, Customer.phone_enc.is_not(None),  # type: ignore[union-attr]
+            Customer.kind == "individual").order_by(Customer.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return row[0], crm.keys.decrypt("phone", row[1]) or ""
+
+
+def _leads(crm: Crm, actor: Actor, now: datetime, rm1: Actor) -> list[int]:
     out = []
-    for name, source, branch, assets, interest, phone, hours in LEADS:
+    rows = list(LEADS)
+    back = _returning_customer(crm, rm1)
+    if back is not None:  # the high-value referral is an existing customer coming back
+        rows[2] = (back[0], "referral", "BJ01", "8800000", "私人银行", back[1], 20)
+    for name, source, branch, assets, interest, phone, hours in rows:
         created = now - timedelta(hours=hours)
         out.append(leads.create_lead(crm, actor, {
             "name": name, "source": source, "branch_code": branch, "estimated_assets": assets,
@@ -114,18 +131,17 @@ def _walk(crm: Crm, rm: Actor, cid: int, stage: str, now: datetime, amount: str)
 def seed_sales(crm: Crm, actor: Actor, now: datetime) -> dict[str, int]:
     rm1, comp1, sup1 = (_staff(crm, u) for u in ("rm1", "comp1", "sup1"))
     _catalogue(crm)
-    lead_ids = _leads(crm, sup1, now)
-    # the referral 唐浩然 was called back within the hour and became a customer
+    lead_ids = _leads(crm, sup1, now, rm1)
+    # the high-value referral was called back within the hour and became an opportunity
     converted = lead_ids[2]
     lead = leads.get_lead(crm, sup1, converted)
     owner = _staff(crm, lead.owner or "rm1")
     leads.record_contact(crm, owner, converted, "电话沟通，约周五到网点面谈",
                          at=lead.created_at + timedelta(minutes=40))
     try:
-        conversion.convert_lead(crm, owner, converted, {"national_id": _demo_id()},
-                                now=lead.created_at + timedelta(hours=3))
+        conversion.convert_lead(crm, owner, converted, now=lead.created_at + timedelta(hours=3))
     except DomainError:
-        pass
+        pass  # (a lead the rules gave to someone outside rm1's book)
     breached = lead_jobs.run_due(crm, now)["leads_breached"]
     stages = (("won", "120000"), ("closing", "600000"), ("proposal", "1000000"),
               ("proposal", "2000000"), ("matching", ""), ("matching", ""), ("needs", ""),
@@ -148,9 +164,3 @@ def seed_sales(crm: Crm, actor: Actor, now: datetime) -> dict[str, int]:
             break
     return {"leads": len(lead_ids), "breached": breached, **made}
 
-
-def _demo_id() -> str:
-    from crm_tui.domain.kernel.validation import id_check_digit
-
-    first17 = "11010519780405371"
-    return first17 + id_check_digit(first17)

@@ -121,7 +121,8 @@ def _notifications_pane() -> Widget:
 
 
 def _has_inbox(actor: Actor) -> bool:
-    return actor.id is not None
+    """Everyone signed in who works cases; the admin's work is the `crm` command."""
+    return actor.id is not None and actor.role != "admin"
 
 
 def _unread(crm: Crm, actor: Actor) -> int | None:

@@ -93,11 +93,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('opportunity', schema=None) as batch_op:
-        batch_op.create_index('ix_opportunity_branch_board', ['branch_id', 'stage', 'stage_entered_at', 'id'], unique=False)
+        batch_op.create_index('ix_opportunity_branch_board', ['branch_id', 'stage', 'stage_entered_at', 'id', 'amount_fen'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunity_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index('ix_opportunity_owner_board', ['owner_id', 'stage', 'stage_entered_at', 'id'], unique=False)
+        batch_op.create_index('ix_opportunity_owner_board', ['owner_id', 'stage', 'stage_entered_at', 'id', 'amount_fen'], unique=False)
         batch_op.create_index('ix_opportunity_stage_board', ['stage', 'stage_entered_at', 'id'], unique=False)
-        batch_op.create_index('ix_opportunity_team_board', ['team_id', 'stage', 'stage_entered_at', 'id'], unique=False)
+        batch_op.create_index('ix_opportunity_team_board', ['team_id', 'stage', 'stage_entered_at', 'id', 'amount_fen'], unique=False)
 
     op.create_table('sales_questionnaire',
     sa.Column('id', sa.Integer(), nullable=False),
