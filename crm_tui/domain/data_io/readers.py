@@ -11,7 +11,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -151,7 +151,10 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path) -> TableFile:
+HeaderMapper = Callable[[list[str]], list[str | None]]
+
+
+def _open_csv(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
@@ -162,7 +165,11 @@ def _open_csv(path: Path) -> TableFile:
     except StopIteration:
         fh.close()
         raise ImportFileError("import.error.empty", path=path.name) from None
-    fields = map_headers(headers)
+    try:
+        fields = mapper(headers)
+    except DomainError:
+        fh.close()
+        raise
     estimated = max(_count_lines(path) - 1, 0)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -198,7 +205,7 @@ def _cell(value: Any, field: str | None) -> Any:
     return str(value)
 
 
-def _open_xlsx(path: Path) -> TableFile:
+def _open_xlsx(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -219,8 +226,8 @@ def _open_xlsx(path: Path) -> TableFile:
     while headers and not headers[-1]:
         headers.pop()
     try:
-        fields = map_headers(headers)
-    except ImportFileError:
+        fields = mapper(headers)
+    except DomainError:
         wb.close()
         raise
     estimated = max((ws.max_row or 1) - 1, 0)
@@ -238,8 +245,9 @@ def _open_xlsx(path: Path) -> TableFile:
     return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
 
 
-def open_table(path: Path) -> TableFile:
-    """Open a CSV or XLSX customer file; ImportFileError says why one cannot be read."""
+def open_table(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
+    """Open a CSV or XLSX file (customers unless another header `mapper` is given: the
+    product catalogue, prices and rates); ImportFileError says why one cannot be read."""
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("import.error.not_found", path=str(path))
@@ -249,5 +257,5 @@ def open_table(path: Path) -> TableFile:
     if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("import.error.xls", path=path.name)
     if suffix in (".xlsx", ".xlsm") or magic.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path)
-    return _open_csv(path)
+        return _open_xlsx(path, mapper)
+    return _open_csv(path, mapper)
