@@ -86,8 +86,10 @@ def _fit(amount_fen: int, min_fen: int, step_fen: int) -> int:
     return min_fen + (amount_fen - min_fen) // step_fen * step_fen
 
 
-def _suitability(session: Session, crm: Crm, policy: Policy, c: Customer, today: date
-                 ) -> tuple[Any, date | None]:
+def suitability_inputs(session: Session, policy: Policy, c: Customer, today: date
+                       ) -> tuple[Any, date | None]:
+    """The KYC checklist and the assessment's validity, as `suitability.assess` reads them,
+    loaded once for many products."""
     kyc = checklist_for(session, policy, c.id or 0, c.kind, today)
     latest = session.scalars(
         select(RiskAssessment).where(RiskAssessment.customer_id == c.id)
@@ -133,7 +135,7 @@ def _buys(session: Session, crm: Crm, policy: Policy, c: Customer, alloc: Alloca
     under = [s for s in alloc.slices if s.outside and s.drift < 0]
     if not under:
         return [], None
-    kyc, valid_until = _suitability(session, crm, policy, c, today)
+    kyc, valid_until = suitability_inputs(session, policy, c, today)
     products = session.execute(
         select(Product.asset_class, Product.code, Product.name, Product.risk_level,
                Product.min_amount_fen, Product.step_amount_fen, Product.expected_return_high_bp)
