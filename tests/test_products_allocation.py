@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crm_tui.domain.products.portfolio import amount_fits, customer_allocation, suggest_rebalancing
 from crm_tui.store.models import Customer, Holding, Product
@@ -102,3 +102,34 @@ def test_allocation_is_scoped(crm, world):
     from crm_tui.domain.kernel.errors import NotFound
     with pytest.raises(NotFound):
         customer_allocation(crm, world["rm_sh"], cid)
+
+
+def test_lists_in_scope_paged_and_exported(crm, world, tmp_path):
+    import stat
+
+    from crm_tui.domain.products import lists
+
+    cid = _book(crm, world)
+    other = add_customer(crm, world, "rm1", "孙平衡", "C3", "11010119800101012")
+    with crm.db.write() as s:
+        ids = dict(s.execute(select(Product.code, Product.id)).all())
+        # exactly the C3 model: 10 / 45 / 25 / 10 / 10 → inside the band
+        for code, yuan in (("DEP", 10_000), ("FI0", 45_000), ("MIX", 25_000), ("EQ", 10_000),
+                           ("I2", 10_000)):
+            _hold(s, other, ids[code], yuan)
+        s.execute(update(Customer).where(Customer.id == cid).values(risk_level="C1"))
+    rm1, sup1, rm_sh = world["rm1"], world["sup1"], world["rm_sh"]
+    page = lists.out_of_band(crm, rm1, today=TODAY)
+    assert [r.customer_id for r in page.rows] == [cid] and page.after is None
+    assert page.rows[0].worst_class == "equity" and page.rows[0].worst_drift == 30
+    assert [r.customer_id for r in lists.out_of_band(crm, sup1, today=TODAY).rows] == [cid]
+    assert lists.out_of_band(crm, rm_sh, today=TODAY).rows == ()
+    first = lists.above_risk(crm, rm1, limit=2, today=TODAY)
+    assert len(first.rows) == 2 and first.after is not None
+    rest = lists.above_risk(crm, rm1, after=first.after, limit=2, today=TODAY)
+    assert {r.product_code for r in first.rows + rest.rows} == {"FI0", "MIX", "EQ"}
+    assert rest.after is None and lists.above_risk(crm, rm_sh, today=TODAY).rows == ()
+    out = tmp_path / "above.csv"
+    assert lists.export_list(crm, rm1, "above_risk", out, today=TODAY) == 3
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "钱多多" in out.read_text(encoding="utf-8-sig")

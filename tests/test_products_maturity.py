@@ -56,3 +56,19 @@ def test_maturity_tasks_are_idempotent_and_carry_a_suitable_shortlist(crm, world
     assert run_all(crm, later)["maturity_tasks"] == 0
     with crm.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Task).where(Task.kind == "maturity")) == 5
+
+
+def test_maturing_list_is_keyset_paged_soonest_first(crm, world):
+    from crm_tui.domain.products import lists
+
+    today = datetime.now(crm.tz).date()
+    cid = add_customer(crm, world, "rm1", "孙到期", "C3", "11010119800101021")
+    with crm.db.write() as s:
+        for days in (50, 3, 20, 90):
+            pid = _product(s, f"D{days}", matures_in=days, today=today)
+            s.add(Holding(customer_id=cid, product_id=pid, units_e4=10_000, amount_fen=100))
+    one = lists.maturing(crm, world["rm1"], limit=2, today=today)
+    assert [r.product_code for r in one.rows] == ["D3", "D20"]
+    two = lists.maturing(crm, world["rm1"], after=one.after, limit=2, today=today)
+    assert [r.product_code for r in two.rows] == ["D50"]  # D90 is past 60 days
+    assert lists.maturing(crm, world["rm_sh"], today=today).rows == ()
