@@ -12,8 +12,8 @@ from crm_tui.domain.products.catalogue import list_catalogue, retire_product
 from crm_tui.store.models import Product
 from crm_tui.store.models_products import ExchangeRate, ProductPrice
 
-CATALOGUE = """产品代码,产品名称,产品类别,资产类别,产品风险等级,币种,起购金额,递增金额,期限,到期日,费率,业绩比较基准下限,业绩比较基准上限,发行机构,可提前赎回,风险揭示
-JG2026001,结构性存款2026年第1期,structured,cash,R1,CNY,50000,1000,91,2027-03-01,0,1.20,2.85,招商银行,否,本产品为结构性存款，存在收益不确定的风险。
+CATALOGUE = ("产品代码,产品名称,产品类别,资产类别,产品风险等级,币种,起购金额,递增金额,期限,到期日,费率,"
+             "业绩比较基准下限,业绩比较基准上限,发行机构,可提前赎回,风险揭示\n") + """JG2026001,结构性存款2026年第1期,structured,cash,R1,CNY,50000,1000,91,2027-03-01,0,1.20,2.85,招商银行,否,本产品为结构性存款，存在收益不确定的风险。
 GS2026012,稳健固收+理财12号,wealth,fixed_income,R2,CNY,10000,1000,365,2027-06-30,0.30,3.00,4.20,招银理财,否,理财非存款，产品有风险，投资须谨慎。
 HB0001,天天利货币基金A,fund,cash,R1,CNY,1,0.01,,,0,,,易方达基金,是,货币基金不保证本金和收益。
 """
@@ -39,8 +39,10 @@ def test_catalogue_import_is_idempotent_by_code(crm, world, tmp_path):
     assert (third.created, third.updated, third.unchanged) == (0, 1, 2)
     with crm.db.read() as s:
         p = s.scalars(select(Product).where(Product.code == "JG2026001")).one()
-        assert (p.asset_class, p.min_amount_fen, p.step_amount_fen, p.term_days) == ("cash", 5_000_000, 100_000, 91)
-        assert (p.expected_return_low_bp, p.expected_return_high_bp, p.early_redeemable) == (150, 285, False)
+        assert (p.asset_class, p.min_amount_fen, p.step_amount_fen, p.term_days) == (
+            "cash", 5_000_000, 100_000, 91)
+        assert (p.expected_return_low_bp, p.expected_return_high_bp, p.early_redeemable) == (
+            150, 285, False)
         assert p.issuer == "招商银行" and p.maturity_date.isoformat() == "2027-03-01"
         hb = s.scalars(select(Product).where(Product.code == "HB0001")).one()
         assert hb.maturity_date is None and hb.term_days is None and hb.early_redeemable
@@ -108,6 +110,7 @@ def test_price_and_rate_files(crm, world, tmp_path):
     assert (r.created, r.rejected) == (2, 2)
     assert "row 4: Currency: CNY needs no rate (it is always 1)" in [e.line() for e in r.errors]
     with crm.db.read() as s:
-        assert sorted(s.execute(select(ProductPrice.price_date, ProductPrice.price_e6)).all())[0][1] == 1_023_400
+        first = sorted(s.execute(select(ProductPrice.price_date, ProductPrice.price_e6)).all())[0]
+        assert first[1] == 1_023_400
         assert dict(s.execute(select(ExchangeRate.currency, ExchangeRate.rate_e6)).all()) == {
             "USD": 7_123_400, "HKD": 913_500}

@@ -198,3 +198,20 @@ def amount_fits(amount: Decimal, min_amount: Decimal, step: Decimal) -> bool:
     a, m, s = to_fen(amount), to_fen(min_amount), to_fen(step)
     return a >= m and (s <= 0 or (a - m) % s == 0)
 
+
+
+@dataclass(frozen=True)
+class PanelData:
+    rebalancing: Rebalancing
+    model: ModelView | None
+
+    @property
+    def allocation(self) -> Allocation:
+        return self.rebalancing.allocation
+
+
+def allocation_panel(crm: Crm, actor: Actor, customer_id: int, *, today: date | None = None
+                     ) -> PanelData:
+    """What the profile's allocation panel shows: the mix, the model, the moves."""
+    plan = suggest_rebalancing(crm, actor, customer_id, today=today)
+    return PanelData(plan, model_view(crm.policy(), plan.allocation.risk_level))
