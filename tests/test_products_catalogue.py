@@ -12,11 +12,15 @@ from crm_tui.domain.products.catalogue import list_catalogue, retire_product
 from crm_tui.store.models import Product
 from crm_tui.store.models_products import ExchangeRate, ProductPrice
 
-CATALOGUE = ("产品代码,产品名称,产品类别,资产类别,产品风险等级,币种,起购金额,递增金额,期限,到期日,费率,"
-             "业绩比较基准下限,业绩比较基准上限,发行机构,可提前赎回,风险揭示\n") + """JG2026001,结构性存款2026年第1期,structured,cash,R1,CNY,50000,1000,91,2027-03-01,0,1.20,2.85,招商银行,否,本产品为结构性存款，存在收益不确定的风险。
-GS2026012,稳健固收+理财12号,wealth,fixed_income,R2,CNY,10000,1000,365,2027-06-30,0.30,3.00,4.20,招银理财,否,理财非存款，产品有风险，投资须谨慎。
-HB0001,天天利货币基金A,fund,cash,R1,CNY,1,0.01,,,0,,,易方达基金,是,货币基金不保证本金和收益。
-"""
+CATALOGUE = "\n".join([
+    "产品代码,产品名称,产品类别,资产类别,产品风险等级,币种,起购金额,递增金额,期限,到期日,费率,"
+    "业绩比较基准下限,业绩比较基准上限,发行机构,可提前赎回,风险揭示",
+    "JG2026001,结构性存款2026年第1期,structured,cash,R1,CNY,50000,1000,91,2027-03-01,0,1.20,2.85,"
+    "招商银行,否,本产品为结构性存款，存在收益不确定的风险。",
+    "GS2026012,稳健固收+理财12号,wealth,fixed_income,R2,CNY,10000,1000,365,2027-06-30,0.30,3.00,"
+    "4.20,招银理财,否,理财非存款，产品有风险，投资须谨慎。",
+    "HB0001,天天利货币基金A,fund,cash,R1,CNY,1,0.01,,,0,,,易方达基金,是,货币基金不保证本金和收益。",
+]) + "\n"
 
 BAD = """code,name,category,asset_class,risk_level,currency,min_amount,fee_rate
 OK1,好产品,fund,equity,R4,CNY,1000,1.5
