@@ -75,3 +75,53 @@ def test_allocation_snapshot(snap_compare: Callable[..., bool], sqlite_crm: Crm,
 
     assert snap_compare(signed_in_app(sqlite_crm, sqlite_world), terminal_size=(120, 40),
                         run_before=run_before)
+
+
+async def test_admin_catalogue_pane_lists_and_retires(sqlite_crm: Crm, sqlite_world: World):
+    from sqlalchemy import select
+
+    build_book(sqlite_crm, sqlite_world)
+    app = signed_in_app(sqlite_crm, sqlite_world, "admin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Product catalogue" in text and "DP0005" in text and "WM0002" in text
+        table = app.screen.query_one("#catalogue", DataTable)
+        table.focus()
+        table.move_cursor(row=0)  # DP0005 (codes in order)
+        await pilot.press("x")
+        await settle(pilot)
+        assert "retired DP0005" in screen_text(app)
+    with sqlite_crm.db.read() as s:
+        assert s.scalar(select(Product.active).where(Product.code == "DP0005")) is False
+
+
+async def test_portfolio_lists_pane_pages_opens_and_exports(sqlite_crm: Crm, sqlite_world: World,
+                                                            tmp_path, monkeypatch):
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    book = build_book(sqlite_crm, sqlite_world)
+    _classes(sqlite_crm)
+    app = signed_in_app(sqlite_crm, sqlite_world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        assert "Customers out of band" in screen_text(app) and "张三" in screen_text(app)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Nothing on this list." in screen_text(app)  # C3 may hold R2 and R3
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        files = list(tmp_path.glob("out_of_band-*.csv"))
+        assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+        assert "张三" in files[0].read_text(encoding="utf-8-sig")
+        app.screen.query_one("#plist", DataTable).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen) and app.screen.customer_id == book.zhang_san

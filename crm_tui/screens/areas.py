@@ -91,10 +91,38 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _products_pane() -> Widget:
+    from crm_tui.screens.products_admin import ProductsAdminPane
+
+    return ProductsAdminPane()
+
+
+def _may_manage_products(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.PRODUCT_MANAGE)
+
+
+def _portfolio_lists_pane() -> Widget:
+    from crm_tui.screens.products_lists import PortfolioListsPane
+
+    return PortfolioListsPane()
+
+
+def _works_a_book(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads: the roles that keep customers' portfolios."""
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.TRANSACTION_RECORD)
+
+
 AREAS: list[Area] = [
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
+    # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
+    Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
+    Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),
 ]
