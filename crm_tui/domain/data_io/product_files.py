@@ -24,6 +24,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError
 from crm_tui.domain.kernel.fields import clean, fields_of, header_map, normalise_header
 from crm_tui.domain.kernel.permissions import Perm, require
+from crm_tui.domain.kernel.safe_files import protected_for
 from crm_tui.domain.products import fields as F
 from crm_tui.domain.products.catalogue import clean_product, store_products
 from crm_tui.domain.products.export import write_csv_atomic
@@ -100,6 +101,7 @@ class _Rejects:
     """Bad rows as given plus the reason, written atomically (0600) when the import ends."""
 
     def __init__(self, source: Path, headers: list[str]) -> None:
+        self.source = source
         self.path = source.with_name(source.name + ".rejects.csv")
         self.headers = headers
         self.rows: list[list[Any]] = []
@@ -110,10 +112,10 @@ class _Rejects:
         row += [""] * (len(self.headers) - len(row))
         self.rows.append([*row, " | ".join(e.line() for e in errors)])
 
-    def write(self, report: FileReport) -> None:
+    def write(self, crm: Crm, report: FileReport) -> None:
         if self.rows:
             write_csv_atomic(self.path, [*self.headers, t("import.rejects.error_column")],
-                             self.rows)
+                             self.rows, protected=protected_for(crm, inputs=[self.source]))
             report.rejects_path = self.path
 
 
@@ -155,7 +157,7 @@ def import_products(crm: Crm, actor: Actor, path: Path, *,
         with crm.db.write() as session:
             report.created, report.updated, report.unchanged = store_products(
                 crm, session, actor, good, path.name)
-    rejects.write(report)
+    rejects.write(crm, report)
     return report
 
 
@@ -220,7 +222,7 @@ def _import_series(crm: Crm, actor: Actor, path: Path, entity: str, *,
                 report.revalued = refresh_aum(session, today, product_ids=touched)
             else:
                 report.revalued = _refresh_currency_holders(session, today, touched)
-    rejects.write(report)
+    rejects.write(crm, report)
     return report
 
 

@@ -22,6 +22,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
+from crm_tui.domain.kernel.safe_files import protected_for
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.domain.products.allocation import above_risk_clause, build, class_values
 from crm_tui.domain.products.export import write_csv_atomic
@@ -188,15 +189,11 @@ def export_list(crm: Crm, actor: Actor, kind: str, path: Path, *,
             "classes_out") if kind == "out_of_band" else (
         "customer_id", "customer", "rm", "risk_level", "product", "product_name",
         "product_risk", "value_cny", "maturity_date")
-    protected = [p for p in (crm.key_file, _db_file(crm)) if p is not None]
     n = write_csv_atomic(path, [t(f"products.list.col.{c}") for c in cols],
-                         (_cells(r) for r in _all(crm, actor, kind, today)), protected=protected)
+                         (_cells(r) for r in _all(crm, actor, kind, today)),
+                         protected=protected_for(crm))
     with crm.db.write() as session:
         audit.record(crm.db, session, actor, "products.list.export", "list", kind, None,
                      {"rows": n, "file": Path(path).name})
     return n
 
-
-def _db_file(crm: Crm) -> Path | None:
-    url = crm.db.url
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
