@@ -110,11 +110,9 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
         moves.clear()
         plan = data.rebalancing
         for m in plan.moves:
-            params = {k: (t(v[1:]) if isinstance(v, str) and v.startswith("@") else v)
-                      for k, v in m.params.items()}
             moves.add_row(str(m.rank), t(f"products.panel.{m.action}"),
                           f"{m.product_code} {m.product_name}",
                           Text(f"{m.amount:,.2f} {m.currency}", justify="right"),
-                          t(m.reason_key, **params))
+                          t(m.reason_key, **m.params))
         if plan.blocked_key:
             self.say(head + "  " + t(plan.blocked_key, **plan.blocked_params), ok=False)

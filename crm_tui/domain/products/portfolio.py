@@ -20,6 +20,7 @@ from crm_tui.domain.customers.kyc import checklist_for
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.messages import Msg
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, to_fen
 from crm_tui.domain.policy.document import Policy
@@ -125,7 +126,7 @@ def _sells(session: Session, c: Customer, alloc: Allocation, today: date) -> lis
         own = int(v) * cny // int(v_cny) if v_cny else 0
         out.append((over[ac].drift, Move(0, "sell", ac, code, name, from_fen(own), cur,
                                          over[ac].drift, "products.move.sell",
-                                         {"class": f"@products.asset_class.{ac}"})))
+                                         {"class": Msg(f"products.asset_class.{ac}")})))
     return out
 
 
@@ -161,7 +162,7 @@ def _buys(session: Session, crm: Crm, policy: Policy, c: Customer, alloc: Alloca
                 continue
             out.append((-s.drift, Move(0, "buy", ac, code, name, from_fen(amount), "CNY", s.drift,
                                        "products.move.buy",
-                                       {"class": f"@products.asset_class.{ac}",
+                                       {"class": Msg(f"products.asset_class.{ac}"),
                                         "min": f"{from_fen(min_fen):,.2f}"})))
             break
     return out, refusal
