@@ -4,7 +4,8 @@ Environment:
   BENCH_SCALE    fraction of production size (1 = 1M customers, 5M interactions; default 1)
   BENCH_QUERIES  queries per search/profile figure (default 300)
   BENCH_RUNS     cold starts per app (default 12)
-  BENCH_ONLY     comma list of parts to run: search, profile, import, startup (default all)
+  BENCH_ONLY     comma list of parts to run: search, profile, import, startup, valuation
+                 (default all; valuation alone does not build the main database)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
 """
 
@@ -24,7 +25,7 @@ os.environ["CRM_LANG"] = "en"
 from bench.generate import Spec, ensure_database, key_path  # noqa: E402
 from bench.report import RESULTS, Figure, print_table, write_results  # noqa: E402
 
-PARTS = ("search", "profile", "import", "startup")
+PARTS = ("search", "profile", "import", "startup", "valuation")
 
 
 def main() -> int:
@@ -37,6 +38,17 @@ def main() -> int:
         print(f"BENCH_ONLY: unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}",
               file=sys.stderr)
         return 2
+    if only == ["valuation"]:  # its own data: no need for the 1M-customer main database
+        from bench.valuation import run_valuation
+
+        started = time.perf_counter()
+        figures = [Figure("meta.scale", scale, "x"),
+                   Figure("meta.load_avg_1m", os.getloadavg()[0], "procs"),
+                   *run_valuation(scale)]
+        print(f"\nmeasured in {time.perf_counter() - started:.0f} s\n")
+        print_table(figures)
+        write_results(figures)
+        return 0
     spec = Spec.from_scale(scale)
     print(f"crm-tui bench: scale {scale:g} ({spec.customers:,} customers, "
           f"{spec.interactions:,} interactions), {queries} queries per figure; "
@@ -81,6 +93,10 @@ def main() -> int:
         from bench.startup import run_startup
 
         figures += run_startup(path, runs)
+    if "valuation" in only:
+        from bench.valuation import run_valuation
+
+        figures += run_valuation(scale)
     print(f"\nmeasured in {time.perf_counter() - started:.0f} s "
           f"(rm = {actors['rm'].username}, branch head = {actors['branch_head'].username})\n")
     print_table(figures)

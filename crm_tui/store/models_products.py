@@ -50,26 +50,25 @@ def scaled_mul_py(a: int, b: int, divisor: int) -> int:
     return (a * b + divisor // 2) // divisor
 
 
+def _latest(table: Any, key: Any, day: Any, value: Any, asof: date, name: str) -> Any:
+    """(key, value) at each key's newest day on or before `asof`: a handful of rows,
+    computed once (a MATERIALIZED CTE) and then joined, never re-run per holding."""
+    newest = (select(key.label("k"), func.max(day).label("d")).where(day <= asof)
+              .group_by(key).subquery(f"{name}_day"))
+    return (select(key, value).join(newest, and_(newest.c.k == key, newest.c.d == day))
+            .cte(name, nesting=True).prefix_with("MATERIALIZED"))
+
+
 def latest_prices(asof: date) -> Any:
     """(product_id, price_e6) of each product's newest price on or before `asof`."""
-    newer = ProductPrice.__table__.alias("pp_newest")  # type: ignore[attr-defined]
     pp = ProductPrice.__table__  # type: ignore[attr-defined]
-    newest = (select(func.max(newer.c.price_date))
-              .where(newer.c.product_id == pp.c.product_id, newer.c.price_date <= asof)
-              .scalar_subquery())
-    return (select(pp.c.product_id, pp.c.price_e6)
-            .where(pp.c.price_date == newest).subquery("latest_price"))
+    return _latest(pp, pp.c.product_id, pp.c.price_date, pp.c.price_e6, asof, "latest_price")
 
 
 def latest_rates(asof: date) -> Any:
     """(currency, rate_e6) of each currency's newest rate on or before `asof`."""
-    newer = ExchangeRate.__table__.alias("er_newest")  # type: ignore[attr-defined]
     er = ExchangeRate.__table__  # type: ignore[attr-defined]
-    newest = (select(func.max(newer.c.rate_date))
-              .where(newer.c.currency == er.c.currency, newer.c.rate_date <= asof)
-              .scalar_subquery())
-    return (select(er.c.currency, er.c.rate_e6)
-            .where(er.c.rate_date == newest).subquery("latest_rate"))
+    return _latest(er, er.c.currency, er.c.rate_date, er.c.rate_e6, asof, "latest_rate")
 
 
 def valuation_columns(holding: Any, asof: date) -> tuple[Any, Any, Any, Any]:
