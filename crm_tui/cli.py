@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
     "products",  # products import/list/retire, import prices/rates
+    "fields",  # custom fields (form engine)
 )
 
 

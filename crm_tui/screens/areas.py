@@ -116,6 +116,18 @@ def _works_a_book(actor: Actor) -> bool:
     return can(actor, Perm.TRANSACTION_RECORD)
 
 
+def _fields_pane() -> Widget:
+    from crm_tui.screens.fields_admin import FieldsAdminPane
+
+    return FieldsAdminPane()
+
+
+def _may_manage_fields(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.FIELDS_MANAGE)
+
+
 AREAS: list[Area] = [
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
@@ -125,4 +137,5 @@ AREAS: list[Area] = [
     # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
     Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
     Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),
+    Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

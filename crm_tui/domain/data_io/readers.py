@@ -45,8 +45,10 @@ class ImportFileError(DomainError):
     key = "import.error.file"
 
 
-def map_headers(headers: list[str]) -> list[str | None]:
-    """The canonical field of each column (None for a blank header), or ImportFileError."""
+def map_headers(headers: list[str], extra: dict[str, str] | None = None) -> list[str | None]:
+    """The canonical field of each column (None for a blank header), or ImportFileError.
+    `extra` maps more header keys (see `header_key`) to fields: the custom fields' keys and
+    labels in both languages."""
     fields: list[str | None] = []
     seen: dict[str, str] = {}
     for col, raw in enumerate(headers, start=1):
@@ -54,7 +56,8 @@ def map_headers(headers: list[str]) -> list[str | None]:
         if not text:
             fields.append(None)
             continue
-        field = _LOOKUP.get(header_key(text))
+        key = header_key(text)
+        field = _LOOKUP.get(key) or (extra or {}).get(key)
         if field is None:
             raise ImportFileError("import.error.unknown_header", header=text, column=col,
                                   known=", ".join(FIELDS))
@@ -66,6 +69,9 @@ def map_headers(headers: list[str]) -> list[str | None]:
     if missing:
         raise ImportFileError("import.error.missing_header", fields=", ".join(missing))
     return fields
+
+
+Mapper = Callable[[list[str]], list[str | None]]
 
 
 @dataclass
@@ -133,10 +139,7 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-HeaderMapper = Callable[[list[str]], list[str | None]]
-
-
-def _open_csv(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
+def _open_csv(path: Path, mapper: Mapper) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
@@ -147,11 +150,7 @@ def _open_csv(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
     except StopIteration:
         fh.close()
         raise ImportFileError("import.error.empty", path=path.name) from None
-    try:
-        fields = mapper(headers)
-    except DomainError:
-        fh.close()
-        raise
+    fields = mapper(headers)
     estimated = max(_count_lines(path) - 1, 0)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -187,7 +186,7 @@ def _cell(value: Any, field: str | None) -> Any:
     return str(value)
 
 
-def _open_xlsx(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
+def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -209,7 +208,7 @@ def _open_xlsx(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
         headers.pop()
     try:
         fields = mapper(headers)
-    except DomainError:
+    except ImportFileError:
         wb.close()
         raise
     estimated = max((ws.max_row or 1) - 1, 0)
@@ -227,9 +226,10 @@ def _open_xlsx(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
     return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
 
 
-def open_table(path: Path, mapper: HeaderMapper = map_headers) -> TableFile:
-    """Open a CSV or XLSX file (customers unless another header `mapper` is given: the
-    product catalogue, prices and rates); ImportFileError says why one cannot be read."""
+def open_table(path: Path, mapper: Mapper | None = None) -> TableFile:
+    """Open a CSV or XLSX customer file (or, with its own header `mapper`, another entity's,
+    e.g. leads); ImportFileError says why one cannot be read."""
+    mapper = mapper or map_headers
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("import.error.not_found", path=str(path))
