@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PolicyInvalid
-from crm_tui.domain.policy.portfolio_policy import PortfolioPolicy
 from crm_tui.domain.policy.forms_policy import FormsPolicy
+from crm_tui.domain.policy.portfolio_policy import PortfolioPolicy
 from crm_tui.store.db import Database
 from crm_tui.store.models import PolicyVersion
 
