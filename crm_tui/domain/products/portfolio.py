@@ -57,7 +57,6 @@ class Rebalancing:
     moves: tuple[Move, ...]
     blocked_key: str | None = None  # why no purchase can be suggested (KYC, assessment)
     blocked_params: dict[str, Any] = field(default_factory=dict)
-    proposal_flow: bool = False  # whether a move can become a pipeline proposal here
 
 
 def model_view(policy: Policy, level: str | None) -> ModelView | None:
