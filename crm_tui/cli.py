@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
     "products",  # products import/list/retire, import prices/rates
+    "sales",  # leads list, opportunities list, import leads
+    "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)
 )
 

@@ -58,6 +58,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
         Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
@@ -218,6 +219,10 @@ class ProfileScreen(UsesCrm, Screen[None]):
         return perm is None or can(self.actor, Perm(perm))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_custom":  # offered only once custom fields exist
+            panels = self.query(CustomFieldsPanel)
+            view = panels.first().view if panels else None
+            return self._may(action) and bool(view and view.values)
         if action in ACTION_PERMS:
             return self._may(action) and self.view is not None
         return True
@@ -281,6 +286,11 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     def action_record_transaction(self) -> None:
         from crm_tui.screens.transaction_form import open_from_profile
+
+        open_from_profile(self)
+
+    def action_new_ticket(self) -> None:
+        from crm_tui.screens.ticket_forms import open_from_profile
 
         open_from_profile(self)
 
