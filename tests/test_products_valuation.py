@@ -94,8 +94,9 @@ def test_trades_move_units_at_the_latest_price(crm, world):
     _world(crm, (c1, book.customers["c2"]))
     now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: A is at 1.05
     rm = world["rm1"]
-    with crm.db.write() as s:
+    with crm.db.write() as s:  # no later price: AUM (valued today) then sees 1.05 too
         s.execute(Holding.__table__.delete().where(Holding.customer_id == c1))
+        s.execute(ProductPrice.__table__.delete().where(ProductPrice.price_date > D(2026, 12, 1)))
     out = record_transaction(crm, rm, c1, "subscription", "1000", product_code="A", now=now)
     assert out.status == "executed"
 

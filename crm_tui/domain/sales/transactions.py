@@ -118,7 +118,9 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
         held.updated_at = now
         session.add(held)
         session.flush()
-        valuation.refresh_aum(session, today, customer_ids=[customer_id])
+        # AUM is today's market value, also for a trade recorded with an earlier time
+        valuation.refresh_aum(session, max(today, datetime.now(crm.tz).date()),
+                              customer_ids=[customer_id])
     trade = Trade(customer_id=customer_id, product_id=product_id, kind=kind,
                   amount_fen=amount_fen, currency=currency, occurred_at=now, status="executed",
                   staff_id=maker_id,
