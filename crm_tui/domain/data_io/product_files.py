@@ -146,7 +146,7 @@ def import_products(crm: Crm, actor: Actor, path: Path, *,
             continue
         cols, errors = clean_product(raw or {}, row=number)
         if cols is not None and cols["code"] in first_row:
-            errors = [FieldError("product_code", "validation.duplicate_in_file",
+            errors = [FieldError("product_code", "products.validation.duplicate_row",
                                  {"row": first_row[cols["code"]]}, number)]
         if errors or cols is None:
             _reject(report, rejects, cells, errors, on_error)
@@ -202,7 +202,7 @@ def _import_series(crm: Crm, actor: Actor, path: Path, entity: str, *,
             errors.append(FieldError(key_f, "products.validation.cny_rate", {}, number))
         ident = (product_ids.get(key, key) if prices else key, out.get(date_f))
         if not errors and ident in seen:
-            errors.append(FieldError(date_f, "validation.duplicate_in_file",
+            errors.append(FieldError(date_f, "products.validation.duplicate_row",
                                      {"row": seen[ident]}, number))
         if errors:
             _reject(report, rejects, cells, errors, on_error)
