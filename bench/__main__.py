@@ -5,7 +5,8 @@ Environment:
   BENCH_QUERIES  queries per search/profile figure (default 300)
   BENCH_RUNS     cold starts per app (default 12)
   BENCH_ONLY     comma list of parts to run: search, profile, import, startup, pipeline,
-                 tickets, ssh, concurrency (default all)
+                 tickets, ssh, concurrency, valuation (default all; valuation alone does
+                 not build the main database)
   BENCH_SSH_SESSIONS  concurrent SSH sessions (default 50)
   BENCH_SSH_SPREAD_S  window in which the sessions start typing (default 20)
   BENCH_PIPELINE_OPEN  open opportunities on the pipeline board (default 100000)
@@ -28,7 +29,8 @@ os.environ["CRM_LANG"] = "en"
 from bench.generate import Spec, ensure_database, key_path  # noqa: E402
 from bench.report import RESULTS, Figure, print_table, write_results  # noqa: E402
 
-PARTS = ("search", "profile", "import", "startup", "pipeline", "tickets", "ssh", "concurrency")
+PARTS = ("search", "profile", "import", "startup", "pipeline", "tickets", "ssh", "concurrency",
+         "valuation")
 
 
 def main() -> int:
@@ -41,6 +43,17 @@ def main() -> int:
         print(f"BENCH_ONLY: unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}",
               file=sys.stderr)
         return 2
+    if only == ["valuation"]:  # its own data: no need for the 1M-customer main database
+        from bench.valuation import run_valuation
+
+        started = time.perf_counter()
+        figures = [Figure("meta.scale", scale, "x"),
+                   Figure("meta.load_avg_1m", os.getloadavg()[0], "procs"),
+                   *run_valuation(scale)]
+        print(f"\nmeasured in {time.perf_counter() - started:.0f} s\n")
+        print_table(figures)
+        write_results(figures)
+        return 0
     spec = Spec.from_scale(scale)
     print(f"crm-tui bench: scale {scale:g} ({spec.customers:,} customers, "
           f"{spec.interactions:,} interactions), {queries} queries per figure; "
@@ -106,6 +119,10 @@ def main() -> int:
         from bench.concurrency import run_concurrency
 
         figures += run_concurrency()
+    if "valuation" in only:
+        from bench.valuation import run_valuation
+
+        figures += run_valuation(scale)
     if "pipeline" in only:
         from bench.pipeline import run_pipeline
 

@@ -49,7 +49,7 @@ CUSTOMER_COLUMNS = (
     "annual_income_fen", "goals", "risk_level", "risk_valid_until", "aum_fen", "branch_id",
     "rm_id", "status", "created_at", "updated_at", "version",
 )
-HOLDING_COLUMNS = ("customer_id", "product_id", "amount_fen", "updated_at")
+HOLDING_COLUMNS = ("customer_id", "product_id", "amount_fen", "units_e4", "currency", "updated_at")
 KYC_COLUMNS = ("customer_id", "kind", "status", "expires_on", "verified_by", "verified_at",
                "uploaded_at", "note")
 RISK_COLUMNS = ("customer_id", "answers", "score", "level", "assessed_at", "valid_until",
@@ -247,7 +247,7 @@ def make_chunk(task: tuple[int, int, int]) -> dict[str, Any]:
                 left -= fen
                 if fen <= 0:
                     continue
-                out["holdings"].append((cid, product[0], fen, ts(now)))
+                out["holdings"].append((cid, product[0], fen, fen * 100, "CNY", ts(now)))
                 if product[2] != "deposit":
                     trade_no += 1
                     when = since + timedelta(days=rng.uniform(0, max(1, (now - since).days - 1)))

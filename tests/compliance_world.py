@@ -67,7 +67,8 @@ def build_book(crm: Crm, world: World) -> Book:
 
 def give_holding(crm: Crm, customer_id: int, product_id: int, fen: int) -> None:
     with crm.db.write() as s:
-        s.add(Holding(customer_id=customer_id, product_id=product_id, amount_fen=fen))
+        s.add(Holding(customer_id=customer_id, product_id=product_id, amount_fen=fen,
+                      units_e4=fen * 100))  # units at par
         c = s.get(Customer, customer_id)
         assert c is not None
         c.aum_fen += fen

@@ -62,11 +62,15 @@ def test_seeds_a_whole_branch(crm) -> None:
         assert count(Interaction) > N * 2 and count(Trade) > 0 and count(Holding) > N / 2
         assert {c for (c,) in s.execute(select(Interaction.channel).distinct())} == {
             "branch", "phone", "mobile_app", "web", "wechat", "email"}
-        # AUM is the sum of holdings, customer by customer
-        held = (select(func.coalesce(func.sum(Holding.amount_fen), 0))
-                .where(Holding.customer_id == Customer.id).scalar_subquery())
-        assert s.scalar(select(func.count()).select_from(Customer)
-                        .where(Customer.aum_fen != held)) == 0
+        # AUM is the market value of the holdings in CNY, customer by customer
+        from crm_tui.domain.products.valuation import customer_values
+
+        values = customer_values(datetime.now(crm.tz).date()).subquery()
+        assert s.scalar(select(func.count()).select_from(Customer).join(
+            values, values.c.customer_id == Customer.id)
+            .where(Customer.aum_fen != values.c.total)) == 0
+        assert s.scalar(select(func.count()).select_from(Customer).join(
+            values, values.c.customer_id == Customer.id)) > N / 2
         # every rule tag has members, and manual tags exist beside them
         tagged = dict(s.execute(select(Tag.name, func.count()).join(CustomerTag)
                                 .group_by(Tag.name)).all())

@@ -114,7 +114,7 @@ def build_book(crm: Crm, world: World) -> Book:
         s.add_all(products)
         s.flush()
         for product, fen in zip(products, (300_000_000, 208_000_000, 150_000_000), strict=True):
-            s.add(Holding(customer_id=zs, product_id=product.id or 0, amount_fen=fen))
+            s.add(Holding(customer_id=zs, product_id=product.id or 0, amount_fen=fen, units_e4=fen * 100))
     return Book(zs, ls, zhao, ww, chen)
 
 

@@ -26,6 +26,7 @@ from crm_tui.demo.book import BookPlanner
 from crm_tui.demo.compliance import seed_compliance
 from crm_tui.demo.people import PeoplePlanner
 from crm_tui.demo.plan import Plan
+from crm_tui.demo.products import seed_catalogue
 from crm_tui.demo.sales import seed_sales
 from crm_tui.demo.service import seed_service
 from crm_tui.domain.admin.auth import hash_password
@@ -175,7 +176,8 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
             assessments += [dict(a, customer_id=cid, assessed_by=sid(a["assessed_by"]))
                             for a in p.assessments]
             holdings += [{"customer_id": cid, "product_id": product_ids[code], "amount_fen": fen,
-                          "updated_at": now} for code, fen in p.holdings]
+                          "units_e4": fen * 100, "currency": "CNY", "updated_at": now}
+                         for code, fen in p.holdings]
             for t in p.trades:
                 trades.append({
                     "customer_id": cid, "product_id": product_ids.get(t["product"] or ""),
@@ -191,6 +193,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
         _bulk(session, KycDocument.__table__, docs)
         _bulk(session, RiskAssessment.__table__, assessments)
         _bulk(session, Holding.__table__, holdings)
+        catalogue = seed_catalogue(session, gen.today, seed)  # prices, rates; AUM revalued
         _bulk(session, Trade.__table__, trades)
         touches.sort(key=lambda x: (x["occurred_at"], x["customer_id"]))
         _bulk(session, Interaction.__table__, touches)
@@ -215,7 +218,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
             "risk_assessments": len(assessments), "products": len(product_ids),
             "holdings": len(holdings), "trades": len(trades), "interactions": len(touches),
             "relationships": len(gen.relations), "manual_tags": len(links),
-            "rule_tags": rule_counts,
+            "rule_tags": rule_counts, "catalogue": catalogue,
         }
         audit.record(crm.db, session, actor, "demo.seed", "database", "", None, counts)
     seed_compliance(crm, actor, now)

@@ -91,6 +91,29 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _products_pane() -> Widget:
+    from crm_tui.screens.products_admin import ProductsAdminPane
+
+    return ProductsAdminPane()
+
+
+def _may_manage_products(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.PRODUCT_MANAGE)
+
+
+def _portfolio_lists_pane() -> Widget:
+    from crm_tui.screens.products_lists import PortfolioListsPane
+
+    return PortfolioListsPane()
+
+
+def _works_a_book(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads: the roles that keep customers' portfolios."""
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.TRANSACTION_RECORD)
 def _pipeline_pane() -> Widget:
     from crm_tui.screens.pipeline_board import PipelineBoardPane
 
@@ -201,4 +224,7 @@ AREAS: list[Area] = [
     Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
     Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _reads_kpis),
+    # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
+    Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
+    Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),
 ]

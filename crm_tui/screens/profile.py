@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
+from crm_tui.widgets.allocation_panel import AllocationPanel
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.holdings_table import HoldingsTable
@@ -36,7 +37,7 @@ from crm_tui.widgets.tag_list import TagList
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView, InteractionView
 
-TABS = ("overview", "holdings", "interactions", "network")
+TABS = ("overview", "holdings", "interactions", "network", "allocation")
 INTERACTION_PAGE = 20
 # Which permission each action needs: the footer hides what the domain would refuse.
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
@@ -108,6 +109,8 @@ class ProfileScreen(UsesCrm, Screen[None]):
                 yield InteractionList(self.crm.tz, self.day, id="interaction-list")
             with TabPane(t("tui.profile.tab.network"), id="tab-network"):
                 yield RelationshipTree(id="network")
+            with TabPane(t("products.panel.tab"), id="tab-allocation"):
+                yield AllocationPanel(self.customer_id, id="allocation")
         yield Static("", id="profile-message", markup=False)
         yield Footer(compact=True)
 
@@ -147,6 +150,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
         self.query_one(InteractionList).show(view.interactions, view.more_interactions,
                                              append=False)
         self.query_one(RelationshipTree).show(view)
+        self.query_one(AllocationPanel).load()
         self.refresh_bindings()
 
     @on(InteractionList.MoreWanted)

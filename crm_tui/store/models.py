@@ -193,11 +193,16 @@ class Holding(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("customer_id", "product_id", name="uq_holding"),
         CheckConstraint("amount_fen >= 0", name="ck_holding_nonneg"),
+        CheckConstraint("units_e4 >= 0", name="ck_holding_units_nonneg"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     amount_fen: int = _fen()
+    """The cost: what was paid in, in fen of the holding's currency (issue 15)."""
+    units_e4: int = _fen()
+    """Units × 10^4 (principal in yuan × 10^4 for deposits); valued at the latest price."""
+    currency: str = Field(default="CNY", max_length=3)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
 

@@ -1,4 +1,5 @@
-"""Holdings and AUM: one row per product, largest first, with the total underneath."""
+"""Holdings and AUM: one row per product, largest first — units at the latest price, in the
+holding's own currency (cost, value, gain) and in CNY — with the total underneath."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.formatting import label, money
+from crm_tui.widgets.formatting import money
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
-COLUMNS = (("code", 12), ("product", 28), ("category", 10), ("risk", 8), ("amount", 20))
+# What AUM adds up comes first; the holding in its own currency follows (scrolls at 80).
+COLUMNS = (("tui.holdings.code", 10), ("tui.holdings.product", 26), ("tui.holdings.risk", 4),
+           ("products.holdings.value_cny", 16), ("products.holdings.currency", 4),
+           ("products.holdings.units", 14), ("products.holdings.price", 8),
+           ("products.holdings.cost", 14), ("products.holdings.value", 14),
+           ("products.holdings.gain", 13))
+NUMBERS = frozenset(range(3, len(COLUMNS))) - {4}
 
 
 class HoldingsTable(Vertical):
@@ -27,9 +34,9 @@ class HoldingsTable(Vertical):
 
     def compose(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="holdings", cursor_type="row", zebra_stripes=True)
-        for key, width in COLUMNS:
-            justify = "right" if key == "amount" else "left"
-            table.add_column(Text(t(f"tui.holdings.{key}"), justify=justify), width=width, key=key)
+        for n, (key, width) in enumerate(COLUMNS):
+            justify = "right" if n in NUMBERS else "left"
+            table.add_column(Text(t(key), justify=justify), width=width, key=key)
         yield table
         yield Static("", id="holdings-total")
 
@@ -37,9 +44,16 @@ class HoldingsTable(Vertical):
         table = self.query_one("#holdings", DataTable)
         table.clear()
         for h in view.holdings:
-            category = label("tui.product_category", h.category)
-            table.add_row(h.product_code, h.product_name, category, h.risk_level,
-                          Text(money(h.amount), justify="right"))
+            gain = h.gain
+            table.add_row(
+                h.product_code, h.product_name, h.risk_level,
+                Text(money(h.value_cny) if h.value_cny is not None else t("products.no_rate"),
+                     justify="right"),
+                h.currency, Text(f"{h.units:,.2f}", justify="right"),
+                Text(f"{h.price:.4f}", justify="right"), Text(f"{h.cost:,.2f}", justify="right"),
+                Text(f"{h.value:,.2f}", justify="right"),
+                Text(f"{gain:+,.2f}", justify="right",
+                     style="green" if gain > 0 else ("red" if gain < 0 else "")))
         total = sum((h.amount for h in view.holdings), Decimal(0))
         text = Text.assemble(
             (t("tui.holdings.aum") + "  ", "dim"), (money(view.aum), "bold"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
 from crm_tui.domain.customers.interactions import interaction_page
@@ -17,6 +18,13 @@ from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.store.models import Branch, Customer, CustomerTag, Holding, Product, Relationship, Staff, Tag
+from crm_tui.store.models_products import (
+    PAR_PRICE,
+    PRICE_SCALE,
+    UNIT_SCALE,
+    join_valuation,
+    valuation_columns,
+)
 
 
 def _network(session: Session, actor: Actor, root_id: int, depth: int = 2) -> tuple[RelationNode, ...]:
@@ -58,6 +66,27 @@ def _network(session: Session, actor: Actor, root_id: int, depth: int = 2) -> tu
     return children(root_id, 1)
 
 
+def _holdings(session: Session, customer_id: int, today: date) -> tuple[HoldingView, ...]:
+    """Each holding at its latest price and rate (one query; see models_products)."""
+    h = Holding.__table__  # type: ignore[attr-defined]
+    lp, lr, value, value_cny = valuation_columns(h, today)
+    price = func.coalesce(lp.c.price_e6, PAR_PRICE)
+    q = join_valuation(
+        select(Product.code, Product.name, Product.category, Product.risk_level, h.c.currency,
+               h.c.units_e4, price, h.c.amount_fen, value, value_cny, Product.asset_class,
+               Product.maturity_date)
+        .select_from(h).join(Product, Product.id == h.c.product_id), h, lp, lr)
+    rows = session.execute(q.where(h.c.customer_id == customer_id, h.c.units_e4 > 0)
+                           .order_by(func.coalesce(value_cny, 0).desc(), Product.code)).all()
+    return tuple(HoldingView(code, name, cat, risk, from_fen(int(v_cny or 0)), currency=cur,
+                         units=Decimal(int(units)) / UNIT_SCALE,
+                         price=Decimal(int(px)) / PRICE_SCALE, cost=from_fen(int(cost)),
+                         value=from_fen(int(v)),
+                         value_cny=None if v_cny is None else from_fen(int(v_cny)),
+                         asset_class=ac, maturity_date=mat)
+             for code, name, cat, risk, cur, units, px, cost, v, v_cny, ac, mat in rows)
+
+
 _INVERSE = {"parent": "child", "child": "parent"}
 
 
@@ -81,13 +110,7 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         if found is None:
             raise NotFound("error.customer_not_found", id=customer_id)
         c, rm_name, branch = found[0], found[1] or "", found[2] or ""
-        holdings = session.execute(
-            select(Product.code, Product.name, Product.category, Product.risk_level,
-                   Holding.amount_fen)
-            .join(Product, Product.id == Holding.product_id)
-            .where(Holding.customer_id == c.id)
-            .order_by(Holding.amount_fen.desc())  # type: ignore[attr-defined]
-        ).all()
+        holdings = _holdings(session, c.id or 0, today)
         tags = session.execute(
             select(Tag.id, Tag.name, Tag.name_en, CustomerTag.source)
             .join(CustomerTag, CustomerTag.tag_id == Tag.id)
@@ -110,7 +133,7 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         risk_status=risk_status(policy, c.risk_valid_until, today),
         aum=from_fen(c.aum_fen), branch_name=branch, rm_name=rm_name, status=c.status,
         version=c.version, created_at=c.created_at, kyc=kyc,
-        holdings=tuple(HoldingView(h[0], h[1], h[2], h[3], from_fen(h[4])) for h in holdings),
+        holdings=holdings,
         tags=tuple(TagView(t[0], t[1], t[2], t[3]) for t in tags),
         interactions=page, more_interactions=more, network=network,
     )

@@ -54,6 +54,22 @@ class HoldingView:
     category: str
     risk_level: str
     amount: Decimal
+    """Market value in CNY: what AUM adds up (at cost for holdings made before issue 15)."""
+    currency: str = "CNY"
+    units: Decimal = Decimal(0)
+    price: Decimal = Decimal(1)
+    cost: Decimal = Decimal(0)
+    """What was paid in, in the holding's currency."""
+    value: Decimal = Decimal(0)
+    """Market value in the holding's currency."""
+    value_cny: Decimal | None = None
+    """None when no exchange rate is loaded for the currency."""
+    asset_class: str = ""
+    maturity_date: date | None = None
+
+    @property
+    def gain(self) -> Decimal:
+        return self.value - self.cost
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Perm(StrEnum):
     ALERT_CLEAR = "alert.clear"
     FEED_IMPORT = "feed.import"
     JOBS_RUN = "jobs.run"
+    PRODUCT_MANAGE = "product.manage"  # the catalogue, prices and rates (issue 15)
     FIELDS_MANAGE = "fields.manage"  # the form engine: define custom fields
 
 
@@ -65,7 +66,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG}),
     Role.ADMIN: frozenset({Perm.STAFF_MANAGE, Perm.POLICY_APPLY, Perm.AUDIT_VIEW,
                            Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP, Perm.ALERT_VIEW,
-                           Perm.FEED_IMPORT, Perm.JOBS_RUN, Perm.FIELDS_MANAGE}),
+                           Perm.FEED_IMPORT, Perm.JOBS_RUN, Perm.FIELDS_MANAGE,
+                           Perm.PRODUCT_MANAGE}),
 }
 
 ROLES = tuple(r.value for r in Role)

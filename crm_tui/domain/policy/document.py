@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PolicyInvalid
 from crm_tui.domain.policy.forms_policy import FormsPolicy
+from crm_tui.domain.policy.portfolio_policy import PortfolioPolicy
 from crm_tui.domain.policy.reporting_policy import ReportingPolicy
 from crm_tui.domain.policy.sales_policy import SalesPolicy
 from crm_tui.domain.policy.service_policy import ServicePolicy
@@ -249,6 +250,7 @@ class Policy(Strict):
     suitability: SuitabilityPolicy = Field(default_factory=SuitabilityPolicy)
     alert_rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
     ssh: SshPolicy = Field(default_factory=SshPolicy)
+    portfolios: PortfolioPolicy = Field(default_factory=PortfolioPolicy)
     sales: SalesPolicy = Field(default_factory=SalesPolicy)
     service: ServicePolicy = Field(default_factory=ServicePolicy)
     forms: FormsPolicy = Field(default_factory=FormsPolicy)

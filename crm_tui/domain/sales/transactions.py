@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from crm_tui.domain.compliance import approvals
@@ -30,8 +30,10 @@ from crm_tui.domain.kernel.messages import Join, Msg, label, stored
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
 from crm_tui.domain.policy.document import ApprovalLevelSpec
+from crm_tui.domain.products import valuation
 from crm_tui.store.models import TRADE_KINDS, Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
+from crm_tui.store.models_products import UNIT_SCALE
 from crm_tui.store.types import utcnow
 
 TX_KINDS = TRADE_KINDS
@@ -69,39 +71,56 @@ def _version(session: Session, customer_id: int, kind: str, product_id: int | No
     """The target version: the customer's row version, plus the holding for a redemption."""
     version = session.scalar(select(Customer.version).where(Customer.id == customer_id))
     if kind == "redemption":
-        held = session.scalar(select(Holding.amount_fen).where(
+        held = session.scalar(select(Holding.units_e4).where(
             Holding.customer_id == customer_id, Holding.product_id == product_id)) or 0
-        return f"v{version}|h{held}"
+        return f"v{version}|u{held}"
     return f"v{version}"
+
+
+def _redeemable_fen(session: Session, customer_id: int, product_id: int | None,
+                    today: date) -> tuple[int, int, int]:
+    """(value in fen at the latest price, units held × 10^4, that price × 10^6)."""
+    units = session.scalar(select(Holding.units_e4).where(
+        Holding.customer_id == customer_id, Holding.product_id == product_id)) or 0
+    price = valuation.latest_price_e6(session, product_id or 0, today)
+    return valuation.value_of(units, price), units, price
 
 
 def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind: str,
              amount_fen: int, currency: str, product_id: int | None, maker_id: int | None,
              now: datetime, request_id: int | None) -> int:
-    """The Trade row and the holding/AUM update, with the audit event."""
-    if kind == "redemption":
+    """The Trade row and the holding update in units at the latest price, AUM revalued,
+    with the audit event."""
+    today = now.astimezone(crm.tz).date()
+    units = 0
+    if kind in PRODUCT_KINDS:
+        price = valuation.latest_price_e6(session, product_id or 0, today)
         held = session.scalars(select(Holding).where(Holding.customer_id == customer_id,
                                                      Holding.product_id == product_id)
                                .with_for_update()).first()
-        if held is None or held.amount_fen < amount_fen:
-            raise Blocked("compliance.tx.insufficient",
-                          held=str(from_fen(held.amount_fen if held else 0)))
-        held.amount_fen -= amount_fen
+        if kind == "redemption":
+            value = valuation.value_of(held.units_e4, price) if held else 0
+            if held is None or value < amount_fen:
+                raise Blocked("compliance.tx.insufficient", held=str(from_fen(value)))
+            units = (held.units_e4 if amount_fen == value else
+                     min(held.units_e4, valuation.units_for(amount_fen, price, round_up=True)))
+            cost_out = (held.amount_fen if units == held.units_e4
+                        else held.amount_fen * units // held.units_e4)
+            held.units_e4 -= units
+            held.amount_fen -= cost_out
+        else:
+            if held is None:
+                held = Holding(customer_id=customer_id, product_id=product_id or 0,
+                               amount_fen=0, units_e4=0, currency=currency)
+            units = valuation.units_for(amount_fen, price)
+            held.units_e4 += units
+            held.amount_fen += amount_fen
         held.updated_at = now
         session.add(held)
-        session.execute(update(Customer).where(Customer.id == customer_id).values(
-            aum_fen=Customer.aum_fen - amount_fen))
-    elif kind == "subscription":
-        held = session.scalars(select(Holding).where(Holding.customer_id == customer_id,
-                                                     Holding.product_id == product_id)
-                               .with_for_update()).first()
-        if held is None:
-            held = Holding(customer_id=customer_id, product_id=product_id or 0, amount_fen=0)
-        held.amount_fen += amount_fen
-        held.updated_at = now
-        session.add(held)
-        session.execute(update(Customer).where(Customer.id == customer_id).values(
-            aum_fen=Customer.aum_fen + amount_fen))
+        session.flush()
+        # AUM is today's market value, also for a trade recorded with an earlier time
+        valuation.refresh_aum(session, max(today, datetime.now(crm.tz).date()),
+                              customer_ids=[customer_id])
     trade = Trade(customer_id=customer_id, product_id=product_id, kind=kind,
                   amount_fen=amount_fen, currency=currency, occurred_at=now, status="executed",
                   staff_id=maker_id,
@@ -110,7 +129,8 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
     session.flush()
     audit.record(crm.db, session, actor, "trade.execute", "trade", trade.id, None,
                  {"customer_id": customer_id, "kind": kind, "amount": str(from_fen(amount_fen)),
-                  "currency": currency, "product_id": product_id, "request": request_id})
+                  "currency": currency, "product_id": product_id, "request": request_id,
+                  "units": str(Decimal(units) / UNIT_SCALE)})
     return trade.id or 0
 
 
@@ -158,9 +178,9 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
             if suit.action == "approve" and not override_approved:
                 override = [ApprovalLevelSpec(role=suit.approver_role)]  # type: ignore[arg-type]
         if kind == "redemption":
-            held = session.scalar(select(Holding.amount_fen).where(
-                Holding.customer_id == customer_id,
-                Holding.product_id == (product.id if product else None))) or 0
+            held, _units, _price = _redeemable_fen(
+                session, customer_id, product.id if product else None,
+                now.astimezone(crm.tz).date())
             if held < amount_fen:
                 raise Blocked("compliance.tx.insufficient", held=str(from_fen(held)))
         chain = policy.approvals.chain_for(value, cur)

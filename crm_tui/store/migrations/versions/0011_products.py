@@ -5,7 +5,9 @@ Revises: 0010
 Create Date: 2026-12-01 20:45:00
 
 The catalogue's product attributes (asset class, minimum and step, term and maturity,
-fees, expected return range, issuer, early redemption, risk disclosure).
+fees, expected return range, issuer, early redemption, risk disclosure); prices and
+exchange rates per day; holdings in units of their own currency. Today's holdings become
+units at a price of 1 in CNY (units = amount in yuan, cost = amount), so AUM keeps its figure.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -44,8 +46,38 @@ def upgrade() -> None:
                      'early_redeemable', 'disclosure'):
             batch_op.alter_column(name, server_default=None)
 
+    op.create_table('product_price',
+        sa.Column('product_id', sa.Integer(), nullable=False),
+        sa.Column('price_date', sa.Date(), nullable=False),
+        sa.Column('price_e6', sa.BigInteger(), nullable=False),
+        sa.CheckConstraint('price_e6 > 0', name='ck_product_price_positive'),
+        sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
+        sa.PrimaryKeyConstraint('product_id', 'price_date'))
+    op.create_table('exchange_rate',
+        sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column('rate_date', sa.Date(), nullable=False),
+        sa.Column('rate_e6', sa.BigInteger(), nullable=False),
+        sa.CheckConstraint('rate_e6 > 0', name='ck_exchange_rate_positive'),
+        sa.PrimaryKeyConstraint('currency', 'rate_date'))
+    with op.batch_alter_table('holding', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('units_e4', sa.BigInteger(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False, server_default='CNY'))
+    holding = sa.table('holding', sa.column('amount_fen', sa.BigInteger), sa.column('units_e4', sa.BigInteger))
+    # fen → units × 10^4 at price 1: 1 fen = 0.01 unit = 100 units_e4.
+    op.execute(holding.update().values(units_e4=holding.c.amount_fen * 100))
+    with op.batch_alter_table('holding', schema=None) as batch_op:
+        batch_op.alter_column('units_e4', server_default=None)
+        batch_op.alter_column('currency', server_default=None)
+        batch_op.create_check_constraint('ck_holding_units_nonneg', 'units_e4 >= 0')
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('holding', schema=None) as batch_op:
+        batch_op.drop_constraint('ck_holding_units_nonneg', type_='check')
+        batch_op.drop_column('currency')
+        batch_op.drop_column('units_e4')
+    op.drop_table('exchange_rate')
+    op.drop_table('product_price')
     with op.batch_alter_table('product', schema=None) as batch_op:
         for name in ('disclosure', 'early_redeemable', 'issuer', 'expected_return_high_bp',
                      'expected_return_low_bp', 'fee_rate_bp', 'maturity_date', 'term_days',
