@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from crm_tui.store.types import UTCDateTime, utcnow
@@ -82,6 +91,9 @@ class Customer(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
     rm_id: int | None = Field(default=None, foreign_key="staff.id")
     status: str = Field(default="active", max_length=20)
+    # PIPL restriction (issue 14): a deletion request under a retention duty hides the record
+    # from every scope but compliance's reasoned, audited look (kernel.permissions.customer_scope).
+    restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     version: int = Field(default=1, nullable=False)
