@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm_tui.domain.customers import consent, search
 from crm_tui.domain.customers.profile import get_profile
@@ -60,7 +61,7 @@ def test_life_cycle_deadline_and_refusal(crm, world) -> None:
     assert _actions(crm, rid) == ["privacy.request.open", "privacy.request.take",
                                   "privacy.request.refuse"]
     # the database itself refuses a refusal without its reason
-    with pytest.raises(Exception), crm.db.write() as s:
+    with pytest.raises(IntegrityError), crm.db.write() as s:
         s.execute(update(PrivacyRequest).where(PrivacyRequest.id == rid)
                   .values(refusal_reason=""))
 
