@@ -31,7 +31,7 @@ def product(crm: Crm, code: str = "WM-R2-01") -> int:
 
 def full_customer(crm: Crm, rm: Actor, name: str, canary: str, product_id: int,
                   *, phone: str, national_id: str | None = None, amount_fen: int = 5_000_000,
-                  when=None) -> int:
+                  held_fen: int | None = None, when=None) -> int:
     """`canary` goes into every free-text place, so a test can grep for it."""
     extra = {"national_id": national_id} if national_id else {}
     cid = make_customer(crm, rm, name, phone=phone, email=f"{canary.lower()}@example.cn",
@@ -43,13 +43,14 @@ def full_customer(crm: Crm, rm: Actor, name: str, canary: str, product_id: int,
                           expires_on=date.today() + timedelta(days=900), note=f"{canary}-kyc"))
         s.add(RiskAssessment(customer_id=cid, answers={"q1": f"{canary}-answer"}, score=50,
                              level="C3", valid_until=date.today() + timedelta(days=300)))
-        s.add(Holding(customer_id=cid, product_id=product_id, amount_fen=amount_fen))
+        s.add(Holding(customer_id=cid, product_id=product_id,
+                      amount_fen=amount_fen if held_fen is None else held_fen))
         s.add(Trade(customer_id=cid, product_id=product_id, kind="subscription",
                     amount_fen=amount_fen, occurred_at=when, staff_id=rm.id))
         s.add(Interaction(customer_id=cid, staff_id=rm.id, channel="phone", occurred_at=when,
                           subject=f"{canary}-subject", summary=f"{canary}-summary",
                           next_action=f"{canary}-next"))
-        tag = Tag(name=f"标签{canary}"[:50])
+        tag = Tag(name=f"私行客户{phone[-4:]}")  # a shared label, not personal data
         s.add(tag)
         s.flush()
         s.add(CustomerTag(customer_id=cid, tag_id=tag.id or 0, added_by=rm.id))

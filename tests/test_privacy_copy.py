@@ -40,7 +40,7 @@ def test_copy_holds_every_category_and_nothing_else(crm, world, tmp_path) -> Non
     assert {s["key"] for s in doc["sections"]} >= SECTIONS
     assert all(report.counts[k] >= 1 for k in SECTIONS)
     assert "CANARYA-summary" in text and "CANARYA-kyc" in text and "13911112222" in text
-    assert "稳健理财 180 天" in text and "短信营销" in text and "标签CANARYA" in text
+    assert "稳健理财 180 天" in text and "短信营销" in text and "私行客户2222" in text
     assert "CANARYB" not in text and "李四光" not in text and "13933334444" not in text
     profile = next(s for s in doc["sections"] if s["key"] == "profile")
     assert {"项目": "手机号码", "内容": "13911112222"} in profile["rows"] or any(
