@@ -91,10 +91,31 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _privacy_pane() -> Widget:
+    from crm_tui.screens.privacy_area import PrivacyRequestsPane
+
+    return PrivacyRequestsPane()
+
+
+def _may_handle_privacy(actor: Actor) -> bool:
+    """Compliance answers customers' personal-information requests."""
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.PRIVACY_HANDLE)
+
+
+def _open_privacy_requests(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.privacy.requests import count_open
+
+    return count_open(crm, actor)
+
+
 AREAS: list[Area] = [
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
+    Area("privacy", "tui.privacy.area", "f11", _privacy_pane, _may_handle_privacy,
+         _open_privacy_requests),
 ]
