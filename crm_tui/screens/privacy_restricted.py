@@ -56,7 +56,7 @@ class RestrictedProfileScreen(UsesCrm, Screen[None]):
             (t("field.name"), v.name),
             (t("field.national_id"), v.national_id_masked),
             (t("field.phone"), v.phone_masked),
-            (t("field.bank_account"), v.bank_account_masked),
+            (t("field.bank_account"), or_dash(v.bank_account_masked)),
             (t("field.birth_date"), day(v.birth_date)),
             (t("field.address"), or_dash(v.address)),
             (t("field.risk_level"), risk_label(v.risk_level)),
