@@ -15,6 +15,7 @@ from crm_tui.domain.data_io.exporter import export_customers
 from crm_tui.domain.kernel import access_log
 from crm_tui.domain.kernel.errors import PermissionDenied
 from crm_tui.domain.privacy import privacy_jobs, requests
+from crm_tui.i18n import render
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import RiskAlert
 from crm_tui.store.models_privacy import AccessLog
@@ -91,4 +92,5 @@ def test_bulk_viewing_raises_one_alert_per_day(crm, world) -> None:
         assert alert.details["count"] == 201 and alert.status == "open"
         assert s.scalar(select(func.count()).select_from(RiskAlert)) == 1
     shown = list_alerts(crm, world["risk1"])
-    assert "rm1" in shown[0].details and "201" in shown[0].details
+    details = render(shown[0].details)
+    assert "rm1" in details and "201" in details

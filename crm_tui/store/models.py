@@ -204,6 +204,10 @@ class Holding(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
 
+TRADE_KINDS = ("subscription", "redemption", "transfer", "cross_border")
+"""The values of `Trade.kind`: what a branch records (the core feed adds deposits/withdrawals)."""
+
+
 class Trade(SQLModel, table=True):
     __table_args__ = (
         Index("ix_trade_customer_time", "customer_id", "occurred_at"),
@@ -212,7 +216,7 @@ class Trade(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     product_id: int | None = Field(default=None, foreign_key="product.id")
-    kind: str = Field(max_length=20)  # subscription|redemption|transfer|cross_border
+    kind: str = Field(max_length=20)  # one of TRADE_KINDS
     amount_fen: int = Field(sa_type=BigInteger(), nullable=False)
     currency: str = Field(default="CNY", max_length=3)
     occurred_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)

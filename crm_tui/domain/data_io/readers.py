@@ -17,32 +17,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from crm_tui.domain.customers.fields import import_aliases
 from crm_tui.domain.kernel.errors import DomainError
 
 REQUIRED = ("name", "national_id")
 
-# Canonical field → the headers people use for it (compared after `header_key`).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "customer name", "full name", "姓名", "客户姓名", "客户名称", "名称"),
-    "kind": ("kind", "customer type", "type", "客户类型", "客户类别"),
-    "id_type": ("id type", "document type", "证件类型", "证件种类"),
-    "national_id": ("national id", "id number", "id no", "national id number", "证件号码", "证件号",
-                    "身份证号", "身份证号码"),
-    "phone": ("phone", "mobile", "mobile phone", "phone number", "手机号", "手机号码", "手机",
-              "联系电话"),
-    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
-    "birth_date": ("birth date", "date of birth", "dob", "birthday", "出生日期", "生日"),
-    "gender": ("gender", "sex", "性别"),
-    "address": ("address", "地址", "联系地址", "住址"),
-    "occupation": ("occupation", "job", "职业"),
-    "risk_level": ("risk level", "risk", "风险等级", "风险承受能力", "风险评级"),
-    "aum": ("aum", "assets", "assets under management", "资产规模", "资产", "管理资产"),
-    "annual_income": ("annual income", "income", "年收入"),
-    "branch_code": ("branch", "branch code", "所属网点", "网点", "网点代码", "网点编号"),
-    "rm_username": ("rm", "rm username", "relationship manager", "客户经理", "客户经理账号",
-                    "客户经理工号"),
-    "bank_account": ("bank account", "account", "account number", "银行账号", "银行卡号", "账号"),
-}
+# Canonical field → the headers people use for it (compared after `header_key`); declared
+# once, in the customer field registry.
+ALIASES: dict[str, tuple[str, ...]] = import_aliases()
 FIELDS = tuple(ALIASES)
 
 _UNITS = re.compile(r"[(（][^)）]*[)）]$")  # 资产规模（元）, AUM (CNY)

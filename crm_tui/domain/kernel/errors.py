@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crm_tui.i18n import t
+from crm_tui.i18n import LANGUAGES, catalog, t
+
+# The one door from the domain to the catalog: errors render their own line, and files the
+# domain writes for a person (exports, rejects) take labels through `translate`.
+translate = t
+
+
+def catalog_labels(key: str) -> tuple[str, ...]:
+    """The text of `key` in every catalog language (import headers accept any of them)."""
+    return tuple(dict.fromkeys(text for lang in LANGUAGES if (text := catalog(lang).get(key))))
 
 
 class DomainError(Exception):

@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 from sqlmodel import Session
 
 from crm_tui.domain.customers.scope import load_in_scope
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -192,12 +192,6 @@ def _plain(value: Any, tz: Any) -> Any:
     return "" if value is None else value
 
 
-def _defuse(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 def _write(path: Path, fmt: str, sections: list[Section], head: dict[str, Any],
            lab: Callable[[str], str], tz: Any) -> None:
     if fmt == "json":
@@ -217,7 +211,7 @@ def _write(path: Path, fmt: str, sections: list[Section], head: dict[str, Any],
         ws = wb.create_sheet(lab(f"privacy.copy.section.{s.key}")[:31])
         ws.append([lab(c) for c in s.columns])
         for r in s.rows:
-            ws.append([_defuse(_plain(v, tz)) for v in r])
+            ws.append([safe_files.defuse(_plain(v, tz)) for v in r])
     wb.save(path)
 
 
@@ -243,7 +237,6 @@ def make_copy(crm: Crm, actor: Actor, customer_id: int, path: Path, fmt: str = "
     head = {"customer_id": customer_id, "name": c.name, "generated_at": now or utcnow(),
             "request_id": request_id or ""}
     counts = {s.key: len(s.rows) for s in sections}
-    db_path = crm.db.sqlite_path
 
     def fill(tmp: Path) -> None:
         _write(tmp, fmt, sections, head, lab, crm.tz)
@@ -255,5 +248,5 @@ def make_copy(crm: Crm, actor: Actor, customer_id: int, path: Path, fmt: str = "
                           "lang": language, "counts": counts})
             log_access(crm.db, actor, "copy", customer_id=customer_id, session=session)
 
-    out = write_private(Path(path), fill, forbidden=(db_path, crm.key_file))
+    out = write_private(crm, Path(path), fill)
     return CopyReport(out, fmt, counts)
