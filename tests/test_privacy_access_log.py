@@ -94,3 +94,6 @@ def test_bulk_viewing_raises_one_alert_per_day(crm, world) -> None:
     shown = list_alerts(crm, world["risk1"])
     details = render(shown[0].details)
     assert "rm1" in details and "201" in details
+    with crm.db.read() as s:  # the alert list showed a customer's name: that is logged too
+        listed = s.scalars(select(AccessLog).where(AccessLog.action == "list")).one()
+        assert listed.staff_name == "risk1" and listed.ids == f",{alert.customer_id},"
