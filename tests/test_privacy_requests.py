@@ -150,3 +150,18 @@ def test_deletion_restricts_the_record(crm, world, tmp_path) -> None:
         assert "京银保监函" in ev.after and ev.entity_id == str(cid)
     rows = restricted.list_restricted(crm, comp)
     assert [r.customer_id for r in rows] == [cid] and rows[0].since is not None
+
+
+def test_overdue_request_reminds_its_owner_once(crm, world) -> None:
+    from crm_tui.domain.privacy.privacy_jobs import overdue_reminders
+    from crm_tui.domain.workflow.notifications import list_notifications
+
+    rm1 = world["rm1"]
+    cid = make_customer(crm, rm1, "张三")
+    opened = utcnow() - timedelta(days=16)
+    rid = requests.open_request(crm, rm1, cid, "correction", now=opened)
+    assert overdue_reminders(crm, opened + timedelta(days=14)) == 0  # not yet due
+    assert overdue_reminders(crm, utcnow()) == 1
+    assert overdue_reminders(crm, utcnow()) == 0
+    (note,) = list_notifications(crm, rm1)
+    assert note.message_key == "privacy.notify.overdue" and note.params == {"id": rid}
