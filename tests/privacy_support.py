@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import update
+
 from crm_tui.domain.customers import consent
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.store.models import (
+    Customer,
     CustomerTag,
     Holding,
     Interaction,
@@ -19,6 +22,13 @@ from crm_tui.store.models import (
 )
 from crm_tui.store.types import utcnow
 from tests.helpers import make_customer
+
+
+def wechat_field(crm: Crm, admin: Actor) -> None:
+    """A custom field (form engine) that holds personal data."""
+    from crm_tui.domain.forms.definitions import add_field
+
+    add_field(crm, admin, "customer", "wechat_id", label_zh="微信号", label_en="WeChat ID")
 
 
 def product(crm: Crm, code: str = "WM-R2-01") -> int:
@@ -39,6 +49,8 @@ def full_customer(crm: Crm, rm: Actor, name: str, canary: str, product_id: int,
                         occupation="工程师", **extra)
     when = when or utcnow()
     with crm.db.write() as s:
+        s.execute(update(Customer).where(Customer.id == cid)
+                  .values(custom={"wechat_id": f"{canary}-wx"}))
         s.add(KycDocument(customer_id=cid, kind="id_proof", status="verified",
                           expires_on=date.today() + timedelta(days=900), note=f"{canary}-kyc"))
         s.add(RiskAssessment(customer_id=cid, answers={"q1": f"{canary}-answer"}, score=50,

@@ -17,7 +17,7 @@ from crm_tui.store.models import Customer, Interaction, KycDocument, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.models_privacy import AnonymisationBatch
 from crm_tui.store.types import utcnow
-from tests.privacy_support import full_customer, product
+from tests.privacy_support import full_customer, product, wechat_field
 
 CANARIES = ("甄士隐", "CANARYA", "canarya", "13911112222")
 
@@ -54,6 +54,7 @@ def _text_dump(crm) -> str:
 def test_batch_needs_approval_then_leaves_nothing(crm, world) -> None:
     rm1, comp = world["rm1"], world["comp1"]
     pid = product(crm)
+    wechat_field(crm, world["admin"])
     long_ago = utcnow() - timedelta(days=6 * 366)
     gone = full_customer(crm, rm1, "甄士隐", "CANARYA", pid, phone="13911112222",
                          held_fen=0, when=long_ago)

@@ -14,7 +14,7 @@ from crm_tui.domain.kernel.errors import Blocked, PermissionDenied
 from crm_tui.domain.privacy import copy_file, requests
 from crm_tui.store.models import AuditEvent
 from crm_tui.store.models_privacy import AccessLog
-from tests.privacy_support import full_customer, product
+from tests.privacy_support import full_customer, product, wechat_field
 
 SECTIONS = {"profile", "kyc", "risk", "holdings", "trades", "interactions", "tags",
             "consents", "requests"}
@@ -23,6 +23,7 @@ SECTIONS = {"profile", "kyc", "risk", "holdings", "trades", "interactions", "tag
 def test_copy_holds_every_category_and_nothing_else(crm, world, tmp_path) -> None:
     rm1, comp = world["rm1"], world["comp1"]
     pid = product(crm)
+    wechat_field(crm, world["admin"])
     cid = full_customer(crm, rm1, "张三丰", "CANARYA", pid, phone="13911112222")
     other = full_customer(crm, rm1, "李四光", "CANARYB", pid, phone="13933334444")
     rid = requests.open_request(crm, rm1, cid, "access", detail="要求获取个人信息副本")
@@ -41,6 +42,7 @@ def test_copy_holds_every_category_and_nothing_else(crm, world, tmp_path) -> Non
     assert all(report.counts[k] >= 1 for k in SECTIONS)
     assert "CANARYA-summary" in text and "CANARYA-kyc" in text and "13911112222" in text
     assert "稳健理财 180 天" in text and "短信营销" in text and "私行客户2222" in text
+    assert "微信号" in text and "CANARYA-wx" in text  # a custom field, with its label
     assert "CANARYB" not in text and "李四光" not in text and "13933334444" not in text
     profile = next(s for s in doc["sections"] if s["key"] == "profile")
     assert {"项目": "手机号码", "内容": "13911112222"} in profile["rows"] or any(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -97,6 +98,10 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     version: int = Field(default=1, nullable=False)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")))
+    """Values of the custom fields admins define (form engine), keyed by field key; the
+    defaults cover bulk Core inserts and raw SQL that do not name the column."""
 
 
 class KycDocument(SQLModel, table=True):

@@ -43,6 +43,7 @@ class Perm(StrEnum):
     ALERT_CLEAR = "alert.clear"
     FEED_IMPORT = "feed.import"
     JOBS_RUN = "jobs.run"
+    FIELDS_MANAGE = "fields.manage"  # the form engine: define custom fields
     # personal-information rights (issue 14)
     PRIVACY_REQUEST = "privacy.request"  # record a customer's rights request from the profile
     PRIVACY_HANDLE = "privacy.handle"  # see every request, decide it, open restricted records
@@ -68,7 +69,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG, Perm.PRIVACY_REQUEST}),
     Role.ADMIN: frozenset({Perm.STAFF_MANAGE, Perm.POLICY_APPLY, Perm.AUDIT_VIEW,
                            Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP, Perm.ALERT_VIEW,
-                           Perm.FEED_IMPORT, Perm.JOBS_RUN}),
+                           Perm.FEED_IMPORT, Perm.JOBS_RUN, Perm.FIELDS_MANAGE}),
 }
 
 ROLES = tuple(r.value for r in Role)

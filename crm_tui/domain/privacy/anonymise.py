@@ -2,7 +2,8 @@
 
 Per category, what identifies a person is replaced by an irreversible token or blanked:
 profile — name (a random token: nothing to reverse), pinyin, national ID, phone, bank account
-(ciphertext and blind indexes), e-mail, address, birth date, gender, occupation, goals, and the
+(ciphertext and blind indexes), e-mail, address, birth date, gender, occupation, goals, custom
+field values (form engine), and the
 free text of rights requests and relationship notes, and approval payloads about the customer;
 kyc — document notes and questionnaire answers; interactions — subject, summary, next action;
 transactions — nothing personal is stored with a trade, the category only records that its
@@ -57,7 +58,7 @@ def _profile(session: Session, ids: list[int], now: datetime) -> None:
             name=token(), name_pinyin="", name_initials="", national_id_enc=None,
             national_id_bidx=None, phone_enc=None, phone_bidx=None, phone_last4=None,
             bank_account_enc=None, bank_account_bidx=None, email="", birth_date=None,
-            gender="", address="", occupation="", goals="", status="anonymised",
+            gender="", address="", occupation="", goals="", custom={}, status="anonymised",
             updated_at=now, version=Customer.version + 1))
     session.execute(update(Relationship).where(or_(
         Relationship.customer_id.in_(ids), Relationship.related_id.in_(ids)))  # type: ignore[attr-defined]

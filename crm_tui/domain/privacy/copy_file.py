@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import MetaData, Table, inspect, select
 from sqlmodel import Session
 
+from crm_tui.domain.customers.custom_values import ENTITY, display, plain_value
 from crm_tui.domain.customers.scope import load_in_scope
+from crm_tui.domain.forms.registry import custom_fields
 from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
@@ -72,7 +74,8 @@ def _label(lang: str) -> Callable[[str], str]:
     return lambda key: cat.get(key) or fallback.get(key) or key.rsplit(".", 1)[-1]
 
 
-def _profile(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str]) -> Section:
+def _profile(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str],
+             lang: str) -> Section:
     branch = session.scalar(select(Branch.name).where(Branch.id == c.branch_id)) or ""
     rm = session.scalar(select(Staff.display_name).where(Staff.id == c.rm_id)) or ""
     rows = []
@@ -92,12 +95,19 @@ def _profile(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str])
         else:
             value = getattr(c, key)
         rows.append((lab(f"field.{key}"), value))
+    # the admins' custom fields (form engine), retired ones too when they hold a value
+    stored = dict(c.custom or {})
+    for f in custom_fields(crm, ENTITY, include_retired=True):
+        value = display(plain_value(crm, f, stored.get(f.key)))
+        if value or not f.retired:
+            rows.append((f.label(lang), value))
     return Section("profile", ("privacy.copy.col.field", "privacy.copy.col.value"), tuple(rows))
 
 
-def _sections(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str]) -> list[Section]:
+def _sections(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str],
+              lang: str) -> list[Section]:
     cid = c.id
-    out = [_profile(crm, session, c, lab)]
+    out = [_profile(crm, session, c, lab, lang)]
 
     def section(key: str, cols: tuple[str, ...], q: Any) -> None:
         out.append(Section(key, tuple(f"privacy.copy.col.{k}" for k in cols),
@@ -231,7 +241,7 @@ def make_copy(crm: Crm, actor: Actor, customer_id: int, path: Path, fmt: str = "
             req = session.get(PrivacyRequest, request_id)
             if req is None or req.customer_id != customer_id or req.kind != "access":
                 raise Blocked("privacy.error.request_not_found", id=request_id)
-        sections = _sections(crm, session, c, lab)
+        sections = _sections(crm, session, c, lab, language)
     from crm_tui.store.types import utcnow
 
     head = {"customer_id": customer_id, "name": c.name, "generated_at": now or utcnow(),
