@@ -113,3 +113,39 @@ async def test_compliance_completes_a_deletion_and_opens_the_restricted_view(
         assert "监管现场检查调阅" in ev.after
         assert s.scalars(select(AccessLog.action).where(
             AccessLog.customer_id == book.li_si)).all() == ["restricted"]
+
+
+async def test_compliance_makes_the_copy_file_then_completes(sqlite_crm, sqlite_world,
+                                                             tmp_path, monkeypatch) -> None:
+    import stat
+
+    crm, world = sqlite_crm, sqlite_world
+    monkeypatch.setenv("HOME", str(tmp_path))
+    book = build_book(crm, world)
+    rid = requests.open_request(crm, world["rm1"], book.zhang_san, "access")
+    app = signed_in_app(crm, world, "comp1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f11")
+        await settle(pilot)
+        app.screen.query_one("#privacy-list", DataTable).focus()
+        await pilot.press("c")  # completing first is refused: no copy yet
+        await settle(pilot)
+        await pilot.press(*"已交付")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Make the access-and-copy file" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert "Access-and-copy file written" in screen_text(app)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"已当面交付客户")
+        await pilot.press("enter")
+        await settle(pilot)
+    (copy,) = tmp_path.glob("*.xlsx")
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and str(rid) in copy.name
+    with crm.db.read() as s:
+        assert s.scalar(select(PrivacyRequest.state).where(PrivacyRequest.id == rid)) == "completed"
