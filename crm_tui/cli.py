@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
     "privacy",  # privacy requests/copy/retention (and `audit access` lives in audit)
+    "sales",  # leads list, opportunities list, import leads
     "fields",  # custom fields (form engine)
 )
 
