@@ -60,6 +60,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
                 id="record-transaction"),
         Binding("p", "privacy_request", "tui.privacy.key.request", id="privacy-request"),
         Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
+        Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
@@ -308,6 +309,11 @@ class ProfileScreen(UsesCrm, Screen[None]):
     def _consented(self, recorded: bool | None) -> None:
         if recorded:
             self.say(t("tui.privacy.consent.saved"), ok=True)
+
+    def action_new_ticket(self) -> None:
+        from crm_tui.screens.ticket_forms import open_from_profile
+
+        open_from_profile(self)
 
     def action_reveal(self) -> None:
         focused = self.focused

@@ -21,6 +21,7 @@ JOB_MODULES: tuple[str, ...] = (
     "crm_tui.domain.compliance.approval_jobs",
     "crm_tui.domain.privacy.privacy_jobs",
     "crm_tui.domain.sales.lead_jobs",
+    "crm_tui.domain.service.service_jobs",
 )
 
 
