@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "sales",  # leads list, opportunities list, import leads
     "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)
+    "reporting",  # kpi, targets set
 )
 
 

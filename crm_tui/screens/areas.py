@@ -194,6 +194,17 @@ def _may_manage_fields(actor: Actor) -> bool:
     return can(actor, Perm.FIELDS_MANAGE)
 
 
+def _kpi_pane() -> Widget:
+    from crm_tui.screens.kpi import KpiPane
+
+    return KpiPane()
+
+
+def _reads_kpis(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads read the figures of their own scope."""
+    return actor.role in ("rm", "supervisor", "branch_head")
+
+
 AREAS: list[Area] = [
     # My day comes first for everyone whose work arrives as tasks: it is their home.
     Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
@@ -207,6 +218,7 @@ AREAS: list[Area] = [
     Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
     Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
+    Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _reads_kpis),
     Area("privacy", "tui.privacy.area", "f11", _privacy_pane, _may_handle_privacy,
          _open_privacy_requests),
 ]

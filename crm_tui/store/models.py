@@ -95,6 +95,9 @@ class Customer(SQLModel, table=True):
     # PIPL restriction (issue 14): a deletion request under a retention duty hides the record
     # from every scope but compliance's reasoned, audited look (kernel.permissions.customer_scope).
     restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    churned_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    """When the relationship ended (KPI churn); `churn_reason` from the policy's list."""
+    churn_reason: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     version: int = Field(default=1, nullable=False)

@@ -57,7 +57,8 @@ def _candidates(session: Session, after: int) -> list[tuple[int, datetime | None
                       PrivacyRequest.kind == "deletion", PrivacyRequest.state == "completed")
                .correlate(Customer).scalar_subquery())
     holds = exists().where(Holding.customer_id == Customer.id, Holding.amount_fen > 0)
-    closed = case((Customer.status == "closed", Customer.updated_at), else_=None)
+    closed = func.coalesce(Customer.churned_at,  # the KPI's end of relationship, when recorded
+                           case((Customer.status == "closed", Customer.updated_at), else_=None))
     rows = session.execute(
         select(Customer.id, closed, last_trade, deleted)
         .where(Customer.id > after, ~holds, Customer.status != "anonymised")
