@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "compliance",  # alerts list/clear, import events, jobs run
     "ssh",  # serve-ssh; users add-key / remove-key / keys
     "products",  # products import/list/retire, import prices/rates
+    "privacy",  # privacy requests/copy/retention (and `audit access` lives in audit)
     "sales",  # leads list, opportunities list, import leads
     "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)

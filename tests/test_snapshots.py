@@ -39,6 +39,8 @@ def test_search_results(snap_compare: Compare, sqlite_crm: Crm, sqlite_world: Wo
 
     async def type_zs(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
+        # a steady cursor: its blink phase would follow how long the search took
+        pilot.app.screen.query_one("#search-input").cursor_blink = False
         await search(pilot, "zs")
 
     assert snap_compare(signed_in_app(sqlite_crm, sqlite_world), terminal_size=SIZE,

@@ -67,3 +67,19 @@ def register(app: typer.Typer) -> None:
                                                 r.after and f"{t('cli.audit.after')} {r.after}") if part)
             out(f"{r.id:>7}  {local_time(r.at, tz)}  {r.actor:<16} {r.action:<22} {target}  {change}"
                 .rstrip())
+
+    @audit_app.command("access", help=t("privacy.cli.access_help"))
+    def access(
+        customer: Annotated[int | None, typer.Option("--customer", metavar="ID",
+                                                     help=t("privacy.cli.opt_customer"))] = None,
+        staff: Annotated[str | None, typer.Option("--staff", metavar="USER",
+                                                  help=t("privacy.cli.opt_staff"))] = None,
+        since: Annotated[str | None, typer.Option("--since", metavar="DATE",
+                                                  help=t("privacy.cli.opt_since"))] = None,
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        from crm_tui.cli_commands.privacy import print_access
+
+        print_access(db, customer, staff, since, as_json)
+

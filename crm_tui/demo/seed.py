@@ -26,6 +26,7 @@ from crm_tui.demo.book import BookPlanner
 from crm_tui.demo.compliance import seed_compliance
 from crm_tui.demo.people import PeoplePlanner
 from crm_tui.demo.plan import Plan
+from crm_tui.demo.privacy import seed_privacy
 from crm_tui.demo.products import seed_catalogue
 from crm_tui.demo.sales import seed_sales
 from crm_tui.demo.service import seed_service
@@ -224,4 +225,5 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
     seed_compliance(crm, actor, now)
     seed_sales(crm, actor, now)
     seed_service(crm, actor, now)
+    seed_privacy(crm, actor, now)
     return [(u, r, n) for u, n, r, *_ in D.STAFF]

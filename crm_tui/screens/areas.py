@@ -114,6 +114,26 @@ def _works_a_book(actor: Actor) -> bool:
     from crm_tui.domain.kernel.permissions import Perm, can
 
     return can(actor, Perm.TRANSACTION_RECORD)
+
+
+def _privacy_pane() -> Widget:
+    from crm_tui.screens.privacy_area import PrivacyRequestsPane
+
+    return PrivacyRequestsPane()
+
+
+def _may_handle_privacy(actor: Actor) -> bool:
+    """Compliance answers customers' personal-information requests."""
+
+    return can(actor, Perm.PRIVACY_HANDLE)
+
+
+def _open_privacy_requests(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.privacy.requests import count_open
+
+    return count_open(crm, actor)
+
+
 def _pipeline_pane() -> Widget:
     from crm_tui.screens.pipeline_board import PipelineBoardPane
 
@@ -227,4 +247,6 @@ AREAS: list[Area] = [
     # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
     Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
     Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),
+    Area("privacy", "tui.privacy.area", "f11", _privacy_pane, _may_handle_privacy,
+         _open_privacy_requests),
 ]

@@ -43,7 +43,8 @@ INTERACTION_PAGE = 20
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
                 "edit_custom": "customer.edit",
                 "reveal": "sensitive.reveal", "add_tag": "tag.manage",
-                "request_change": "sensitive.request", "record_transaction": "transaction.record"}
+                "request_change": "sensitive.request", "record_transaction": "transaction.record",
+                "privacy_request": "privacy.request", "consents": "customer.view"}
 
 
 class ProfileScreen(UsesCrm, Screen[None]):
@@ -58,6 +59,8 @@ class ProfileScreen(UsesCrm, Screen[None]):
         Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("p", "privacy_request", "tui.privacy.key.request", id="privacy-request"),
+        Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
@@ -288,6 +291,28 @@ class ProfileScreen(UsesCrm, Screen[None]):
         from crm_tui.screens.transaction_form import open_from_profile
 
         open_from_profile(self)
+
+    def action_privacy_request(self) -> None:
+        from crm_tui.screens.privacy_forms import PrivacyRequestForm
+
+        if self.view is not None:
+            self.app.push_screen(PrivacyRequestForm(self.customer_id, self.view.name),
+                                 self._privacy_requested)
+
+    def _privacy_requested(self, request_id: int | None) -> None:
+        if request_id:
+            self.say(t("tui.privacy.request.saved", id=request_id), ok=True)
+
+    def action_consents(self) -> None:
+        from crm_tui.screens.privacy_forms import ConsentModal
+
+        if self.view is not None:
+            self.app.push_screen(ConsentModal(self.customer_id, self.view.name,
+                                              self._may("log_interaction")), self._consented)
+
+    def _consented(self, recorded: bool | None) -> None:
+        if recorded:
+            self.say(t("tui.privacy.consent.saved"), ok=True)
 
     def action_new_ticket(self) -> None:
         from crm_tui.screens.ticket_forms import open_from_profile

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from crm_tui.store.types import UTCDateTime, utcnow
@@ -84,6 +94,9 @@ class Customer(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
     rm_id: int | None = Field(default=None, foreign_key="staff.id")
     status: str = Field(default="active", max_length=20)
+    # PIPL restriction (issue 14): a deletion request under a retention duty hides the record
+    # from every scope but compliance's reasoned, audited look (kernel.permissions.customer_scope).
+    restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     churned_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     """When the relationship ended (KPI churn); `churn_reason` from the policy's list."""
     churn_reason: str | None = Field(default=None, max_length=40)

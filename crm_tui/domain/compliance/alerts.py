@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, DomainError, FieldError, NotFound, ValidationFailed
@@ -209,6 +210,8 @@ def list_alerts(crm: Crm, actor: Actor, *, status: str | None = "open",
         q = q.where(RiskAlert.id < before_id)
     with crm.db.read() as session:
         rows = session.execute(q).all()
+    if names and rows:  # the access log (PIPL): a list that shows customers' names
+        log_access(crm.db, actor, "list", ids=[r[0].customer_id for r in rows])
     return [
         AlertView(a.id or 0, a.rule, a.kind, label("compliance.alert_kind", a.kind), a.severity,
                   a.freeze, a.status, a.customer_id, name if names else "",

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlmodel import Session
 
 from crm_tui.domain.compliance.approvals import Place, actor_ref, in_scope, place, scope_clause, why_not
+from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
@@ -102,6 +103,14 @@ def _with_names(session: Session, q: Any) -> list[RequestSummary]:
     return [_summarise(r[0], r[1]) for r in rows]
 
 
+def _logged(crm: Crm, actor: Actor, rows: list[RequestSummary]) -> list[RequestSummary]:
+    """The access log (PIPL): a list that shows customers' names, once per page."""
+    ids = [r.customer_id for r in rows if r.customer_id is not None and r.customer_name]
+    if ids:
+        log_access(crm.db, actor, "list", ids=ids)
+    return rows
+
+
 def _decidable_clause(session: Session, who: Place, now: datetime) -> ColumnElement[bool]:
     decided = exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
                              ApprovalDecision.decider_id == who.id)
@@ -123,7 +132,8 @@ def inbox(crm: Crm, actor: Actor, *, after: tuple[datetime, int] | None = None,
             q = q.where(or_(ApprovalRequest.created_at > after[0],
                             and_(ApprovalRequest.created_at == after[0],
                                  ApprovalRequest.id > after[1])))
-        return _with_names(session, q)
+        rows = _with_names(session, q)
+    return _logged(crm, actor, rows)
 
 
 def inbox_count(crm: Crm, actor: Actor, now: datetime | None = None) -> int:
@@ -154,7 +164,8 @@ def history(crm: Crm, actor: Actor, *, before_id: int | None = None,
     if before_id is not None:
         q = q.where(ApprovalRequest.id < before_id)
     with crm.db.read() as session:
-        return _with_names(session, q)
+        rows = _with_names(session, q)
+    return _logged(crm, actor, rows)
 
 
 def my_requests(crm: Crm, actor: Actor, *, before_id: int | None = None,
@@ -166,7 +177,8 @@ def my_requests(crm: Crm, actor: Actor, *, before_id: int | None = None,
     if before_id is not None:
         q = q.where(ApprovalRequest.id < before_id)
     with crm.db.read() as session:
-        return _with_names(session, q)
+        rows = _with_names(session, q)
+    return _logged(crm, actor, rows)
 
 
 def _may_view(session: Session, req: ApprovalRequest, actor: Actor, who: Place | None) -> bool:

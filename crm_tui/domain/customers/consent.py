@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from crm_tui.domain.customers.interactions import CHANNELS as INTERACTION_CHANNELS
@@ -17,9 +17,10 @@ from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.store.models import Customer
 from crm_tui.store.models_privacy import ConsentRecord
 from crm_tui.store.types import utcnow
 
@@ -43,6 +44,25 @@ def has_consent(session: Session, customer_id: int, purpose: str) -> bool:
         .where(ConsentRecord.customer_id == customer_id, ConsentRecord.purpose == purpose)
         .order_by(ConsentRecord.id.desc()).limit(1))  # type: ignore[union-attr]
     return bool(granted)
+
+
+class NoConsent(Blocked):
+    """A send or share refused: the ledger holds no grant in force, or the record is restricted."""
+
+    key = "privacy.error.no_consent"
+
+
+def require_consent(session: Session, customer_id: int, purpose: str) -> None:
+    """What every sender and sharer calls before it acts on one customer (PIPL art. 13-14)."""
+    restricted = session.scalar(select(Customer.restricted).where(Customer.id == customer_id))
+    if restricted or not has_consent(session, customer_id, purpose):
+        raise NoConsent(id=customer_id, purpose=purpose)
+
+
+def sendable_clause(purpose: str):  # type: ignore[no-untyped-def]
+    """The bulk twin of `require_consent` over `Customer` rows: consent in force, not restricted."""
+    return and_(consented_clause(Customer.id, purpose),
+                Customer.restricted.is_(False))  # type: ignore[attr-defined]
 
 
 def consented_clause(customer_id_column, purpose: str):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from crm_tui.domain.customers.interactions import interaction_page
 from crm_tui.domain.customers.kyc import checklist_for, risk_status
 from crm_tui.domain.customers.views import CustomerView, HoldingView, RelationNode, TagView
+from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
@@ -95,8 +96,10 @@ def _inverse(kind: str) -> str:
 
 
 def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None = None,
-                interactions: int = 20) -> CustomerView:
-    """Everything on the 360° screen, read in one short transaction."""
+                interactions: int = 20, include_restricted: bool = False) -> CustomerView:
+    """Everything on the 360° screen, read in one short transaction; the opening goes to
+    the access log. `include_restricted` serves compliance's reasoned look at a restricted
+    record (`privacy.restricted`), and only compliance's scope honours it."""
     require(actor, Perm.CUSTOMER_VIEW)
     today = today or datetime.now(crm.tz).date()
     policy = crm.policy()
@@ -105,7 +108,8 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
             select(Customer, Staff.display_name, Branch.name)
             .outerjoin(Staff, Staff.id == Customer.rm_id)
             .outerjoin(Branch, Branch.id == Customer.branch_id)
-            .where(Customer.id == customer_id, customer_scope(actor))
+            .where(Customer.id == customer_id,
+                   customer_scope(actor, include_restricted=include_restricted))
         ).first()
         if found is None:
             raise NotFound("error.customer_not_found", id=customer_id)
@@ -120,6 +124,7 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         kyc = checklist_for(session, policy, c.id or 0, c.kind, today)
         page, more = interaction_page(session, c.id or 0, limit=interactions)
         network = _network(session, actor, c.id or 0)
+    log_access(crm.db, actor, "restricted" if c.restricted else "profile", customer_id=c.id)
     keys = crm.keys
     return CustomerView(
         id=c.id or 0, kind=c.kind, name=c.name, id_type=c.id_type,

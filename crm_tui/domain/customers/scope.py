@@ -12,10 +12,13 @@ from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
 from crm_tui.store.models import Customer
 
 
-def load_in_scope(session: Session, actor: Actor, customer_id: int) -> Customer:
-    """The customer, or NotFound when it does not exist or lies outside the actor's book."""
+def load_in_scope(session: Session, actor: Actor, customer_id: int, *,
+                  include_restricted: bool = False) -> Customer:
+    """The customer, or NotFound when it does not exist or lies outside the actor's book
+    (a restricted record lies outside every book but compliance's, when asked)."""
     row = session.scalars(
-        select(Customer).where(Customer.id == customer_id, customer_scope(actor))
+        select(Customer).where(Customer.id == customer_id,
+                               customer_scope(actor, include_restricted=include_restricted))
     ).first()
     if row is None:
         raise NotFound("error.customer_not_found", id=customer_id)

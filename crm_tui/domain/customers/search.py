@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.customers.views import CustomerSummary
+from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.masking import mask_phone_tail
@@ -95,6 +96,8 @@ def search_customers(
         q = q.where(or_(order > after[0], and_(order == after[0], Customer.id > after[1])))
     with crm.db.read() as session:
         rows = session.execute(q).all()
+    if rows:  # the access log (PIPL): one row per page shown
+        log_access(crm.db, actor, "search", ids=[r[0] for r in rows])
     return [
         CustomerSummary(r[0], r[1], r[2], mask_phone_tail(r[3]), r[4], from_fen(r[5]),
                         r[6] or "", r[7] or "", r[8] or "")

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.customers.custom_values import display, plain_value
@@ -28,6 +28,7 @@ from crm_tui.domain.customers.custom_values import mask as mask_custom
 from crm_tui.domain.customers.fields import EXPORT_FIELDS
 from crm_tui.domain.forms.registry import CustomField, custom_fields
 from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError, translate
@@ -69,8 +70,10 @@ def defuse(value: Any) -> Any:
 
 def _scope(actor: Actor) -> Any:
     # An administrator exports the whole book for migration or archive, masked; everybody
-    # else exports what their scope lets them see.
-    return true() if actor.role == Role.ADMIN else customer_scope(actor)
+    # else exports what their scope lets them see. A restricted record (PIPL) leaves both.
+    if actor.role == Role.ADMIN:
+        return Customer.restricted.is_(False)  # type: ignore[attr-defined]
+    return customer_scope(actor)
 
 
 _RM = aliased(Staff)
@@ -232,4 +235,5 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         with crm.db.write() as session:
             audit.record(crm.db, session, actor, "customer.export", "customer", "", None,
                          {"file": path.name, "format": fmt, "count": count, "masked": True})
+            log_access(crm.db, actor, "export", count=count, session=session)
     return ExportReport(path, fmt, count)

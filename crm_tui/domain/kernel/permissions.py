@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, and_, false, select, true
 
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PermissionDenied
@@ -45,11 +45,14 @@ class Perm(StrEnum):
     JOBS_RUN = "jobs.run"
     PRODUCT_MANAGE = "product.manage"  # the catalogue, prices and rates (issue 15)
     FIELDS_MANAGE = "fields.manage"  # the form engine: define custom fields
+    # personal-information rights (issue 14)
+    PRIVACY_REQUEST = "privacy.request"  # record a customer's rights request from the profile
+    PRIVACY_HANDLE = "privacy.handle"  # see every request, decide it, open restricted records
 
 
 _FRONT = {Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EDIT, Perm.INTERACTION_LOG, Perm.TAG_MANAGE,
           Perm.SENSITIVE_REVEAL, Perm.CUSTOMER_CREATE, Perm.SENSITIVE_CHANGE_REQUEST,
-          Perm.TRANSACTION_RECORD}
+          Perm.TRANSACTION_RECORD, Perm.PRIVACY_REQUEST}
 
 # POLICY_APPLY lets admin *propose* a policy; it takes effect when compliance approves.
 # ALERT_VIEW for admin serves `crm alerts list`; alert views hide names from roles
@@ -60,10 +63,11 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.BRANCH_HEAD: frozenset(_FRONT | {Perm.KYC_VERIFY, Perm.DATA_EXPORT,
                                           Perm.APPROVAL_DECIDE}),
     Role.COMPLIANCE: frozenset({Perm.CUSTOMER_VIEW, Perm.SENSITIVE_REVEAL, Perm.KYC_VERIFY,
-                                Perm.AUDIT_VIEW, Perm.APPROVAL_DECIDE, Perm.ALERT_VIEW}),
+                                Perm.AUDIT_VIEW, Perm.APPROVAL_DECIDE, Perm.ALERT_VIEW,
+                                Perm.PRIVACY_HANDLE}),
     Role.RISK: frozenset({Perm.CUSTOMER_VIEW, Perm.SENSITIVE_REVEAL, Perm.AUDIT_VIEW,
                           Perm.APPROVAL_DECIDE, Perm.ALERT_VIEW, Perm.ALERT_CLEAR}),
-    Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG}),
+    Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG, Perm.PRIVACY_REQUEST}),
     Role.ADMIN: frozenset({Perm.STAFF_MANAGE, Perm.POLICY_APPLY, Perm.AUDIT_VIEW,
                            Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP, Perm.ALERT_VIEW,
                            Perm.FEED_IMPORT, Perm.JOBS_RUN, Perm.FIELDS_MANAGE,
@@ -90,12 +94,23 @@ def sees_every_branch(actor: Actor) -> bool:
     return actor.role in (Role.COMPLIANCE.value, Role.RISK.value)
 
 
-def customer_scope(actor: Actor) -> ColumnElement[bool]:
+def customer_scope(actor: Actor, *, include_restricted: bool = False) -> ColumnElement[bool]:
     """The WHERE clause that limits customers to the actor's book.
 
     rm: her own book (plus her team's if granted); supervisor: the team's;
     branch_head and service: the branch's; compliance and risk: every branch; admin: none.
+    A restricted record (a PIPL deletion request under a retention duty) is outside every
+    scope, so searches, lists, exports and sends all leave it out; only compliance may ask
+    for it (`include_restricted`), from `privacy.restricted`, which demands a reason and
+    audits it.
     """
+    book = _book(actor)
+    if include_restricted and actor.role == Role.COMPLIANCE.value:
+        return book
+    return and_(book, Customer.restricted.is_(False))  # type: ignore[attr-defined]
+
+
+def _book(actor: Actor) -> ColumnElement[bool]:
     role = Role(actor.role) if actor.role in ROLES else None
     team_members = select(Staff.id).where(Staff.team_id == actor.team_id)
     if role is Role.RM:

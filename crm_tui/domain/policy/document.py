@@ -17,6 +17,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PolicyInvalid
 from crm_tui.domain.policy.forms_policy import FormsPolicy
 from crm_tui.domain.policy.portfolio_policy import PortfolioPolicy
+from crm_tui.domain.policy.privacy_policy import PrivacyPolicy
 from crm_tui.domain.policy.reporting_policy import ReportingPolicy
 from crm_tui.domain.policy.sales_policy import SalesPolicy
 from crm_tui.domain.policy.service_policy import ServicePolicy
@@ -251,6 +252,7 @@ class Policy(Strict):
     alert_rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
     ssh: SshPolicy = Field(default_factory=SshPolicy)
     portfolios: PortfolioPolicy = Field(default_factory=PortfolioPolicy)
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     sales: SalesPolicy = Field(default_factory=SalesPolicy)
     service: ServicePolicy = Field(default_factory=ServicePolicy)
     forms: FormsPolicy = Field(default_factory=FormsPolicy)

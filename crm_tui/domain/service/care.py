@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, extract, select, true
 from sqlmodel import Session
 
-from crm_tui.domain.customers.consent import consented_clause
+from crm_tui.domain.customers.consent import sendable_clause
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.policy.service_policy import CarePolicy, Holiday, ServicePolicy
 from crm_tui.domain.service.escalation import JOB_ACTOR
@@ -89,7 +89,7 @@ def _customers(session: Session, where: ColumnElement[bool], channel: str) -> It
                    Customer.created_at, Staff.display_name)
             .outerjoin(Staff, Staff.id == Customer.rm_id)
             .where(Customer.id > last, Customer.status == "active", where, address,
-                   consented_clause(Customer.id, PURPOSE[channel]))
+                   sendable_clause(PURPOSE[channel]))  # consent in force, not restricted (PIPL)
             .order_by(Customer.id).limit(BATCH)).all()
         if not rows:
             return

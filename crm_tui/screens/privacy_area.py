@@ -1,0 +1,267 @@
+"""The compliance privacy area (f11): every customer's rights requests, open first (or all),
+newest first, keyset-paged, with the deadline and whether it has passed. Compliance takes a
+request (`t`), makes the access-and-copy file (`f`), completes it with the outcome (`c`) or
+refuses it in writing (`x`), and opens a restricted record only with a reason (`v`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from crm_tui.i18n import t
+from crm_tui.screens.reason_modal import ReasonModal
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.formatting import moment
+from crm_tui.widgets.session import UsesCrm
+
+if TYPE_CHECKING:
+    from crm_tui.domain.customers.views import CustomerView
+    from crm_tui.domain.privacy.requests import RequestView
+
+PAGE = 100
+COLUMNS = (
+    ("id", "tui.privacy.col.id", 5),
+    ("customer", "tui.privacy.col.customer", 18),
+    ("kind", "tui.privacy.col.kind", 10),
+    ("state", "tui.privacy.col.state", 9),
+    ("due", "tui.privacy.col.due", 16),
+    ("owner", "tui.privacy.col.owner", 6),
+    ("detail", "tui.privacy.col.detail", 40),
+)
+
+
+class PrivacyRequestsPane(UsesCrm, DomainCalls, Vertical):
+    """The "Privacy requests" area."""
+
+    DEFAULT_CSS = """
+    PrivacyRequestsPane #privacy-list { height: 1fr; margin-top: 1; background: $background; }
+    PrivacyRequestsPane #privacy-message.-error { color: $error; }
+    """
+    BINDINGS = [
+        Binding("t", "take", "tui.privacy.key.take", id="privacy-take"),
+        Binding("f", "copy_file", "tui.privacy.key.copy", id="privacy-copy"),
+        Binding("c", "complete", "tui.privacy.key.complete", id="privacy-complete"),
+        Binding("x", "refuse", "tui.privacy.key.refuse", id="privacy-refuse"),
+        Binding("v", "open_restricted", "tui.privacy.key.restricted", id="privacy-restricted"),
+        Binding("o", "toggle_all", "tui.privacy.key.toggle_all", id="privacy-toggle"),
+        Binding("r", "reload", "tui.privacy.key.reload", id="privacy-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="area-pane")
+        translate_bindings(self)
+        self.rows: list[RequestView] = []
+        self.show_all = False
+        self._more = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("tui.privacy.title"), classes="pane-title")
+        yield Static("", id="privacy-filter", classes="pane-status", markup=False)
+        table: DataTable[str | Text] = DataTable(id="privacy-list", cursor_type="row",
+                                                 zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            table.add_column(t(label), width=width, key=key)
+        yield table
+        yield Static("", id="privacy-message", classes="pane-status", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#privacy-list", DataTable)
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        self.reload()
+
+    def focus_default(self) -> None:
+        self.query_one("#privacy-list", DataTable).focus()
+
+    def reload(self) -> None:
+        self.query_one("#privacy-filter", Static).update(
+            t("tui.privacy.showing_all" if self.show_all else "tui.privacy.showing_open"))
+        self._fetch(None)
+
+    def _fetch(self, before_id: int | None) -> None:
+        from crm_tui.domain.privacy.requests import list_requests
+
+        self.call_domain(list_requests, self.crm, self.actor,
+                         state=None if self.show_all else "open", before_id=before_id,
+                         limit=PAGE, on_done=lambda rows: self._show(rows, before_id is not None),
+                         group="list")
+
+    def _show(self, rows: list[RequestView], append: bool) -> None:
+        table = self.query_one("#privacy-list", DataTable)
+        if not append:
+            table.clear()
+            self.rows = []
+        tz = self.crm.tz
+        for r in rows:
+            state = Text(t(f"privacy.state.{r.state}"))
+            if r.overdue:
+                state = Text(t("tui.privacy.overdue"), style="bold red")
+            who = r.customer_name + (f" {t('tui.privacy.restricted_mark')}" if r.restricted else "")
+            table.add_row(f"#{r.id}", Text(who), t(f"privacy.kind.{r.kind}"), state,
+                          moment(r.due_at, tz), Text(r.owner),
+                          Text(r.refusal_reason or r.outcome or r.detail), key=str(r.id))
+        self.rows.extend(rows)
+        self._more = len(rows) == PAGE
+        if not self.rows:
+            self.query_one("#privacy-filter", Static).update(t("tui.privacy.none"))
+
+    def _scrolled(self, scroll_y: float) -> None:
+        table = self.query_one("#privacy-list", DataTable)
+        if (scroll_y >= table.max_scroll_y - 1 and self._more and not self.busy("list")
+                and self.rows):
+            self._fetch(self.rows[-1].id)
+
+    def _highlighted(self) -> RequestView | None:
+        table = self.query_one("#privacy-list", DataTable)
+        if not table.row_count or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def say(self, text: str, *, ok: bool) -> None:
+        line = self.query_one("#privacy-message", Static)
+        line.update(text)
+        line.set_class(not ok, "-error")
+
+    def _changed(self, text: str | None) -> None:
+        if text:
+            self.say(text, ok=True)
+            self.reload()
+            refresh = getattr(self.screen, "refresh_badges", None)
+            if refresh is not None:
+                refresh()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.reload()
+
+    def action_take(self) -> None:
+        from crm_tui.domain.privacy.requests import take_request
+
+        req = self._highlighted()
+        if req is not None:
+            self.call_domain(take_request, self.crm, self.actor, req.id,
+                             on_done=lambda _: self._changed(t("tui.privacy.taken", id=req.id)),
+                             group="act", block=True)
+
+    def action_copy_file(self) -> None:
+        from crm_tui.domain.privacy.copy_file import make_copy
+
+        req = self._highlighted()
+        if req is None:
+            return
+        target = Path.home() / f"个人信息副本-{req.customer_id}-{req.id}.xlsx"
+        self.call_domain(make_copy, self.crm, self.actor, req.customer_id, target, "xlsx",
+                         request_id=req.id if req.kind == "access" else None,
+                         on_done=lambda report: self._changed(
+                             t("tui.privacy.copied", path=str(report.path))),
+                         group="act", block=True)
+
+    def action_complete(self) -> None:
+        req = self._highlighted()
+        if req is not None:
+            self.app.push_screen(CompleteModal(req), self._changed)
+
+    def action_refuse(self) -> None:
+        req = self._highlighted()
+        if req is not None:
+            self.app.push_screen(RefuseModal(req), self._changed)
+
+    def action_open_restricted(self) -> None:
+        req = self._highlighted()
+        if req is None:
+            return
+        if not req.restricted:
+            self.app.open_customer(req.customer_id)  # type: ignore[attr-defined]
+            return
+        self.app.push_screen(RestrictedReasonModal(req.customer_id, req.customer_name),
+                             self._opened)
+
+    def _opened(self, view: CustomerView | None) -> None:
+        from crm_tui.screens.privacy_restricted import RestrictedProfileScreen
+
+        if view is not None:
+            self.app.push_screen(RestrictedProfileScreen(view))
+
+    @on(DataTable.RowSelected, "#privacy-list")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_restricted()
+
+
+class CompleteModal(ReasonModal):
+    SUBMIT_LABEL = "tui.privacy.complete_confirm"
+    FIELD = "privacy_outcome"
+    INPUT_ID = "privacy-outcome"
+
+    def __init__(self, req: RequestView) -> None:
+        super().__init__(t("tui.privacy.complete_title", id=req.id,
+                           kind=t(f"privacy.kind.{req.kind}")))
+        self.req = req
+        self.NOTICE = f"tui.privacy.complete_notice.{req.kind}"
+
+    def perform(self, text: str) -> None:
+        from crm_tui.domain.privacy.requests import complete_request
+
+        complete_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
+
+    def done_text(self) -> str:
+        return t("tui.privacy.completed", id=self.req.id)
+
+
+class RefuseModal(ReasonModal):
+    SUBMIT_LABEL = "tui.privacy.refuse_confirm"
+    FIELD = "privacy_refusal"
+    INPUT_ID = "privacy-refusal"
+    NOTICE = "tui.privacy.refuse_notice"
+
+    def __init__(self, req: RequestView) -> None:
+        super().__init__(t("tui.privacy.refuse_title", id=req.id))
+        self.req = req
+
+    def perform(self, text: str) -> None:
+        from crm_tui.domain.privacy.requests import refuse_request
+
+        refuse_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
+
+    def done_text(self) -> str:
+        return t("tui.privacy.refused", id=self.req.id)
+
+
+class RestrictedReasonModal(ReasonModal):
+    """Compliance says why before a restricted record is shown; dismisses with the view."""
+
+    SUBMIT_LABEL = "tui.privacy.restricted_confirm"
+    FIELD = "reason"
+    INPUT_ID = "restricted-reason"
+    NOTICE = "tui.privacy.restricted_notice"
+
+    def __init__(self, customer_id: int, name: str) -> None:
+        super().__init__(t("tui.privacy.restricted_title", name=name or f"#{customer_id}"))
+        self.customer_id = customer_id
+        self.view: CustomerView | None = None
+
+    def perform(self, text: str) -> None:
+        from crm_tui.domain.privacy.restricted import open_restricted
+
+        self.view = open_restricted(self.crm, self.actor, self.customer_id, text,
+                                    today=self.today)
+
+    def done_text(self) -> str:
+        return ""
+
+    def on_reason_modal_outcome(self, message: ReasonModal.Outcome) -> None:
+        if message.ok:
+            self.dismiss(self.view)  # type: ignore[arg-type]
+        else:
+            self.failed(message.errors, message.text)
