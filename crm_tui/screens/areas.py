@@ -124,6 +124,7 @@ def _privacy_pane() -> Widget:
 
 def _may_handle_privacy(actor: Actor) -> bool:
     """Compliance answers customers' personal-information requests."""
+    from crm_tui.domain.kernel.permissions import Perm, can
 
     return can(actor, Perm.PRIVACY_HANDLE)
 
