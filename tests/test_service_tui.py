@@ -95,7 +95,9 @@ async def test_queue_orders_by_breach_and_works_a_ticket(sqlite_crm: Crm, sqlite
         await settle(pilot)
         assert "cannot go from Waiting for customer to Closed" in screen_text(app)
 
-        await pilot.press("g", "x")
+        await pilot.press("g")  # resume
+        await settle(pilot)
+        await pilot.press("x")
         await settle(pilot)
         app.screen.query_one(Input).value = "清算中心已退回款项"
         await pilot.press("enter")
