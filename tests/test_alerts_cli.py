@@ -89,7 +89,7 @@ def test_jobs_run_expires_due_requests(db: Path) -> None:
             c.rm_id = 2  # rm1
             s.add(c)
         rm1 = login(crm, "rm1", STAFF_PASSWORD)
-        request_change(crm, rm1, 1, "phone", "13912345678", now=utcnow() - timedelta(days=10))
+        request_change(crm, rm1, 1, "phone", "13912345678", now=utcnow() - timedelta(days=10), reason="来电")
     finally:
         crm.db.dispose()
     r = crm_cli("jobs", "run", "--db", str(db))

@@ -69,7 +69,7 @@ async def test_supervisor_approves_from_the_detail(sqlite_crm, sqlite_world) -> 
 async def test_reject_requires_a_comment(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _open_inbox(pilot)
@@ -100,7 +100,7 @@ async def test_stale_approval_is_refused_on_screen(sqlite_crm, sqlite_world) -> 
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
     cid = book.customers["c1"]
-    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE, reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _open_inbox(pilot)

@@ -44,8 +44,8 @@ def _area(app) -> str | None:  # type: ignore[no-untyped-def]
 async def test_supervisor_decides_from_the_palette(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
-    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111")
+    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
+    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111", reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -86,7 +86,7 @@ async def test_supervisor_decides_from_the_palette(sqlite_crm, sqlite_world) -> 
 async def test_commands_follow_the_role(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
 
     app = signed_in_app(crm, world, "rm1")  # a maker: her requests, no deciding, no alerts
     async with app.run_test(size=(120, 40)) as pilot:

@@ -66,7 +66,8 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
     total = PAGE + 7
     for n in range(total):
         records.create_customer(sqlite_crm, sqlite_world["rm1"], {
-            "name": f"欧阳{n:03d}", "national_id": valid_id(f"11010119900101{n:03d}")})
+            "name": "欧阳" + "".join(chr(65 + d) for d in (n // 676, n // 26 % 26, n % 26)),
+            "national_id": valid_id(f"11010119900101{n:03d}")})
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:
         await search(pilot, "oy")

@@ -49,7 +49,7 @@ from crm_tui.domain.kernel.errors import (
     ValidationFailed,
 )
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.domain.kernel.validation import normalise_prose
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.i18n import t
 from crm_tui.store.models import Staff
@@ -285,7 +285,7 @@ def _decision(session: Session, req: ApprovalRequest, who: Place, actor: Actor,
 
 
 def _clean_comment(comment: str | None, required: bool) -> str:
-    text = normalise_text(comment)
+    text = normalise_prose(comment)
     if required and len(text) < MIN_COMMENT:
         raise ValidationFailed([FieldError("approval_comment", "compliance.validation.comment_required", {})])
     if len(text) > 1000:

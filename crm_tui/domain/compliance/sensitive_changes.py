@@ -30,8 +30,10 @@ from crm_tui.domain.kernel.validation import (
     normalise_text,
     parse_bank_account,
     parse_mobile,
+    parse_name,
     parse_prc_id,
     parse_risk_level,
+    require_reason,
 )
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
@@ -57,12 +59,7 @@ def clean_value(field: str, raw: str | None, id_type: str) -> str:
             raise BadValue("validation.required")
         return value
     if field == "name":
-        value = normalise_text(raw)
-        if not value:
-            raise BadValue("validation.required")
-        if len(value) > 200:
-            raise BadValue("validation.too_long", max=200)
-        return value
+        return parse_name(raw, max_length=200)
     if field == "risk_level":
         value = parse_risk_level(raw)
         if not value:
@@ -92,7 +89,10 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
     if field not in policy.approvals.sensitive_fields:
         raise ValidationFailed([FieldError("field", "compliance.validation.not_sensitive",
                                            {"field": field})])
-    reason = normalise_text(reason)[:400]
+    try:
+        reason = require_reason(reason)
+    except BadValue as exc:
+        raise ValidationFailed([FieldError("reason", exc.key, exc.params)]) from exc
     now = now or utcnow()
     with crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)

@@ -20,6 +20,7 @@ from crm_tui.domain.kernel.validation import (
     BadValue,
     birth_date_from_id,
     gender_from_id,
+    normalise_prose,
     normalise_text,
     parse_amount,
     parse_bank_account,
@@ -27,6 +28,7 @@ from crm_tui.domain.kernel.validation import (
     parse_email,
     parse_gender,
     parse_mobile,
+    parse_name,
     parse_prc_id,
     parse_risk_level,
     to_fen,
@@ -97,14 +99,10 @@ def clean_customer(raw: dict[str, Any], row: int | None = None,
             errors.append(FieldError(field, exc.key, exc.params, row))
             return None
 
-    name = normalise_text(raw.get("name"))
-    if not name:
-        errors.append(FieldError("name", "validation.required", {}, row))
-    elif len(name) > 200:
-        errors.append(FieldError("name", "validation.too_long", {"max": 200}, row))
-    out["name"] = name
     kind = normalise_text(raw.get("kind")) or "individual"
     kind = {"个人": "individual", "机构": "institutional", "企业": "institutional"}.get(kind, kind)
+    out["name"] = take("name", parse_name, raw.get("name"), max_length=200,
+                       organisation=kind == "institutional") or ""
     if kind not in ("individual", "institutional"):
         errors.append(FieldError("kind", "validation.choice", {"value": kind}, row))
     out["kind"] = kind
@@ -137,8 +135,9 @@ def clean_customer(raw: dict[str, Any], row: int | None = None,
             errors.append(FieldError("birth_date", "validation.birth_mismatch", {}, row))
         if not out["gender"]:
             out["gender"] = gender_from_id(out["national_id"])
-    out["address"] = normalise_text(raw.get("address"))[:400]
-    out["occupation"] = normalise_text(raw.get("occupation"))[:100]
+    out["address"] = take("address", normalise_prose, raw.get("address"), max_length=400) or ""
+    out["occupation"] = take("occupation", normalise_prose, raw.get("occupation"),
+                             max_length=100) or ""
     out["risk_level"] = take("risk_level", parse_risk_level, raw.get("risk_level"))
     out["aum"] = take("aum", parse_amount, raw.get("aum")) or Decimal("0.00")
     out["annual_income"] = (

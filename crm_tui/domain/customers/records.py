@@ -16,7 +16,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Conflict, FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_amount, parse_email, to_fen
+from crm_tui.domain.kernel.validation import BadValue, normalise_prose, parse_amount, parse_email, to_fen
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
 
@@ -41,11 +41,8 @@ def _clean_edit(changes: dict[str, Any]) -> tuple[dict[str, Any], list[FieldErro
             elif field == "annual_income":
                 out["annual_income_fen"] = to_fen(parse_amount(raw))
             else:
-                value = normalise_text(raw)
                 limit = {"address": 400, "occupation": 100, "goals": 1000}[field]
-                if len(value) > limit:
-                    raise BadValue("validation.too_long", max=limit)
-                out[field] = value
+                out[field] = normalise_prose(raw, max_length=limit)
         except BadValue as exc:
             errors.append(FieldError(field, exc.key, exc.params))
     return out, errors
@@ -84,7 +81,7 @@ def reveal_sensitive(crm: Crm, actor: Actor, customer_id: int, field: str, reaso
     require(actor, Perm.SENSITIVE_REVEAL)
     if field not in SENSITIVE_FIELDS:
         raise ValidationFailed([FieldError("field", "validation.choice", {"value": field})])
-    reason = normalise_text(reason)
+    reason = normalise_prose(reason)
     if len(reason) < 2:
         raise ValidationFailed([FieldError("reason", "validation.reason_required", {})])
     with crm.db.write() as session:

@@ -20,7 +20,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text, to_fen
+from crm_tui.domain.kernel.validation import normalise_prose, to_fen
 from crm_tui.domain.policy.document import Policy, TagRule
 from crm_tui.store.models import Customer, CustomerTag, Tag, Trade
 from crm_tui.store.types import utcnow
@@ -116,7 +116,7 @@ def evaluate_rule_tags(session: Session, policy: Policy,
 
 def add_tag(crm: Crm, actor: Actor, customer_id: int, name: str) -> None:
     require(actor, Perm.TAG_MANAGE)
-    name = normalise_text(name)
+    name = normalise_prose(name)
     if not name:
         raise ValidationFailed([FieldError("tag", "validation.required", {})])
     if len(name) > 50:

@@ -24,17 +24,14 @@ from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
-from crm_tui.domain.policy.document import ApprovalLevelSpec
+from crm_tui.domain.kernel.validation import from_fen, to_fen
+from crm_tui.domain.sales.trade_checks import check_trade
 from crm_tui.i18n import t
 from crm_tui.store.models import Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
-
-TX_KINDS = ("subscription", "redemption", "transfer", "cross_border")
-PRODUCT_KINDS = ("subscription", "redemption")
 
 
 @dataclass(frozen=True)
@@ -116,47 +113,16 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
     """Record a transaction: executed now, or sent up its approval chain; Blocked if a
     rule refuses it (KYC, suitability, freeze, insufficient holding)."""
     require(actor, Perm.TRANSACTION_RECORD)
-    if kind not in TX_KINDS:
-        raise _bad("tx_kind", "validation.choice", value=kind)
-    try:
-        value = parse_amount(amount, allow_zero=False)
-    except BadValue as exc:
-        raise ValidationFailed([FieldError("tx_amount", exc.key, exc.params)]) from exc
     now = now or utcnow()
-    policy = crm.policy()
     with crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)
-        product: Product | None = None
-        if kind in PRODUCT_KINDS:
-            code = normalise_text(product_code)
-            if not code:
-                raise _bad("tx_product", "validation.required")
-            product = session.scalars(select(Product).where(Product.code == code)).first()
-            if product is None or not product.active:
-                raise NotFound("compliance.error.product_not_found", code=code)
-        cur = (currency or (product.currency if product else "CNY")).upper()
-        if product is not None and cur != product.currency:
-            raise _bad("tx_currency", "compliance.validation.currency_mismatch",
-                       currency=cur, product=product.currency)
-        ensure_not_frozen(session, customer_id, crm.tz)
+        checks = check_trade(crm, session, c, kind, amount, product_code, currency, now)
+        if checks.refusals:
+            raise checks.refusals[0]
+        assert checks.amount is not None and checks.chain is not None
+        value, cur, product, suit = checks.amount, checks.currency, checks.product, checks.suitability
+        override, chain = checks.override, checks.chain
         amount_fen = to_fen(value)
-        suit: SuitabilityResult | None = None
-        override: list[ApprovalLevelSpec] = []
-        if kind == "subscription" and product is not None:
-            suit = assess(crm, session, c, product, now.astimezone(crm.tz).date())
-            if suit.action == "block":
-                raise Blocked(suit.reason_key, **suit.params)
-            if suit.action == "approve":
-                override = [ApprovalLevelSpec(role=suit.approver_role)]  # type: ignore[arg-type]
-        if kind == "redemption":
-            held = session.scalar(select(Holding.amount_fen).where(
-                Holding.customer_id == customer_id,
-                Holding.product_id == (product.id if product else None))) or 0
-            if held < amount_fen:
-                raise Blocked("compliance.tx.insufficient", held=str(from_fen(held)))
-        chain = policy.approvals.chain_for(value, cur)
-        if chain is None:
-            raise _bad("tx_currency", "compliance.validation.no_chain", currency=cur)
         levels = override + chain
         product_id = product.id if product else None
         if not levels:
