@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from crm_tui.domain.customers import records
 from crm_tui.domain.kernel.context import Crm
@@ -89,3 +89,25 @@ async def test_admin_gets_no_customer_area(sqlite_crm: Crm, sqlite_world: World)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.areas == []
         assert "Administration is done with the `crm` command" in screen_text(app)
+
+
+async def test_enter_opens_the_first_result_and_esc_returns_to_the_query(
+        sqlite_crm: Crm, sqlite_world: World) -> None:
+    book = build_book(sqlite_crm, sqlite_world)
+    app = signed_in_app(sqlite_crm, sqlite_world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"zs", "enter")  # before the debounce: search, then open
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        assert app.screen.customer_id == book.zhang_san
+        await pilot.press("escape")
+        await settle(pilot)
+        box = app.screen.query_one("#search-input", Input)
+        assert app.focused is box and box.value == "zs"
+        await pilot.press("backspace", "s", "enter")  # rows already those of the query
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        await pilot.press("f3")  # area keys work inside a profile
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)

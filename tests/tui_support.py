@@ -136,7 +136,8 @@ async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PAS
 
 
 async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) -> None:
-    """Type `text` into the customer search; then wait out the debounce, or press Enter."""
+    """Type `text` into the customer search; then wait out the debounce, or run it at once
+    (Enter would open the first result)."""
     field = pilot.app.screen.query_one("#search-input", Input)
     field.focus()
     field.value = ""
@@ -144,7 +145,9 @@ async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) 
     if wait_debounce:
         await pilot.pause(0.35)
     else:
-        await pilot.press("enter")
+        from crm_tui.screens.customer_search import CustomerSearchPane
+
+        pilot.app.screen.query_one(CustomerSearchPane).search(text)
     await settle(pilot)
 
 
