@@ -9,8 +9,9 @@ from textual.widgets import DataTable, Input, Select
 
 from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.domain.customers.records import update_customer
-from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
+from crm_tui.screens.approval_detail import ApprovalDetailScreen
 from crm_tui.screens.profile import ProfileScreen
+from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest, RiskAlert
 from tests.compliance_world import build_book
@@ -129,8 +130,13 @@ async def test_maker_asks_for_a_change_from_the_profile(sqlite_crm, sqlite_world
         assert isinstance(app.screen, ProfileScreen)
         await pilot.press("s")
         await settle(pilot)
+        assert app.focused is app.screen.query_one("#change-field", Select)  # picker first
         app.screen.query_one("#change-field", Select).value = "phone"
         app.screen.query_one("#change-value", Input).value = "123"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Give a reason" in screen_text(app) or "give a reason" in screen_text(app)
+        app.screen.query_one("#change-reason", Input).value = "客户来电，已核实"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "11-digit" in screen_text(app)

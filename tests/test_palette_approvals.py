@@ -8,7 +8,8 @@ from textual.command import CommandPalette
 from textual.widgets import ContentSwitcher, DataTable
 
 from crm_tui.domain.compliance.sensitive_changes import request_change
-from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
+from crm_tui.screens.approval_detail import ApprovalDetailScreen
+from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
 from tests.compliance_world import build_book

@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from crm_tui.i18n import t
-from crm_tui.screens.approval_inbox import state_text
-from crm_tui.screens.reason_modal import ReasonModal
+from crm_tui.screens.reject_modal import RejectModal
+from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm, failure_text
@@ -63,7 +63,8 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         yield StatusBar(self.host.session, t("tui.compliance.detail.context"))  # type: ignore[arg-type]
         with VerticalScroll(id="approval-body"):
             yield Static("", id="approval-head", markup=False)
-            yield Static(t("tui.compliance.detail.changes"), classes="panel-title")
+            yield Static(t("tui.compliance.detail.changes"), classes="panel-title",
+                         id="approval-changes-title")
             changes: DataTable[str] = DataTable(id="approval-changes", show_cursor=False)
             changes.add_columns(t("tui.compliance.col.field"), t("tui.compliance.col.before"),
                                 t("tui.compliance.col.after"))
@@ -111,7 +112,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
               expires=moment(r.expires_at, tz)),
             t("tui.compliance.detail.state", state=state_text(r)),
         ]
-        if r.outcome:
+        if r.outcome and r.outcome != state_text(r):  # "已驳回" once, not twice
             head.append(r.outcome)
         self.query_one("#approval-head", Static).update("\n".join(head))
         changes = self.query_one("#approval-changes", DataTable)
@@ -119,6 +120,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         for c in d.changes:
             changes.add_row(c.field, c.before or "—", c.after or "—")
         changes.display = bool(d.changes)
+        self.query_one("#approval-changes-title").display = bool(d.changes)
         diff = self.query_one("#approval-diff", Static)
         diff.update(Text(d.diff) if d.diff else "")
         diff.display = bool(d.diff)
@@ -148,7 +150,13 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         self.dismiss(None)
 
     def action_approve(self) -> None:
-        self._approve()
+        from crm_tui.screens.confirm_modal import confirm_approval
+
+        d = self.detail
+        if d is not None and d.request.kind in NEEDS_CONFIRMATION:
+            confirm_approval(self.app, d.request.id, d.request.summary, self._approve)
+        else:
+            self._approve()
 
     @work(thread=True, exclusive=True, group="approval-decide")
     def _approve(self) -> None:
@@ -196,24 +204,3 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         line = self.query_one("#approval-detail-message", Static)
         line.update(text)
         line.set_class(not ok, "-error")
-
-
-class RejectModal(ReasonModal):
-    """Reject with the comment the domain requires; dismisses with the outcome line."""
-
-    SUBMIT_LABEL = "tui.compliance.reject_confirm"
-    FIELD = "approval_comment"
-    INPUT_ID = "reject-comment"
-    PLACEHOLDER = "tui.compliance.reject_hint"
-
-    def __init__(self, request_id: int) -> None:
-        super().__init__(t("tui.compliance.reject_title", id=request_id))
-        self.request_id = request_id
-
-    def perform(self, text: str) -> None:
-        from crm_tui.domain.compliance import approvals
-
-        approvals.reject(self.crm, self.actor, self.request_id, text)
-
-    def done_text(self) -> str:
-        return t("tui.compliance.rejected", id=self.request_id)

@@ -9,7 +9,7 @@ straight from the list, the reject asking for its required comment.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
+from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_text
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.session import UsesCrm, failure_text
 
@@ -39,27 +40,6 @@ COLUMNS = (  # key, catalog key, width
 )
 
 
-def age_text(created: datetime, now: datetime) -> str:
-    """How long a request has waited: `3d 4h`, `5h 10m`, `12m`."""
-    left = max(now - created, timedelta(0))
-    days, rest = divmod(int(left.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return t("tui.compliance.age.days", d=days, h=hours)
-    if hours:
-        return t("tui.compliance.age.hours", h=hours, m=minutes)
-    return t("tui.compliance.age.minutes", m=minutes)
-
-
-def state_text(r: RequestSummary) -> str:
-    if r.status == "pending":
-        role = t(f"role.{r.next_role}") if r.next_role else ""
-        return t("tui.compliance.state.waiting", level=r.next_level + 1, total=r.levels_total,
-                 role=role)
-    return t(f"compliance.status.{r.status}")
-
-
 class ApprovalInboxPane(UsesCrm, Vertical):
     """The "Approvals" area."""
 
@@ -72,6 +52,9 @@ class ApprovalInboxPane(UsesCrm, Vertical):
         Binding("a", "approve", "tui.compliance.key.approve", id="approval-approve"),
         Binding("x", "reject", "tui.compliance.key.reject", id="approval-reject"),
         Binding("r", "reload", "tui.compliance.key.reload", id="approval-reload"),
+        Binding("1", "tab('decide')", "tui.ux.tab_decide", id="approval-tab-decide"),
+        Binding("2", "tab('mine')", "tui.ux.tab_mine", id="approval-tab-mine"),
+        Binding("3", "tab('history')", "tui.ux.tab_history", id="approval-tab-history"),
     ]
 
     class Loaded(Message):
@@ -119,6 +102,19 @@ class ApprovalInboxPane(UsesCrm, Vertical):
         return active.removeprefix("approvals-")
 
     # -- reading -------------------------------------------------------------------------
+
+    def action_tab(self, which: str) -> None:
+        """1 / 2 / 3: the three lists without Shift+Tab (shown in the footer)."""
+        self.query_one(TabbedContent).active = f"approvals-{which}"
+        self.query_one(f"#approval-list-{which}", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Footers offer only what the role can do: `a` / `x` to deciders, in their list."""
+        if action in ("approve", "reject"):
+            from crm_tui.domain.kernel.permissions import Perm, can
+
+            return can(self.actor, Perm.APPROVAL_DECIDE) and self.current == "decide"
+        return True
 
     def action_reload(self) -> None:
         self.reload()
@@ -212,9 +208,16 @@ class ApprovalInboxPane(UsesCrm, Vertical):
             self.say(text, ok=True)
 
     def action_approve(self) -> None:
-        rid = self._highlighted()
-        if rid is not None and self.current == "decide":
-            self._approve(rid)
+        """`a`: approve the highlighted request; money and suitability overrides ask first."""
+        from crm_tui.screens.confirm_modal import confirm_approval
+
+        row = self.selected_to_decide()
+        if row is None:
+            return
+        if row.kind in NEEDS_CONFIRMATION:
+            confirm_approval(self.app, row.id, row.summary, lambda: self._approve(row.id))
+        else:
+            self._approve(row.id)
 
     @work(thread=True, group="approvals-decide")
     def _approve(self, request_id: int) -> None:
@@ -230,7 +233,7 @@ class ApprovalInboxPane(UsesCrm, Vertical):
             self.post_message(self.Decided(t(key, id=request_id), ok=True))
 
     def action_reject(self) -> None:
-        from crm_tui.screens.approval_detail import RejectModal
+        from crm_tui.screens.reject_modal import RejectModal
 
         rid = self._highlighted()
         if rid is not None and self.current == "decide":

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Static, TextArea
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
@@ -67,8 +67,32 @@ class FormModal(UsesCrm, ModalScreen[R]):
     def _pressed_cancel(self) -> None:
         self.action_cancel()
 
+    @on(events.Mount)
+    def _remember_start(self) -> None:
+        self.call_after_refresh(lambda: setattr(self, "_start", self._values()))
+
+    def _values(self) -> list[str]:
+        return [w.value for w in self.query(Input)] + [w.text for w in self.query(TextArea)]
+
+    def is_dirty(self) -> bool:
+        """Has anything been typed since the form opened (prefilled values don't count)?"""
+        start = getattr(self, "_start", None)
+        return start is not None and self._values() != start
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Esc on an untouched form closes it; on a filled one, asks first."""
+        if not self.is_dirty():
+            self.dismiss(None)
+            return
+        from crm_tui.screens.confirm_modal import ConfirmModal
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmModal(t("tui.ux.discard_title"), t("tui.ux.discard_body"),
+                                          t("tui.ux.discard"), t("tui.ux.keep_editing")),
+                             answered)
 
     def action_submit(self) -> None:
         if self.busy:

@@ -48,7 +48,7 @@ class SensitiveChangeForm(FormModal[int]):
             id="change-reason", compact=True, placeholder=t("tui.compliance.change.reason_hint")))
 
     def on_mount(self) -> None:
-        self.query_one("#change-value", Input).focus()
+        self.query_one("#change-field", Select).focus()  # what to change comes first
 
     def submit(self) -> None:
         field = self.query_one("#change-field", Select).value
