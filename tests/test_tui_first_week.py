@@ -1,0 +1,75 @@
+"""Issue 8 in the TUI: confirmations where money moves, a filled form that asks before it
+is thrown away, refusals in words."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from crm_tui.domain.kernel.errors import PermissionDenied
+from crm_tui.domain.kernel.permissions import Perm, require
+from crm_tui.domain.sales.transactions import record_transaction
+from crm_tui.screens.confirm_modal import ConfirmModal
+from crm_tui.screens.profile import ProfileScreen
+from crm_tui.store.models_compliance import ApprovalRequest
+from tests.compliance_world import build_book
+from tests.test_approvals_tui import _open_inbox
+from tests.tui_support import screen_text, settle, signed_in_app
+
+
+async def test_approving_a_large_transaction_asks_with_amount_and_product(
+        sqlite_crm, sqlite_world) -> None:
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    out = record_transaction(crm, world["rm1"], book.customers["c1"], "subscription",
+                             "600,000", product_code="P-R3")
+    app = signed_in_app(crm, world, "sup1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_inbox(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        text = screen_text(app)
+        assert "600,000.00" in text and "P-R3" in text
+        await pilot.press("n")
+        await settle(pilot)
+        with crm.db.read() as s:
+            assert s.get(ApprovalRequest, out.request_id).status == "pending"
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    with crm.db.read() as s:
+        assert s.get(ApprovalRequest, out.request_id).status == "approved"
+
+
+async def test_esc_on_a_filled_form_asks_first(sqlite_crm, sqlite_world) -> None:
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_customer(book.customers["c1"])
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        form = app.screen
+        form.query(Input).first().value = "回访，确认"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")  # keep editing
+        await settle(pilot)
+        assert app.screen is form
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+
+
+def test_a_refusal_is_said_in_words(sqlite_world) -> None:
+    try:
+        require(sqlite_world["svc1"], Perm.TAG_MANAGE)
+    except PermissionDenied as exc:
+        assert exc.message == "Your role cannot manage tags."
+    else:
+        raise AssertionError("svc1 may not manage tags")
