@@ -73,3 +73,19 @@ def test_a_refusal_is_said_in_words(sqlite_world) -> None:
         assert exc.message == "Your role cannot manage tags."
     else:
         raise AssertionError("svc1 may not manage tags")
+
+
+async def test_a_manual_lock_is_audited_as_manual(sqlite_crm, sqlite_world) -> None:
+    from sqlalchemy import select
+
+    from crm_tui.store.models import AuditEvent
+
+    app = signed_in_app(sqlite_crm, sqlite_world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+    with sqlite_crm.db.read() as s:
+        actions = list(s.scalars(select(AuditEvent.action)))
+    assert "auth.manual_lock" in actions and "auth.idle_lock" not in actions

@@ -19,7 +19,15 @@ def register(app: typer.Typer) -> None:
     policy_app = group(app, "policy", t("cli.policy.help"))
 
     @policy_app.command("show", help=t("cli.policy.show_help"))
-    def show(db: DbOption = None) -> None:
+    def show(db: DbOption = None,
+             default: Annotated[bool, typer.Option("--default",
+                                                   help=t("cli.policy.default_help"))] = False,
+             ) -> None:
+        if default:  # the shipped policy: no database needed
+            from crm_tui.domain.policy.document import default_policy_text
+
+            typer.echo(default_policy_text(), nl=False)
+            return
         with store(db) as crm:
             typer.echo(policy_admin.show_policy(crm), nl=False)
 
