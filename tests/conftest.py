@@ -18,6 +18,9 @@ from sqlmodel import SQLModel
 os.environ.setdefault("CRM_LANG", "en")
 os.environ.pop("CRM_KEY", None)
 os.environ.pop("CRM_DATABASE_URL", None)
+os.environ.pop("CRM_KEY_FILE", None)
+# Keys default to the platform config dir: keep the tests' keys out of the real one.
+os.environ["XDG_CONFIG_HOME"] = __import__("tempfile").mkdtemp(prefix="crm-test-config-")
 
 from crm_tui import i18n  # noqa: E402
 from crm_tui.domain.admin.auth import actor_of  # noqa: E402

@@ -9,7 +9,6 @@ export's audit event has committed.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import aliased
 
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError
@@ -112,12 +111,12 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
     path = Path(path).expanduser()
     if not path.parent.is_dir():
         raise ExportRefused("export.error.no_dir", path=str(path.parent))
+    protected = safe_files.protected_for(crm)  # never the live database, its WAL or the key
+    path = safe_files.check_output(path, protected)
     headers = [t(key) for key in COLUMNS]
-    tmp = path.with_name(path.name + ".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names and addresses are PII
-    os.close(fd)
     count = 0
-    try:
+    # names and addresses are PII: a new 0600 temp file, renamed into place after the audit
+    with safe_files.atomic_path(path, protected) as tmp:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
@@ -143,8 +142,4 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         with crm.db.write() as session:
             audit.record(crm.db, session, actor, "customer.export", "customer", "", None,
                          {"file": path.name, "format": fmt, "count": count, "masked": True})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return ExportReport(path, fmt, count)
