@@ -220,12 +220,18 @@ class CrmApp(App[None]):
 
     # -- navigation shared by screens and the palette ---------------------------------
 
-    def open_customer(self, customer_id: int) -> None:
+    def open_customer(self, customer_id: int, *, replace: bool = False) -> None:
+        """Push the profile; with `replace` (the palette), close open profiles first, so
+        jumping around by name does not pile them up. From a profile's network the new
+        profile stacks, and Esc goes back to the one before."""
         from crm_tui.screens.profile import ProfileScreen
 
         if self.session is None or self.locked:
             return
         if isinstance(self.screen, ProfileScreen) and self.screen.customer_id == customer_id:
+            return
+        if not replace:
+            self.push_screen(ProfileScreen(customer_id))
             return
         self.run_worker(self._open_customer(customer_id), group="open-customer", exclusive=True)
 

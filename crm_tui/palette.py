@@ -146,4 +146,4 @@ class CrmCommands(Provider):
             return []
 
     def _open(self, customer_id: int) -> None:
-        self.app.open_customer(customer_id)  # type: ignore[attr-defined]
+        self.app.open_customer(customer_id, replace=True)  # type: ignore[attr-defined]

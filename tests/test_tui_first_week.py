@@ -89,3 +89,68 @@ async def test_a_manual_lock_is_audited_as_manual(sqlite_crm, sqlite_world) -> N
     with sqlite_crm.db.read() as s:
         actions = list(s.scalars(select(AuditEvent.action)))
     assert "auth.manual_lock" in actions and "auth.idle_lock" not in actions
+
+
+async def test_profile_shows_freeze_and_pending_change_up_front(sqlite_crm, sqlite_world) -> None:
+    from crm_tui.domain.compliance.sensitive_changes import request_change
+    from crm_tui.store.models_compliance import RiskAlert
+
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    cid = book.customers["c1"]
+    request_change(crm, world["rm1"], cid, "phone", "13911112222", reason="客户来电，已核实")
+    with crm.db.write() as s:
+        s.add(RiskAlert(alert_key="t1", rule="cross_border_burst", kind="cross_border",
+                        severity="high", freeze=True, customer_id=cid, details={}))
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_customer(cid)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Customer frozen" in text
+        assert "Changes waiting for approval: Mobile" in text or "waiting for approval" in text
+        assert "pending approval" in text  # the marker beside the phone
+
+
+async def test_tags_duplicate_feedback_and_esc_stays_in_the_profile(sqlite_crm,
+                                                                    sqlite_world) -> None:
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_customer(book.customers["c1"])
+        await settle(pilot)
+        for _ in range(2):
+            await pilot.press("t", *"VIP", "enter")
+            await settle(pilot)
+            await pilot.press("escape")  # leaves the tag box, not the profile
+            await settle(pilot)
+            assert isinstance(app.screen, ProfileScreen)
+        assert "already there" in screen_text(app)
+
+
+async def test_service_role_is_not_offered_tag_removal(sqlite_crm, sqlite_world) -> None:
+    from tests.helpers import make_customer
+
+    crm, world = sqlite_crm, sqlite_world
+    cid = make_customer(crm, world["rm1"], "张三")
+    app = signed_in_app(crm, world, "svc1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_customer(cid)
+        await settle(pilot)
+        assert not app.screen.query_one("#tag-input").display
+        app.screen.query_one("#tag-options").focus()
+        await settle(pilot)
+        assert "Remove tag" not in screen_text(app)
+
+
+async def test_profiles_from_the_palette_do_not_stack(sqlite_crm, sqlite_world) -> None:
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for cid in (book.customers["c1"], book.customers["c2"], book.customers["c1"]):
+            app.open_customer(cid, replace=True)
+            await settle(pilot)
+        assert sum(isinstance(s, ProfileScreen) for s in app.screen_stack) == 1
