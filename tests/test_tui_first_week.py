@@ -154,3 +154,41 @@ async def test_profiles_from_the_palette_do_not_stack(sqlite_crm, sqlite_world) 
             app.open_customer(cid, replace=True)
             await settle(pilot)
         assert sum(isinstance(s, ProfileScreen) for s in app.screen_stack) == 1
+
+
+async def test_trade_form_previews_every_refusal_and_redeems_only_holdings(
+        sqlite_crm, sqlite_world) -> None:
+    from textual.widgets import Select
+
+    from crm_tui.store.models_compliance import RiskAlert
+    from tests.compliance_world import give_holding
+
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    cid = book.customers["c1"]
+    give_holding(crm, cid, book.products["P-R2"], 500_000)
+    with crm.db.write() as s:
+        s.add(RiskAlert(alert_key="t1", rule="cross_border_burst", kind="cross_border",
+                        severity="high", freeze=True, customer_id=cid, details={}))
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_customer(cid)
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#tx-product", Select).value = "P-R3"
+        form.query_one("#tx-amount", Input).value = "0"
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Submit would be refused" in text and "cross-border" in text
+        assert "must not be 0" in text
+        form.query_one("#tx-kind", Select).value = "redemption"
+        await settle(pilot)
+        codes = [code for _, code in form.query_one("#tx-product", Select)._options
+                 if isinstance(code, str)]
+        assert codes == ["P-R2"]
+        form.query_one("#tx-amount", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "is required" in screen_text(app)
