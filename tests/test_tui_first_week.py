@@ -192,3 +192,29 @@ async def test_trade_form_previews_every_refusal_and_redeems_only_holdings(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "is required" in screen_text(app)
+
+
+async def test_the_maker_sees_new_decisions_with_a_badge(sqlite_crm, sqlite_world) -> None:
+    from textual.widgets import TabbedContent
+
+    from crm_tui.domain.compliance import approvals
+    from crm_tui.domain.compliance.decision_news import unseen_decisions
+    from crm_tui.domain.compliance.sensitive_changes import request_change
+
+    crm, world = sqlite_crm, sqlite_world
+    book = build_book(crm, world)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", "13911112222",
+                         reason="客户来电，已核实")
+    approvals.reject(crm, world["sup1"], rid, "号码与柜面登记不符")
+    assert unseen_decisions(crm, world["rm1"]) == 1
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert "1 new" in str(tabs.get_tab("approvals-mine").label)
+        assert "1 To decide" in screen_text(app) or "2 Mine" in screen_text(app)  # keys shown
+        await pilot.press("2")
+        await settle(pilot)
+        assert "new" not in str(tabs.get_tab("approvals-mine").label)
+    assert unseen_decisions(crm, world["rm1"]) == 0

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlmodel import Session
 
+from crm_tui.domain.compliance.decision_news import tell_maker
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor, system_actor
 from crm_tui.domain.kernel.context import Crm
@@ -258,6 +259,7 @@ def _close(crm: Crm, session: Session, req: ApprovalRequest, actor: Actor, statu
     session.add(req)
     audit.record(crm.db, session, actor, action, "approval_request", req.id, before,
                  {"status": status, "note": note, **(extra or {})})
+    tell_maker(session, req, actor)
 
 
 def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> Place:
@@ -338,6 +340,7 @@ def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
             if last:
                 req.result_ref = handler.apply(crm, session, req, actor, now)
                 session.add(req)
+                tell_maker(session, req, actor)
                 applied = True
             status = req.status
     if late is not None:
