@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 
 PAGE = 50
 LISTS = ("decide", "mine", "history")
+# The summary (what, how much, for whom) right after the id, so 80 columns keep it.
 COLUMNS = (  # key, catalog key, width
     ("id", "tui.compliance.col.id", 5),
+    ("summary", "tui.compliance.col.summary", 48),
+    ("state", "tui.compliance.col.state", 16),
+    ("age", "tui.compliance.col.age", 9),
     ("kind", "tui.compliance.col.kind", 20),
     ("maker", "tui.compliance.col.maker", 6),
-    ("age", "tui.compliance.col.age", 9),
-    ("state", "tui.compliance.col.state", 16),
-    ("summary", "tui.compliance.col.summary", 48),
 )
 
 
@@ -172,9 +173,8 @@ class ApprovalInboxPane(UsesCrm, DomainCalls, Vertical):
             self.rows[which] = []
         now = datetime.now(self.crm.tz)
         for r in rows:
-            table.add_row(f"#{r.id}", t(f"compliance.kind.{r.kind}"), r.maker_name,
-                          age_text(r.created_at, now), state_text(r),
-                          r.summary, key=str(r.id))
+            table.add_row(f"#{r.id}", r.summary, state_text(r), age_text(r.created_at, now),
+                          t(f"compliance.kind.{r.kind}"), r.maker_name, key=str(r.id))
         self.rows[which].extend(rows)
         self._more[which] = len(rows) == PAGE
         if which == "decide":

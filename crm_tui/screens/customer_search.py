@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 
 DEBOUNCE_SECONDS = 0.25
 PAGE = 50
+# Amounts come right after the name: at 80 columns the text columns at the right are the
+# ones cut, never the digits of an amount.
 COLUMNS = (  # key, catalog key, width
     ("name", "field.name", 14),
+    ("aum", "field.aum", 16),
     ("phone", "field.phone", 11),
     ("risk", "field.risk_level", 13),
-    ("aum", "field.aum", 16),
     ("rm", "field.rm_username", 8),
     ("branch", "field.branch", 18),
 )
@@ -159,8 +161,8 @@ class CustomerSearchPane(UsesCrm, DomainCalls, Vertical):
             table.clear()
             self._rows = []
         for r in rows:
-            table.add_row(r.name, r.phone_masked or "—", risk_label(r.risk_level),
-                          Text(money(r.aum), justify="right"), r.rm_name or "—",
+            table.add_row(r.name, Text(money(r.aum), justify="right"), r.phone_masked or "—",
+                          risk_label(r.risk_level), r.rm_name or "—",
                           r.branch_name or "—", key=str(r.id))
         self._rows.extend(rows)
 

@@ -67,6 +67,15 @@ class FormModal(UsesCrm, ModalScreen[R]):
     def _pressed_cancel(self) -> None:
         self.action_cancel()
 
+    @on(events.Resize)
+    def _fit(self, event: events.Resize) -> None:
+        """At 80×24 the body scrolls and the buttons stay on screen: the body gets what
+        the title, the error line and the buttons leave."""
+        short = event.size.height < 30
+        self.set_class(short, "-short")
+        chrome = 9 if short else 13
+        self.query_one(".form-body").styles.max_height = max(4, min(28, event.size.height - chrome))
+
     @on(events.Mount)
     def _remember_start(self) -> None:
         self.call_after_refresh(lambda: setattr(self, "_start", self._values()))

@@ -47,15 +47,17 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
 class ProfileScreen(UsesCrm, DomainCalls, Screen[None]):
     CSS_PATH = "profile.tcss"
     BINDINGS = [
+        # Footer order is priority order: at 80 columns the last ones are cut, so the
+        # trade (b) comes early and reload (r) is not shown.
         Binding("escape", "back", "tui.key.back", id="profile-back"),
-        Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),
-        Binding("e", "edit", "tui.key.edit", id="edit-customer"),
-        Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
-        Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
-        Binding("r", "reload", "tui.key.reload", id="reload-profile"),
-        Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),
+        Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
+        Binding("e", "edit", "tui.key.edit", id="edit-customer"),
+        Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
+        Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
+        Binding("r", "reload", "tui.key.reload", show=False, id="reload-profile"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
 

@@ -111,9 +111,6 @@ class TransactionForm(DomainCalls, FormModal[str]):
         from crm_tui.domain.sales.trade_checks import preview_transaction
 
         kind, product = self._kind(), self._product()
-        if kind in NEEDS_PRODUCT and product is None:
-            self.query_one("#tx-suitability", Static).update("")
-            return
         self.call_domain(preview_transaction, self.crm, self.actor, self.customer_id, kind,
                          self.query_one("#tx-amount", Input).value, product_code=product,
                          group="preview", on_done=self._show_preview,

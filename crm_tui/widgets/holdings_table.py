@@ -16,7 +16,8 @@ from crm_tui.widgets.formatting import label, money
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
-COLUMNS = (("code", 12), ("product", 28), ("category", 10), ("risk", 8), ("amount", 20))
+# The amount second: a narrow terminal cuts the product name, never the digits.
+COLUMNS = (("code", 12), ("amount", 20), ("product", 28), ("category", 10), ("risk", 8))
 
 
 class HoldingsTable(Vertical):
@@ -38,8 +39,8 @@ class HoldingsTable(Vertical):
         table.clear()
         for h in view.holdings:
             category = label("tui.product_category", h.category)
-            table.add_row(h.product_code, h.product_name, category, h.risk_level,
-                          Text(money(h.amount), justify="right"))
+            table.add_row(h.product_code, Text(money(h.amount), justify="right"),
+                          h.product_name, category, h.risk_level)
         total = sum((h.amount for h in view.holdings), Decimal(0))
         text = Text.assemble(
             (t("tui.holdings.aum") + "  ", "dim"), (money(view.aum), "bold"),

@@ -66,7 +66,8 @@ def parse_trade_amount(crm: Crm, amount: object) -> Decimal:
 
 
 def check_trade(crm: Crm, session: Session, customer: Customer, kind: str, amount: object,
-                product_code: str | None, currency: str | None, now: datetime) -> TradeChecks:
+                product_code: str | None, currency: str | None, now: datetime,
+                *, require_product: bool = True) -> TradeChecks:
     out = TradeChecks()
     if kind not in TX_KINDS:
         out.refusals.append(_bad("tx_kind", "validation.choice", value=kind))
@@ -78,7 +79,8 @@ def check_trade(crm: Crm, session: Session, customer: Customer, kind: str, amoun
     if kind in PRODUCT_KINDS:
         code = normalise_code(product_code)
         if not code:
-            out.refusals.append(_bad("tx_product", "validation.required"))
+            if require_product:
+                out.refusals.append(_bad("tx_product", "validation.required"))
         else:
             out.product = session.scalars(select(Product).where(Product.code == code)).first()
             if out.product is None or not out.product.active:
@@ -128,7 +130,8 @@ def preview_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str, amo
                         *, product_code: str | None = None, currency: str | None = None,
                         now: datetime | None = None) -> TradePreview:
     """What submit would say, without recording anything. A blank amount is not a
-    refusal yet (the RM has not typed it); every other rule is checked."""
+    refusal yet (the RM has not typed it), nor is a product not yet picked; every other
+    rule is checked."""
     from crm_tui.store.types import utcnow
 
     require(actor, Perm.TRANSACTION_RECORD)
@@ -136,7 +139,7 @@ def preview_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str, amo
         c = load_in_scope(session, actor, customer_id)
         blank = amount is None or (isinstance(amount, str) and not amount.strip())
         checks = check_trade(crm, session, c, kind, "1" if blank else amount, product_code,
-                             currency, now or utcnow())
+                             currency, now or utcnow(), require_product=False)
     levels = [] if blank else [*checks.override, *(checks.chain or [])]
     return TradePreview(tuple(e.message for e in checks.refusals), checks.suitability,
                         tuple(lv.role for lv in levels))
