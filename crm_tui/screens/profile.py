@@ -93,6 +93,9 @@ class ProfileScreen(UsesCrm, DomainCalls, Screen[None]):
         yield Static("", id="profile-message", markup=False)
         yield Footer(compact=True)
 
+    def on_resize(self, event: object) -> None:
+        self.query_one("#profile-tabs").set_class(self.size.width < 100, "-narrow")
+
     def on_mount(self) -> None:
         self.query_one("#profile-tabs").loading = True
         self.load()
