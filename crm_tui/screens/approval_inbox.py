@@ -33,10 +33,10 @@ LISTS = ("decide", "mine", "history")
 # The summary (what, how much, for whom) right after the id, so 80 columns keep it.
 COLUMNS = (  # key, catalog key, width
     ("id", "tui.compliance.col.id", 5),
-    ("summary", "tui.compliance.col.summary", 38),
+    ("summary", "tui.compliance.col.summary", 36),
     ("state", "tui.compliance.col.state", 16),
     ("age", "tui.compliance.col.age", 9),
-    ("kind", "tui.compliance.col.kind", 14),
+    ("kind", "tui.compliance.col.kind", 16),
     ("maker", "tui.compliance.col.maker", 6),
 )
 

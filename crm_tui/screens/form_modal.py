@@ -3,8 +3,9 @@ Save/Cancel on Ctrl+S and Escape so the whole form works from the keyboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -16,13 +17,22 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import show_field_errors
 from crm_tui.widgets.session import UsesCrm
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
-class FormModal(UsesCrm, ModalScreen[R]):
+@dataclass(frozen=True)
+class _Answer:
+    value: Any = None
+    fields: dict[str, str] | None = None
+    refusal: Exception | None = None
+
+
+class FormModal(UsesCrm, DomainCalls, ModalScreen[R]):
     CSS_PATH = "form_modal.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "tui.key.cancel", id="form-cancel"),
@@ -112,6 +122,37 @@ class FormModal(UsesCrm, ModalScreen[R]):
 
     def submit(self) -> None:
         raise NotImplementedError
+
+    def call_form(self, fn: Callable[..., T], *args: Any, on_done: Callable[[T], None],
+                  field_map: Callable[[str], str] | None = None,
+                  on_refused: Callable[[Exception], None] | None = None,
+                  refusals: tuple[type[Exception], ...] = (), **kwargs: Any) -> None:
+        """Submit through `call_domain` (a worker, no double submit): a ValidationFailed
+        lands under its fields (keys renamed by `field_map`), a refusal of a type in
+        `refusals` goes to `on_refused`, anything else to the form's error line."""
+        from crm_tui.domain.kernel.errors import ValidationFailed
+
+        def attempt() -> _Answer:
+            try:
+                return _Answer(value=fn(*args, **kwargs))
+            except ValidationFailed as exc:
+                fields = exc.by_field()
+                if field_map is not None:
+                    fields = {field_map(k): v for k, v in fields.items()}
+                return _Answer(fields=fields)
+            except refusals as exc:  # type: ignore[misc]
+                return _Answer(refusal=exc)
+
+        def answered(answer: _Answer) -> None:
+            if answer.fields is not None:
+                self.failed(answer.fields)
+            elif answer.refusal is not None and on_refused is not None:
+                on_refused(answer.refusal)
+            else:
+                on_done(cast(T, answer.value))
+
+        self.call_domain(attempt, group="form", block=True, on_done=answered,
+                         on_error=lambda text: self.failed(None, text))
 
     def form_error(self, text: str) -> None:
         self.query_one("#form-error", Static).update(text)

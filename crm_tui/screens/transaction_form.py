@@ -19,7 +19,6 @@ from textual.widgets import Input, Select, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ KINDS = ("subscription", "redemption", "transfer", "cross_border")
 NEEDS_PRODUCT = ("subscription", "redemption")
 
 
-class TransactionForm(DomainCalls, FormModal[str]):
+class TransactionForm(FormModal[str]):
     """Dismisses with the outcome line (executed, or pending with its chain)."""
 
     SUBMIT_LABEL = "tui.compliance.tx.submit"
@@ -132,26 +131,13 @@ class TransactionForm(DomainCalls, FormModal[str]):
         line.set_class(bool(preview.refusals), "-blocked")
 
     def submit(self) -> None:
-        from crm_tui.domain.kernel.errors import ValidationFailed
         from crm_tui.domain.sales.transactions import record_transaction
 
-        kind = self._kind()
+        self.call_form(record_transaction, self.crm, self.actor, self.customer_id, self._kind(),
+                       self.query_one("#tx-amount", Input).value, product_code=self._product(),
+                       on_done=self._outcome)
 
-        def attempt() -> TransactionOutcome | dict[str, str]:
-            try:
-                return record_transaction(self.crm, self.actor, self.customer_id, kind,
-                                          self.query_one("#tx-amount", Input).value,
-                                          product_code=self._product())
-            except ValidationFailed as exc:
-                return exc.by_field()
-
-        self.call_domain(attempt, group="form", block=True, on_done=self._outcome,
-                         on_error=lambda text: self.failed(None, text))
-
-    def _outcome(self, outcome: TransactionOutcome | dict[str, str]) -> None:
-        if isinstance(outcome, dict):
-            self.failed(outcome)
-            return
+    def _outcome(self, outcome: TransactionOutcome) -> None:
         text = outcome.message
         if outcome.suitability is not None and outcome.suitability.action == "approve":
             text = f"{outcome.suitability.message} {text}"
