@@ -24,6 +24,7 @@ from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_te
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.status_line import SaysOnLine
 
 if TYPE_CHECKING:
     from crm_tui.domain.compliance.approval_views import RequestSummary
@@ -41,8 +42,10 @@ COLUMNS = (  # key, catalog key, width
 )
 
 
-class ApprovalInboxPane(UsesCrm, DomainCalls, Vertical):
+class ApprovalInboxPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
     """The "Approvals" area."""
+
+    MESSAGE_LINE = "#approval-message"
 
     DEFAULT_CSS = """
     ApprovalInboxPane #approval-tabs { height: 1fr; margin-top: 1; }
@@ -255,8 +258,3 @@ class ApprovalInboxPane(UsesCrm, DomainCalls, Vertical):
         rid = self._highlighted()
         if rid is not None and self.current == "decide":
             self.app.push_screen(RejectModal(rid), self._after_dialog)
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#approval-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")

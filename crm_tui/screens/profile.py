@@ -30,6 +30,7 @@ from crm_tui.widgets.recent_interactions import RecentInteractions
 from crm_tui.widgets.relationship_tree import RelationshipTree
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar
+from crm_tui.widgets.status_line import SaysOnLine
 from crm_tui.widgets.tag_list import TagList
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
                 "request_change": "sensitive.request", "record_transaction": "transaction.record"}
 
 
-class ProfileScreen(UsesCrm, DomainCalls, Screen[None]):
+class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
+    MESSAGE_LINE = "#profile-message"
     CSS_PATH = "profile.tcss"
     BINDINGS = [
         # Footer order is priority order: at 80 columns the last ones are cut, so the
@@ -199,11 +201,6 @@ class ProfileScreen(UsesCrm, DomainCalls, Screen[None]):
         else:
             self.call_domain(tags.remove_tag, self.crm, self.actor, self.customer_id,
                              remove or 0, group="tags", block=True, on_done=removed)
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#profile-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
 
     # -- actions -----------------------------------------------------------------------
 
