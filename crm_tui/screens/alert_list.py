@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
@@ -122,9 +122,9 @@ class AlertListPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
             severity = Text(t(f"compliance.severity.{a.severity}"),
                             style="bold red" if a.severity == "high" else "")
             table.add_row(f"#{a.id}", moment(a.raised_at, tz), severity,
-                          a.customer_name or f"#{a.customer_id}", a.kind_label,
+                          a.customer_name or f"#{a.customer_id}", render(a.kind_label),
                           t("tui.compliance.alerts.frozen") if a.freeze else "",
-                          t(f"compliance.alert_status.{a.status}"), a.details, key=str(a.id))
+                          t(f"compliance.alert_status.{a.status}"), render(a.details), key=str(a.id))
         self.rows.extend(rows)
         self._more = len(rows) == PAGE
         if not self.rows:

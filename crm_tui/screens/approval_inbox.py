@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_text
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
@@ -176,7 +176,7 @@ class ApprovalInboxPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
             self.rows[which] = []
         now = datetime.now(self.crm.tz)
         for r in rows:
-            table.add_row(f"#{r.id}", r.summary, state_text(r), age_text(r.created_at, now),
+            table.add_row(f"#{r.id}", render(r.summary), state_text(r), age_text(r.created_at, now),
                           t(f"compliance.kind.{r.kind}"), r.maker_name, key=str(r.id))
         self.rows[which].extend(rows)
         self._more[which] = len(rows) == PAGE

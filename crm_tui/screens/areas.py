@@ -91,10 +91,101 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _pipeline_pane() -> Widget:
+    from crm_tui.screens.pipeline_board import PipelineBoardPane
+
+    return PipelineBoardPane()
+
+
+def _leads_pane() -> Widget:
+    from crm_tui.screens.leads_list import LeadListPane
+
+    return LeadListPane()
+
+
+def _sells(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads work leads and the pipeline."""
+    return actor.role in ("rm", "supervisor", "branch_head")
+
+
+def _open_leads(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.sales.leads import count_waiting
+
+    return count_waiting(crm, actor)
+
+
+def _notifications_pane() -> Widget:
+    from crm_tui.screens.notifications import NotificationsPane
+
+    return NotificationsPane()
+
+
+def _has_inbox(actor: Actor) -> bool:
+    return actor.id is not None
+
+
+def _unread(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.workflow.notifications import unread_count
+
+    return unread_count(crm, actor)
+
+
+def _my_day_pane() -> Widget:
+    from crm_tui.screens.my_day import MyDayPane
+
+    return MyDayPane()
+
+
+def _has_tasks(actor: Actor) -> bool:
+    """People whose work arrives as tasks (RMs, their supervisors, branch heads, the desk)."""
+    return actor.role in ("rm", "supervisor", "branch_head", "service")
+
+
+def _due_today(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.service.reviews import count_due_today
+
+    return count_due_today(crm, actor)
+
+
+def _tickets_pane() -> Widget:
+    from crm_tui.screens.tickets import TicketQueuePane
+
+    return TicketQueuePane()
+
+
+def _may_work_tickets(actor: Actor) -> bool:
+    return actor.role in ("rm", "supervisor", "branch_head", "service", "compliance")
+
+
+def _my_open_tickets(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.service.queue import count_mine
+
+    return count_mine(crm, actor)
+
+
+def _fields_pane() -> Widget:
+    from crm_tui.screens.fields_admin import FieldsAdminPane
+
+    return FieldsAdminPane()
+
+
+def _may_manage_fields(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.FIELDS_MANAGE)
+
+
 AREAS: list[Area] = [
+    # My day comes first for everyone whose work arrives as tasks: it is their home.
+    Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
+    Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _sells),
+    Area("leads", "tui.leads.area", "f6", _leads_pane, _sells, _open_leads),
+    Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
+    Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
+    Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.holdings_table import HoldingsTable
 from crm_tui.widgets.identity_panel import IdentityPanel
@@ -41,6 +42,7 @@ TABS = ("overview", "holdings", "interactions", "network")
 INTERACTION_PAGE = 20
 # Which permission each action needs: the footer hides what the domain would refuse.
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
+                "edit_custom": "customer.edit",
                 "reveal": "sensitive.reveal", "add_tag": "tag.manage",
                 "request_change": "sensitive.request", "record_transaction": "transaction.record"}
 
@@ -60,6 +62,8 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
         Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
         Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
         Binding("r", "reload", "tui.key.reload", show=False, id="reload-profile"),
+        Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
+        Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
 
@@ -86,6 +90,7 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
                             yield KycPanel(id="kyc")
                             yield TagList(id="tags")
                     yield RecentInteractions(id="recent")
+                    yield CustomFieldsPanel(self.customer_id, id="custom-fields")
             with TabPane(t("tui.profile.tab.holdings"), id="tab-holdings"):
                 yield HoldingsTable(id="holdings-pane")
             with TabPane(t("tui.profile.tab.interactions"), id="tab-interactions"):
@@ -211,6 +216,10 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
         return perm is None or can(self.actor, Perm(perm))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_custom":  # offered only once custom fields exist
+            panels = self.query(CustomFieldsPanel)
+            view = panels.first().view if panels else None
+            return self._may(action) and bool(view and view.values)
         if action in ACTION_PERMS:
             return self._may(action) and self.view is not None
         return True
@@ -252,6 +261,21 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
             self.say(t("tui.edit.saved", version=version), ok=True)
             self.load()
 
+    def action_edit_custom(self) -> None:
+        from crm_tui.screens.custom_fields_form import CustomFieldsForm
+
+        panel = self.query_one(CustomFieldsPanel)
+        if panel.view is None or not panel.view.values:
+            self.say(t("tui.forms.none_defined"), ok=False)
+            return
+        self.app.push_screen(CustomFieldsForm(panel.view), self._custom_saved)
+
+    def _custom_saved(self, text: str | None) -> None:
+        if text:
+            self.say(text, ok=True)
+            self.load()
+            self.query_one(CustomFieldsPanel).load()
+
     def action_request_change(self) -> None:
         from crm_tui.screens.sensitive_change_form import open_from_profile
 
@@ -259,6 +283,11 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
 
     def action_record_transaction(self) -> None:
         from crm_tui.screens.transaction_form import open_from_profile
+
+        open_from_profile(self)
+
+    def action_new_ticket(self) -> None:
+        from crm_tui.screens.ticket_forms import open_from_profile
 
         open_from_profile(self)
 

@@ -13,11 +13,12 @@ from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
+from crm_tui.domain.customers.fields import SENSITIVE_FIELDS
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 
-FIELDS = ("national_id", "phone", "bank_account")
+FIELDS = SENSITIVE_FIELDS
 
 
 class RevealModal(FormModal[tuple[str, str]]):

@@ -17,7 +17,8 @@ from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from crm_tui.i18n import t
+from crm_tui.domain.sales.transactions import PRODUCT_KINDS, TX_KINDS
+from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from crm_tui.domain.sales.trade_checks import TradePreview
     from crm_tui.domain.sales.transactions import ProductChoice, TransactionOutcome
 
-KINDS = ("subscription", "redemption", "transfer", "cross_border")
-NEEDS_PRODUCT = ("subscription", "redemption")
+KINDS = TX_KINDS
+NEEDS_PRODUCT = PRODUCT_KINDS
 
 
 class TransactionForm(FormModal[str]):
@@ -119,7 +120,7 @@ class TransactionForm(FormModal[str]):
         lines = []
         suit = preview.suitability
         if suit is not None and suit.action != "block":
-            lines.append(t(f"tui.compliance.tx.suitability_{suit.action}", reason=suit.message))
+            lines.append(t(f"tui.compliance.tx.suitability_{suit.action}", reason=render(suit.note)))
         if preview.refusals:
             lines.append(t("tui.ux.preview_refusals"))
             lines += [f"• {r}" for r in preview.refusals]
@@ -138,9 +139,9 @@ class TransactionForm(FormModal[str]):
                        on_done=self._outcome)
 
     def _outcome(self, outcome: TransactionOutcome) -> None:
-        text = outcome.message
+        text = render(outcome.note)
         if outcome.suitability is not None and outcome.suitability.action == "approve":
-            text = f"{outcome.suitability.message} {text}"
+            text = f"{render(outcome.suitability.note)} {text}"
         self.dismiss(text)
 
 

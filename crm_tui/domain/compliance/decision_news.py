@@ -1,28 +1,17 @@
-"""Telling the maker her request was decided: one notification per closed request, and
-the count of those she has not looked at yet (the badge on "我的申请")."""
+"""The decisions on her requests a maker has not looked at yet (the badge on "我的申请"):
+the notifications approvals.notify_maker writes, counted and marked seen."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
 
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.workflow.notifications import notify
-from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.models_workflow import Notification
 from crm_tui.store.types import utcnow
 
-KIND = "approval_decided"
-
-
-def tell_maker(session: Session, req: ApprovalRequest, actor: Actor) -> None:
-    """In the deciding transaction; nothing when the maker closed it herself (withdraw)."""
-    if req.maker_id is None or req.maker_id == actor.id:
-        return
-    notify(session, req.maker_id, KIND, f"compliance.notify.{req.status}", {"id": req.id},
-           entity="approval_request", entity_id=req.id,
-           dedupe_key=f"{KIND}:{req.id}")
+KIND = "approval_closed"
+"""What approvals.notify_maker writes when a request closes."""
 
 
 def unseen_decisions(crm: Crm, actor: Actor) -> int:

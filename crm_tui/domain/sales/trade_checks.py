@@ -30,9 +30,9 @@ from crm_tui.domain.kernel.errors import (
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_code, parse_amount
 from crm_tui.domain.policy.document import ApprovalLevelSpec
+from crm_tui.store.models import TRADE_KINDS as TX_KINDS
 from crm_tui.store.models import Customer, Holding, Product
 
-TX_KINDS = ("subscription", "redemption", "transfer", "cross_border")
 PRODUCT_KINDS = ("subscription", "redemption")
 
 

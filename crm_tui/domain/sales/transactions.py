@@ -9,6 +9,7 @@ rejection at any level ends it. A frozen customer can do none of this.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,14 +25,21 @@ from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.messages import Join, Msg, label, stored
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import from_fen, to_fen
-from crm_tui.domain.sales.trade_checks import check_trade
-from crm_tui.i18n import t
-from crm_tui.store.models import Customer, Holding, Product, Trade
+from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, to_fen
+from crm_tui.domain.policy.document import ApprovalLevelSpec
+from crm_tui.domain.sales.trade_checks import parse_trade_amount
+from crm_tui.store.models import TRADE_KINDS, Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
+
+TX_KINDS = TRADE_KINDS
+PRODUCT_KINDS = ("subscription", "redemption")
+"""Kinds that name a product."""
+SUITABILITY_KINDS = ("subscription",)
+"""Kinds gated by the suitability check (a redemption or transfer sells nothing)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,12 @@ class TransactionOutcome:
     suitability: SuitabilityResult | None = None
 
     @property
-    def message(self) -> str:
+    def note(self) -> Msg:
+        """What happened, as a message: executed, or pending with the approval chain."""
         if self.status == "executed":
-            return t("compliance.tx.executed", id=self.trade_id)
-        chain = " → ".join(t(f"role.{r}") for r in self.levels)
-        return t("compliance.tx.pending", id=self.request_id, chain=chain)
+            return Msg("compliance.tx.executed", {"id": self.trade_id})
+        chain = Join(tuple(label("role", r) for r in self.levels), " → ")
+        return Msg("compliance.tx.pending", {"id": self.request_id, "chain": chain})
 
 
 def _bad(field: str, key: str, **params: Any) -> ValidationFailed:
@@ -108,21 +117,56 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
 
 def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
                        amount: Decimal | str, *, product_code: str | None = None,
-                       currency: str | None = None, now: datetime | None = None
+                       currency: str | None = None, now: datetime | None = None,
+                       session: Session | None = None, override_approved: bool = False,
                        ) -> TransactionOutcome:
     """Record a transaction: executed now, or sent up its approval chain; Blocked if a
-    rule refuses it (KYC, suitability, freeze, insufficient holding)."""
+    rule refuses it (KYC, suitability, freeze, insufficient holding).
+
+    `session` runs it inside the caller's transaction (a won contract, issue 9);
+    `override_approved` says a suitability override was already approved there."""
     require(actor, Perm.TRANSACTION_RECORD)
+    if kind not in TX_KINDS:
+        raise _bad("tx_kind", "validation.choice", value=kind)
+    try:
+        value = parse_trade_amount(crm, amount)  # required, not 0, column and policy limit
+    except BadValue as exc:
+        raise ValidationFailed([FieldError("tx_amount", exc.key, exc.params)]) from exc
     now = now or utcnow()
-    with crm.db.write() as session:
+    policy = crm.policy()
+    with nullcontext(session) if session is not None else crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)
-        checks = check_trade(crm, session, c, kind, amount, product_code, currency, now)
-        if checks.refusals:
-            raise checks.refusals[0]
-        assert checks.amount is not None and checks.chain is not None
-        value, cur, product, suit = checks.amount, checks.currency, checks.product, checks.suitability
-        override, chain = checks.override, checks.chain
+        product: Product | None = None
+        if kind in PRODUCT_KINDS:
+            code = normalise_text(product_code)
+            if not code:
+                raise _bad("tx_product", "validation.required")
+            product = session.scalars(select(Product).where(Product.code == code)).first()
+            if product is None or not product.active:
+                raise NotFound("compliance.error.product_not_found", code=code)
+        cur = (currency or (product.currency if product else "CNY")).upper()
+        if product is not None and cur != product.currency:
+            raise _bad("tx_currency", "compliance.validation.currency_mismatch",
+                       currency=cur, product=product.currency)
+        ensure_not_frozen(session, customer_id, crm.tz)
         amount_fen = to_fen(value)
+        suit: SuitabilityResult | None = None
+        override: list[ApprovalLevelSpec] = []
+        if kind in SUITABILITY_KINDS and product is not None:
+            suit = assess(crm, session, c, product, now.astimezone(crm.tz).date())
+            if suit.action == "block":
+                raise Blocked(suit.reason_key, **suit.params)
+            if suit.action == "approve" and not override_approved:
+                override = [ApprovalLevelSpec(role=suit.approver_role)]  # type: ignore[arg-type]
+        if kind == "redemption":
+            held = session.scalar(select(Holding.amount_fen).where(
+                Holding.customer_id == customer_id,
+                Holding.product_id == (product.id if product else None))) or 0
+            if held < amount_fen:
+                raise Blocked("compliance.tx.insufficient", held=str(from_fen(held)))
+        chain = policy.approvals.chain_for(value, cur)
+        if chain is None:
+            raise _bad("tx_currency", "compliance.validation.no_chain", currency=cur)
         levels = override + chain
         product_id = product.id if product else None
         if not levels:
@@ -141,10 +185,14 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
         }
         if suit is not None and suit.evidence is not None:
             display["evidence"].update(suit.evidence.as_dict())
-            display["evidence"]["suitability"] = suit.message
+            display["evidence"]["suitability"] = stored(suit.note)
         req = approvals.open_request(
             crm, session, actor,
-            kind="suitability_override" if override else "large_transaction",
+            # an override approved upstream (a won contract) keeps the request an override,
+            # so its approval still accepts the "approve" cell of the matrix
+            kind="suitability_override" if override or (
+                override_approved and suit is not None and suit.action == "approve")
+            else "large_transaction",
             target_entity="customer", target_id=customer_id,
             target_version=_version(session, customer_id, kind, product_id), levels=levels,
             display=display, customer_id=customer_id, now=now,
@@ -185,7 +233,7 @@ class _Handler:
         policy changed), stops approval; the approver may still reject."""
         ensure_not_frozen(session, req.customer_id or 0, crm.tz)
         data = req.payload["data"]
-        if data["kind"] != "subscription":
+        if data["kind"] not in SUITABILITY_KINDS:
             return
         customer = session.get(Customer, req.customer_id)
         product = session.get(Product, data["product_id"])
