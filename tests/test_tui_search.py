@@ -100,6 +100,7 @@ async def test_enter_opens_the_first_result_and_esc_returns_to_the_query(
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        app.screen.show_area("customers", focus=True)  # My day is an RM's first area
         await pilot.press(*"zs", "enter")  # before the debounce: search, then open
         await settle(pilot)
         assert isinstance(app.screen, ProfileScreen)
