@@ -103,7 +103,8 @@ def figures_for(name: str, timed: Timed) -> list[Figure]:
 
 
 def bench_actors(crm: Any, conn: sqlite3.Connection) -> dict[str, Any]:
-    """An RM with a median-sized book, and the head of her branch."""
+    """An RM with a median-sized book, the head of her branch, and the whole-bank
+    searchers (compliance, risk), whose search walks one index across every branch."""
     from sqlalchemy import select
 
     from crm_tui.domain.admin.auth import actor_of
@@ -116,12 +117,19 @@ def bench_actors(crm: Any, conn: sqlite3.Connection) -> dict[str, Any]:
         rm = s.get(Staff, rm_id)
         bh = s.scalars(select(Staff).where(Staff.role == "branch_head",
                                            Staff.branch_id == rm.branch_id)).first()
-        return {"rm": actor_of(rm), "branch_head": actor_of(bh)}
+        out = {"rm": actor_of(rm), "branch_head": actor_of(bh)}
+        for role in ("compliance", "risk"):
+            whole = s.scalars(select(Staff).where(Staff.role == role)).first()
+            if whole is not None:
+                out[role] = actor_of(whole)
+        return out
 
 
 def _scope_sql(actor: Any) -> tuple[str, tuple[Any, ...]]:
     if actor.role == "rm":
         return "rm_id = ?", (actor.id,)
+    if actor.role in ("compliance", "risk"):
+        return "1 = 1", ()
     return "branch_id = ?", (actor.branch_id,)
 
 

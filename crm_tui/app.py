@@ -17,6 +17,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, Provider
+from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.timer import Timer
 
@@ -76,6 +77,10 @@ class CrmApp(App[None]):
                 id="command-palette"),
         Binding("ctrl+l", "lock", "tui.key.lock", id="lock-screen"),
         Binding("ctrl+q", "quit", "tui.key.quit", show=False, id="quit"),
+        # The areas' function keys work from any screen (a profile, a request): back to
+        # the main screen on that area. MainScreen's own bindings answer first there.
+        *(Binding(f"f{n}", f"goto_area_key('f{n}')", show=False, id=f"goto-f{n}")
+          for n in range(2, 13)),
     ]
 
     def __init__(self, crm: Crm | None = None, *, db: str | None = None,
@@ -195,15 +200,15 @@ class CrmApp(App[None]):
         self.locked = True
         if CommandPalette.is_open(self):
             self.pop_screen()
-        self._record_lock(self.session.actor)
+        self._record_lock(self.session.actor, idle)
         self.push_screen(LockScreen(self.session, idle=idle), self._unlocked)
 
     @work(thread=True, group="audit")
-    def _record_lock(self, actor: Actor) -> None:
+    def _record_lock(self, actor: Actor, idle: bool) -> None:
         from crm_tui.domain.admin.auth import record_idle_lock
 
         try:
-            record_idle_lock(self.crm, actor)
+            record_idle_lock(self.crm, actor, manual=not idle)
         except Exception as exc:  # the screen stays locked regardless
             failure_text(self, exc)
 
@@ -237,11 +242,44 @@ class CrmApp(App[None]):
 
     # -- navigation shared by screens and the palette ---------------------------------
 
-    def open_customer(self, customer_id: int) -> None:
+    def open_customer(self, customer_id: int, *, replace: bool = False) -> None:
+        """Push the profile; with `replace` (the palette), close open profiles first, so
+        jumping around by name does not pile them up. From a profile's network the new
+        profile stacks, and Esc goes back to the one before."""
         from crm_tui.screens.profile import ProfileScreen
 
-        if self.session is not None and not self.locked:
+        if self.session is None or self.locked:
+            return
+        if isinstance(self.screen, ProfileScreen) and self.screen.customer_id == customer_id:
+            return
+        if not replace:
             self.push_screen(ProfileScreen(customer_id))
+            return
+        self.run_worker(self._open_customer(customer_id), group="open-customer", exclusive=True)
+
+    async def _open_customer(self, customer_id: int) -> None:
+        """One profile at a time: a profile opened from the palette replaces the one open."""
+        from crm_tui.screens.profile import ProfileScreen
+
+        while isinstance(self.screen, ProfileScreen) and len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.push_screen(ProfileScreen(customer_id))
+
+    async def action_goto_area_key(self, key: str) -> None:
+        from crm_tui.screens.areas import AREAS
+        from crm_tui.screens.main import MainScreen
+
+        area = next((a for a in AREAS if a.key == key), None)
+        if area is None or self.session is None or self.locked:
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            await self.pop_screen()
+        if isinstance(self.screen, MainScreen):
+            self.screen.show_area(area.id, focus=True)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say in the user's language how to quit (Textual's line is English)."""
+        self.notify(t("tui.app.how_to_quit", key="Ctrl+Q"), title=t("tui.app.quit_title"))
 
     async def action_search(self) -> None:
         """Back to the main screen's customer search, with the cursor in the box."""
@@ -261,7 +299,9 @@ class CrmApp(App[None]):
                                         id="--command-palette"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("lock", "logout", "command_palette", "search"):
+        if action in ("lock", "logout", "command_palette", "search", "goto_area_key"):
+            if action == "goto_area_key" and isinstance(self.screen, ModalScreen):
+                return False
             return self.session is not None and not self.locked
         return True
 

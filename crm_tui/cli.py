@@ -110,9 +110,17 @@ def build_app() -> "typer.Typer":
 
     @app.callback()
     def root(ctx: typer.Context, db: DbOption = None) -> None:
+        from crm_tui.cli_commands.base import GLOBAL_DB
+
+        GLOBAL_DB.clear()
+        if db:
+            GLOBAL_DB.append(db)
         if ctx.invoked_subcommand is None:
             start_tui(db)
 
+    from crm_tui.cli_commands.click_i18n import install
+
+    install()
     for name in COMMAND_MODULES:
         import_module(f"crm_tui.cli_commands.{name}").register(app)
     return app

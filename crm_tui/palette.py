@@ -37,6 +37,10 @@ async def _show_area(app: Any, area_id: str) -> None:
         app.screen.show_area(area_id, focus=True)
 
 
+def _nothing() -> None:
+    """Choosing "no matches" just closes the palette."""
+
+
 class CrmCommands(Provider):
     def _commands(self) -> list[Command]:
         """(title, help, callback) for every command that makes sense right now."""
@@ -116,11 +120,17 @@ class CrmCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        found = False
         for title, help_text, callback in self._commands():
             score = matcher.match(title)
             if score > 0:
+                found = True
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
-        for customer in await self._customers(query):
+        customers = await self._customers(query)
+        if not found and not customers and query.strip():
+            # Textual's own "No matches found" is English; say it in the user's language
+            yield Hit(0.01, t("tui.palette.no_matches"), _nothing, text=t("tui.palette.no_matches"))
+        for customer in customers:
             label = t("tui.palette.open_named", name=customer.name)
             detail = " · ".join(p for p in (customer.phone_masked, money(customer.aum),
                                             customer.rm_name, customer.branch_name) if p)
@@ -140,4 +150,4 @@ class CrmCommands(Provider):
             return []
 
     def _open(self, customer_id: int) -> None:
-        self.app.open_customer(customer_id)  # type: ignore[attr-defined]
+        self.app.open_customer(customer_id, replace=True)  # type: ignore[attr-defined]

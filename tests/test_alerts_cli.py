@@ -73,7 +73,7 @@ def test_clear_needs_a_risk_officer_password_and_reason(db: Path, tmp_path: Path
     assert wrong.code == 1 and "password" in wrong.err.lower()
     not_risk = crm_cli("alerts", "clear", str(alert_id), "--reason", "已核实", "--as", "comp1",
                        "--password-stdin", "--db", str(db), input=STAFF_PASSWORD + "\n")
-    assert not_risk.code == 1 and "alert.clear" in not_risk.err
+    assert not_risk.code == 1 and "cannot clear risk alerts" in not_risk.err  # in words (issue 8)
     ok = crm_cli("alerts", "clear", str(alert_id), "--reason", "已电话核实", "--as", "risk1",
                  "--password-stdin", "--db", str(db), input=STAFF_PASSWORD + "\n")
     assert ok.code == 0, ok.err
@@ -89,7 +89,7 @@ def test_jobs_run_expires_due_requests(db: Path) -> None:
             c.rm_id = 2  # rm1
             s.add(c)
         rm1 = login(crm, "rm1", STAFF_PASSWORD)
-        request_change(crm, rm1, 1, "phone", "13912345678", now=utcnow() - timedelta(days=10))
+        request_change(crm, rm1, 1, "phone", "13912345678", now=utcnow() - timedelta(days=10), reason="来电")
     finally:
         crm.db.dispose()
     r = crm_cli("jobs", "run", "--db", str(db))

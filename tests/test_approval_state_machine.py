@@ -207,7 +207,7 @@ class ApprovalMachine(RuleBasedStateMachine):
                           for r in self.reqs.values())
         try:
             rid = request_change(self.crm, self.actors[maker], self.cid[label], "phone", phone,
-                                 now=self.now)
+                                 now=self.now, reason="来电")
         except ValidationFailed:
             assert phone == self.phone[label] or pending
             return multiple()

@@ -78,7 +78,7 @@ def test_request_leaves_record_untouched_and_approval_applies(crm, world, book):
 
 def test_name_change_updates_pinyin(crm, world, book):
     cid = book.customers["c1"]
-    rid = request_change(crm, world["rm1"], cid, "name", "张三丰")
+    rid = request_change(crm, world["rm1"], cid, "name", "张三丰", reason="来电")
     approvals.approve(crm, world["sup1"], rid)
     c = _customer(crm, cid)
     assert (c.name, c.name_initials) == ("张三丰", "zsf")
@@ -86,7 +86,7 @@ def test_name_change_updates_pinyin(crm, world, book):
 
 def test_maker_cannot_approve_own_request(crm, world, book):
     # a supervisor may make a request; her own approval is refused
-    rid = request_change(crm, world["sup1"], book.customers["c1"], "risk_level", "C4")
+    rid = request_change(crm, world["sup1"], book.customers["c1"], "risk_level", "C4", reason="来电")
     with pytest.raises(NotDecidable) as err:
         approvals.approve(crm, world["sup1"], rid)
     assert err.value.key == "compliance.error.own_request"
@@ -95,7 +95,7 @@ def test_maker_cannot_approve_own_request(crm, world, book):
 
 def test_only_the_role_within_scope_decides(crm, world, book):
     rid = request_change(crm, world["rm1"], book.customers["c1"], "bank_account",
-                         "6222000011112222333")
+                         "6222000011112222333", reason="来电")
     for who, key in (("rm2", None), ("sup2", "compliance.error.out_of_scope"),
                      ("sup_sh", "compliance.error.out_of_scope"),
                      ("bh1", "compliance.error.wrong_role"),
@@ -111,7 +111,7 @@ def test_only_the_role_within_scope_decides(crm, world, book):
 
 def test_stale_request_is_refused_and_maker_told(crm, world, book):
     cid = book.customers["c1"]
-    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE, reason="来电")
     v = _customer(crm, cid).version
     update_customer(crm, world["rm1"], cid, v, {"address": "北京市朝阳区建国路1号"})
     with pytest.raises(Stale):
@@ -127,7 +127,7 @@ def test_stale_request_is_refused_and_maker_told(crm, world, book):
 
 
 def test_reject_needs_comment_and_ends_request(crm, world, book):
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     with pytest.raises(ValidationFailed):
         approvals.reject(crm, world["sup1"], rid, " ")
     approvals.reject(crm, world["sup1"], rid, "号码与客户签字不符")
@@ -140,7 +140,7 @@ def test_reject_needs_comment_and_ends_request(crm, world, book):
 
 
 def test_withdraw_only_by_maker(crm, world, book):
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     with pytest.raises(NotDecidable):
         approvals.withdraw(crm, world["rm2"], rid)
     approvals.withdraw(crm, world["rm1"], rid)
@@ -152,13 +152,13 @@ def test_withdraw_only_by_maker(crm, world, book):
 
 def test_expiry(crm, world, book):
     now = utcnow()
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now, reason="来电")
     later = now + timedelta(hours=crm.policy().approvals.request_expiry_hours, seconds=1)
     assert approval_views.inbox(crm, world["sup1"], now=later) == []
     with pytest.raises(Expired):
         approvals.approve(crm, world["sup1"], rid, now=later)
     assert approval_views.get_request(crm, world["rm1"], rid).request.status == "expired"
-    rid2 = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now)
+    rid2 = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, now=now, reason="来电")
     assert approvals.expire_due(crm, now=now) == 0
     assert approvals.expire_due(crm, now=later) == 1
     assert approval_views.get_request(crm, world["rm1"], rid2).request.status == "expired"
@@ -168,28 +168,28 @@ def test_expiry(crm, world, book):
 def test_request_validation(crm, world, book):
     cid = book.customers["c1"]
     with pytest.raises(ValidationFailed) as err:
-        request_change(crm, world["rm1"], cid, "national_id", "110101198001010010")
+        request_change(crm, world["rm1"], cid, "national_id", "110101198001010010", reason="来电")
     assert "national_id" in err.value.by_field()
     with pytest.raises(ValidationFailed):
-        request_change(crm, world["rm1"], cid, "phone", "13800138000")  # unchanged
+        request_change(crm, world["rm1"], cid, "phone", "13800138000", reason="来电")  # unchanged
     with pytest.raises(ValidationFailed):
-        request_change(crm, world["rm1"], cid, "email", "a@b.cn")  # not sensitive
+        request_change(crm, world["rm1"], cid, "email", "a@b.cn", reason="来电")  # not sensitive
     other_id = valid_id("11010119800101002")
     with pytest.raises(ValidationFailed) as err:  # another customer holds it
-        request_change(crm, world["rm1"], cid, "national_id", other_id)
+        request_change(crm, world["rm1"], cid, "national_id", other_id, reason="来电")
     assert err.value.errors[0].key == "validation.duplicate_id"
-    request_change(crm, world["rm1"], cid, "phone", NEW_PHONE)
+    request_change(crm, world["rm1"], cid, "phone", NEW_PHONE, reason="来电")
     with pytest.raises(ValidationFailed) as err:
-        request_change(crm, world["rm1"], cid, "phone", "13700000000")
+        request_change(crm, world["rm1"], cid, "phone", "13700000000", reason="来电")
     assert err.value.errors[0].key == "compliance.validation.already_pending"
     with pytest.raises(PermissionDenied):
-        request_change(crm, world["svc1"], cid, "phone", "13700000000")
+        request_change(crm, world["svc1"], cid, "phone", "13700000000", reason="来电")
 
 
 def test_national_id_change_applies_encrypted(crm, world, book):
     cid = book.customers["c1"]
     new_id = valid_id("11010119900202001")
-    rid = request_change(crm, world["rm1"], cid, "national_id", new_id)
+    rid = request_change(crm, world["rm1"], cid, "national_id", new_id, reason="来电")
     approvals.approve(crm, world["sup1"], rid)
     c = _customer(crm, cid)
     assert crm.keys.decrypt("national_id", c.national_id_enc) == new_id
@@ -199,9 +199,9 @@ def test_national_id_change_applies_encrypted(crm, world, book):
 def test_inbox_oldest_first_counts_and_history(crm, world, book):
     now = utcnow()
     r1 = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE,
-                        now=now - timedelta(hours=2))
+                        now=now - timedelta(hours=2), reason="来电")
     r2 = request_change(crm, world["rm1"], book.customers["c2"], "phone", NEW_PHONE,
-                        now=now - timedelta(hours=1))
+                        now=now - timedelta(hours=1), reason="来电")
     inbox = approval_views.inbox(crm, world["sup1"], now=now)
     assert [r.id for r in inbox] == [r1, r2]
     assert inbox[0].maker_name == "王芳" and inbox[0].customer_name == "张三"
@@ -220,14 +220,14 @@ def test_inbox_oldest_first_counts_and_history(crm, world, book):
 def test_disabled_or_changed_role_cannot_decide(crm, world, book):
     from crm_tui.domain.admin.staff import set_role
 
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     set_role(crm, world["admin"], "sup1", "rm")
     with pytest.raises((NotDecidable, PermissionDenied)):
         approvals.approve(crm, world["sup1"], rid)  # the Actor says supervisor; the DB does not
 
 
 def test_database_refuses_self_approval(crm, world, book):
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     rm1 = world["rm1"].id
     sup1 = world["sup1"].id
 

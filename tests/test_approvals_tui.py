@@ -9,8 +9,9 @@ from textual.widgets import DataTable, Input, Select
 
 from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.domain.customers.records import update_customer
-from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
+from crm_tui.screens.approval_detail import ApprovalDetailScreen
 from crm_tui.screens.profile import ProfileScreen
+from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest, RiskAlert
 from tests.compliance_world import build_book
@@ -69,7 +70,7 @@ async def test_supervisor_approves_from_the_detail(sqlite_crm, sqlite_world) -> 
 async def test_reject_requires_a_comment(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _open_inbox(pilot)
@@ -100,7 +101,7 @@ async def test_stale_approval_is_refused_on_screen(sqlite_crm, sqlite_world) -> 
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
     cid = book.customers["c1"]
-    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE)
+    rid = request_change(crm, world["rm1"], cid, "phone", NEW_PHONE, reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _open_inbox(pilot)
@@ -129,8 +130,13 @@ async def test_maker_asks_for_a_change_from_the_profile(sqlite_crm, sqlite_world
         assert isinstance(app.screen, ProfileScreen)
         await pilot.press("s")
         await settle(pilot)
+        assert app.focused is app.screen.query_one("#change-field", Select)  # picker first
         app.screen.query_one("#change-field", Select).value = "phone"
         app.screen.query_one("#change-value", Input).value = "123"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Give a reason" in screen_text(app) or "give a reason" in screen_text(app)
+        app.screen.query_one("#change-reason", Input).value = "客户来电，已核实"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "11-digit" in screen_text(app)
@@ -156,8 +162,8 @@ async def test_sale_outcomes_blocked_and_sent_up_the_chain(sqlite_crm, sqlite_wo
         await settle(pilot)
         app.screen.query_one("#tx-product", Select).value = "P-R4"
         await settle(pilot)
-        assert "Blocked: Not suitable: a C1 customer may not buy an R4 product." \
-            in screen_text(app)
+        assert "Not suitable: a C1 customer may not buy an R4 product." in screen_text(app)
+        assert "Submit would be refused" in screen_text(app)
         app.screen.query_one("#tx-amount", Input).value = "10000"
         await pilot.press("ctrl+s")
         await settle(pilot)

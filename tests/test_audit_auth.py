@@ -18,7 +18,7 @@ from tests.helpers import make_customer
 
 def _events(crm, n: int, world) -> None:
     for i in range(n):
-        make_customer(crm, world["rm1"], f"客户{i}")
+        make_customer(crm, world["rm1"], f"客户{chr(65 + i)}")
 
 
 def test_intact_chain_verifies(crm, world) -> None:

@@ -164,8 +164,8 @@ def test_pending_changes_stay_approvable_after_rotation(crm, world) -> None:  # 
     write_key_file(crm.key_file, crm.keys)
     old = crm.keys.active
     phone_req = request_change(crm, world["rm1"], zhang, "phone", NEW_PHONE, reason="换号")
-    account_req = request_change(crm, world["rm1"], li, "bank_account", NEW_ACCOUNT)
-    closed = request_change(crm, world["rm1"], li, "phone", "13600001111")
+    account_req = request_change(crm, world["rm1"], li, "bank_account", NEW_ACCOUNT, reason="来电")
+    closed = request_change(crm, world["rm1"], li, "phone", "13600001111", reason="来电")
     approvals.reject(crm, world["sup1"], closed, "客户未本人到场")
     assert {t.split("$")[0] for t in _request_tokens(crm).values()} == {old}
 
@@ -193,8 +193,8 @@ def test_a_crash_among_the_requests_resumes(sqlite_crm, sqlite_world,  # type: i
     book = build_book(crm, world)
     write_key_file(crm.key_file, crm.keys)
     old = crm.keys.active
-    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
-    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111")
+    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
+    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111", reason="来电")
     real = key_rotation._reseal_requests
     calls = {"n": 0}
 

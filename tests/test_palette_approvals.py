@@ -8,7 +8,8 @@ from textual.command import CommandPalette
 from textual.widgets import ContentSwitcher, DataTable
 
 from crm_tui.domain.compliance.sensitive_changes import request_change
-from crm_tui.screens.approval_detail import ApprovalDetailScreen, RejectModal
+from crm_tui.screens.approval_detail import ApprovalDetailScreen
+from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
 from tests.compliance_world import build_book
@@ -44,8 +45,8 @@ def _area(app) -> str | None:  # type: ignore[no-untyped-def]
 async def test_supervisor_decides_from_the_palette(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
-    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111")
+    first = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
+    second = request_change(crm, world["rm1"], book.customers["c2"], "phone", "13600001111", reason="来电")
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -86,7 +87,7 @@ async def test_supervisor_decides_from_the_palette(sqlite_crm, sqlite_world) -> 
 async def test_commands_follow_the_role(sqlite_crm, sqlite_world) -> None:
     crm, world = sqlite_crm, sqlite_world
     book = build_book(crm, world)
-    request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE)
+    request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
 
     app = signed_in_app(crm, world, "rm1")  # a maker: her requests, no deciding, no alerts
     async with app.run_test(size=(120, 40)) as pilot:

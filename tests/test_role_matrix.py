@@ -40,7 +40,8 @@ def _actions(crm, book, tmp_path, alert_id):
     feed = tmp_path / "feed.csv"
     feed.write_text("type,customer_id,occurred_at\n", encoding="utf-8")
     return {
-        "request_sensitive_change": lambda a: request_change(crm, a, c1, "phone", "13912345678"),
+        "request_sensitive_change": lambda a: request_change(crm, a, c1, "phone", "13912345678",
+                                                          reason="来电"),
         "record_transaction": lambda a: record_transaction(crm, a, c1, "transfer", "100"),
         "preview_suitability": lambda a: suitability_for(crm, a, c1, "P-R1"),
         "decide_approvals": lambda a: approval_views.inbox(crm, a),

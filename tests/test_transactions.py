@@ -146,7 +146,7 @@ def test_frozen_customer_refused_at_record_and_at_approval(crm, world, book):
     from crm_tui.domain.compliance.sensitive_changes import request_change
 
     with pytest.raises(Blocked):
-        request_change(crm, world["rm1"], cid, "phone", "13912345678")
+        request_change(crm, world["rm1"], cid, "phone", "13912345678", reason="来电")
 
 
 def test_bad_input(crm, world, book):

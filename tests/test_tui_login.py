@@ -136,7 +136,7 @@ async def test_ctrl_l_locks_and_sign_out_returns_to_login(sqlite_crm: Crm,
         assert app.session is None
         assert len(app.screen_stack) == 2
     actions = _actions(sqlite_crm)
-    assert actions[-2:] == ["auth.idle_lock", "auth.logout"]
+    assert actions[-2:] == ["auth.manual_lock", "auth.logout"]  # issue 8: Ctrl+L is a manual lock
 
 
 async def test_locked_account_on_the_lock_screen_signs_out(

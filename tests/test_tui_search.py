@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from crm_tui.domain.customers import records
 from crm_tui.domain.kernel.context import Crm
@@ -69,7 +69,8 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
     total = PAGE + 7
     for n in range(total):
         records.create_customer(sqlite_crm, sqlite_world["rm1"], {
-            "name": f"欧阳{n:03d}", "national_id": valid_id(f"11010119900101{n:03d}")})
+            "name": "欧阳" + "".join(chr(65 + d) for d in (n // 676, n // 26 % 26, n % 26)),
+            "national_id": valid_id(f"11010119900101{n:03d}")})
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:
         await search(pilot, "oy")
@@ -94,3 +95,26 @@ async def test_admin_gets_no_customer_area(sqlite_crm: Crm, sqlite_world: World)
         ids = {a.id for a in app.screen.areas}
         assert {"products", "fields"} <= ids
         assert not ids & {"customers", "portfolios", "pipeline", "leads", "kpi"}
+
+
+async def test_enter_opens_the_first_result_and_esc_returns_to_the_query(
+        sqlite_crm: Crm, sqlite_world: World) -> None:
+    book = build_book(sqlite_crm, sqlite_world)
+    app = signed_in_app(sqlite_crm, sqlite_world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.show_area("customers", focus=True)  # My day is an RM's first area
+        await pilot.press(*"zs", "enter")  # before the debounce: search, then open
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        assert app.screen.customer_id == book.zhang_san
+        await pilot.press("escape")
+        await settle(pilot)
+        box = app.screen.query_one("#search-input", Input)
+        assert app.focused is box and box.value == "zs"
+        await pilot.press("backspace", "s", "enter")  # rows already those of the query
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        await pilot.press("f3")  # area keys work inside a profile
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)

@@ -136,8 +136,9 @@ async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PAS
 
 
 async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) -> None:
-    """Type `text` into the customer search; then wait out the debounce, or press Enter.
-    (My day is an RM's first area; the search lives in the customers area.)"""
+    """Type `text` into the customer search; then wait out the debounce, or run it at once
+    (Enter would open the first result). (My day is an RM's first area; the search lives
+    in the customers area.)"""
     show_area = getattr(pilot.app.screen, "show_area", None)
     if show_area is not None:
         show_area("customers")
@@ -148,7 +149,9 @@ async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) 
     if wait_debounce:
         await pilot.pause(0.35)
     else:
-        await pilot.press("enter")
+        from crm_tui.screens.customer_search import CustomerSearchPane
+
+        pilot.app.screen.query_one(CustomerSearchPane).search(text)
     await settle(pilot)
 
 

@@ -47,8 +47,14 @@ def group(app: typer.Typer, name: str, help: str) -> typer.Typer:
     return sub
 
 
+GLOBAL_DB: list[str] = []
+"""`crm --db X <command>`: the global option, set by the root callback, used by every
+subcommand that was not given its own --db."""
+
+
 def database_url(db: str | None) -> str:
-    return resolve_url(db or get_settings().database_url)
+    return resolve_url(db or (GLOBAL_DB[-1] if GLOBAL_DB else None)
+                       or get_settings().database_url)
 
 
 def sqlite_file(url: str) -> Path | None:

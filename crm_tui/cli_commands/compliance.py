@@ -73,7 +73,9 @@ def register(app: typer.Typer) -> None:
              t("compliance.cli.col_rule"), t("compliance.cli.col_details"),
              t("compliance.cli.col_freeze"), t("compliance.cli.col_status")],
             [(a.id, local_time(a.raised_at, tz), t(f"compliance.severity.{a.severity}"),
-              a.customer_id, render(a.kind_label), render(a.details),
+              (f"{a.customer_name} (#{a.customer_id})" if a.customer_name
+               else (f"#{a.customer_id}" if a.customer_id else "—")),
+              render(a.kind_label), render(a.details),
               t("compliance.cli.yes") if a.freeze else "",
               t(f"compliance.alert_status.{a.status}")) for a in rows],
         )

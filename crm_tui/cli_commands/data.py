@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
     def export_customers(
         fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx",
                                          help=t("cli.export.opt_format"))] = "csv",
-        out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH",
+        out_path: Annotated[Path | None, typer.Option("--out", "-o", metavar="PATH",
                                                       help=t("cli.export.opt_out"))] = None,
         db: DbOption = None,
     ) -> None:

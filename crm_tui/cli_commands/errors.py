@@ -45,6 +45,11 @@ def describe(exc: BaseException) -> tuple[str, int]:
         return t("cli.error.interrupted"), EXIT_INTERRUPTED
     if isinstance(exc, _click_classes("Abort")):
         return t("cli.error.aborted"), EXIT_FAILURE
+    if isinstance(exc, _click_classes("NoSuchOption")):
+        ctx_: Any = getattr(exc, "ctx", None)
+        return t("cli.error.usage", detail=t("cli.click.no_such_option_plain",
+                                             name=getattr(exc, "option_name", "")),
+                 command=ctx_.command_path if ctx_ is not None else "crm"), EXIT_USAGE
     if isinstance(exc, _click_classes("UsageError")):
         ctx: Any = getattr(exc, "ctx", None)
         path = ctx.command_path if ctx is not None else "crm"

@@ -34,7 +34,14 @@ def register(app: typer.Typer) -> None:
         version: Annotated[int | None, typer.Option("--version", min=1,
                                                     help=t("policy.cli.opt_version"))] = None,
         db: DbOption = None,
+        default: Annotated[bool, typer.Option("--default",
+                                              help=t("cli.policy.default_help"))] = False,
     ) -> None:
+        if default:  # the shipped policy: no database needed
+            from crm_tui.domain.policy.document import default_policy_text
+
+            typer.echo(default_policy_text(), nl=False)
+            return
         with store(db) as crm:
             if version is None:
                 typer.echo(policy_admin.show_policy(crm), nl=False)

@@ -148,7 +148,16 @@ def register(app: typer.Typer) -> None:
         try:
             initialise(crm)
             if has_staff(crm):
+                from crm_tui.domain.admin.staff import list_users
+
                 out(t("cli.demo.already", db=display_url(url)))
+                out(t("cli.demo.logins", db=display_url(url)))
+                print_table([t("field.username"), t("field.role"), t("cli.demo.col_name"),
+                             t("field.password")],
+                            [(u.username, t(f"role.{u.role}"), u.display_name,
+                              t("cli.demo.password_as_before"))
+                             for u in list_users(crm, system_actor("demo"))
+                             if u.active and u.role != "admin"])
             else:
                 from crm_tui.demo.seed import seed_demo
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
-from crm_tui.widgets.session import UsesCrm, failure_text
+from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.status_line import SaysOnLine
 
 if TYPE_CHECKING:
     from crm_tui.domain.compliance.alerts import AlertView
@@ -36,8 +37,10 @@ COLUMNS = (
 )
 
 
-class AlertListPane(UsesCrm, Vertical):
+class AlertListPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
     """The "Risk alerts" area."""
+
+    MESSAGE_LINE = "#alert-message"
 
     DEFAULT_CSS = """
     AlertListPane #alert-list { height: 1fr; margin-top: 1; background: $background; }
@@ -48,11 +51,6 @@ class AlertListPane(UsesCrm, Vertical):
         Binding("o", "toggle_all", "tui.compliance.key.toggle_all", id="alert-toggle"),
         Binding("r", "reload", "tui.compliance.key.reload", id="alert-reload"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, rows: list[AlertView], append: bool, error: str = "") -> None:
-            super().__init__()
-            self.rows, self.append, self.error = rows, append, error
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
@@ -101,37 +99,34 @@ class AlertListPane(UsesCrm, Vertical):
         self._loading = True
         self._fetch(None)
 
-    @work(thread=True, exclusive=True, group="alerts")
     def _fetch(self, before_id: int | None) -> None:
         from crm_tui.domain.compliance.alerts import list_alerts
 
-        try:
-            rows = list_alerts(self.crm, self.actor, status=None if self.show_all else "open",
-                               before_id=before_id, limit=PAGE)
-        except Exception as exc:
-            self.post_message(self.Loaded([], before_id is not None, failure_text(self, exc)))
-        else:
-            self.post_message(self.Loaded(rows, before_id is not None))
+        def failed(text: str) -> None:
+            self._loading = False
+            self.say(text, ok=False)
 
-    def on_alert_list_pane_loaded(self, message: Loaded) -> None:
+        self.call_domain(list_alerts, self.crm, self.actor,
+                         status=None if self.show_all else "open", before_id=before_id,
+                         limit=PAGE, group="alerts", on_error=failed,
+                         on_done=lambda rows: self._loaded(rows, before_id is not None))
+
+    def _loaded(self, rows: list[AlertView], append: bool) -> None:
         self._loading = False
-        if message.error:
-            self.say(message.error, ok=False)
-            return
         table = self.query_one("#alert-list", DataTable)
-        if not message.append:
+        if not append:
             table.clear()
             self.rows = []
         tz = self.crm.tz
-        for a in message.rows:
+        for a in rows:
             severity = Text(t(f"compliance.severity.{a.severity}"),
                             style="bold red" if a.severity == "high" else "")
             table.add_row(f"#{a.id}", moment(a.raised_at, tz), severity,
                           a.customer_name or f"#{a.customer_id}", render(a.kind_label),
                           t("tui.compliance.alerts.frozen") if a.freeze else "",
                           t(f"compliance.alert_status.{a.status}"), render(a.details), key=str(a.id))
-        self.rows.extend(message.rows)
-        self._more = len(message.rows) == PAGE
+        self.rows.extend(rows)
+        self._more = len(rows) == PAGE
         if not self.rows:
             self.query_one("#alert-filter", Static).update(t("tui.compliance.alerts.none"))
 
@@ -167,12 +162,6 @@ class AlertListPane(UsesCrm, Vertical):
             refresh = getattr(self.screen, "refresh_badges", None)
             if refresh is not None:
                 refresh()
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#alert-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
-
 
 class ClearAlertModal(ReasonModal):
     """Clear one alert with the required reason; dismisses with the outcome line."""

@@ -12,28 +12,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from crm_tui.i18n import render, t
-from crm_tui.screens.approval_inbox import state_text
-from crm_tui.screens.reason_modal import ReasonModal
+from crm_tui.screens.reject_modal import RejectModal
+from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
-from crm_tui.widgets.session import UsesCrm, failure_text
+from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar
+from crm_tui.widgets.status_line import SaysOnLine
 
 if TYPE_CHECKING:
     from crm_tui.domain.compliance.approval_views import RequestDetail
 
 
-class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
+class ApprovalDetailScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[str | None]):
     """Dismisses with a line saying what was done, or None."""
+
+    MESSAGE_LINE = "#approval-detail-message"
 
     CSS_PATH = "approvals.tcss"
     BINDINGS = [
@@ -42,16 +44,6 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         Binding("x", "reject", "tui.compliance.key.reject", id="detail-reject"),
         Binding("w", "withdraw", "tui.compliance.key.withdraw", id="detail-withdraw"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, detail: RequestDetail | None, text: str = "") -> None:
-            super().__init__()
-            self.detail, self.text = detail, text
-
-    class Done(Message):
-        def __init__(self, text: str, ok: bool) -> None:
-            super().__init__()
-            self.text, self.ok = text, ok
 
     def __init__(self, request_id: int) -> None:
         super().__init__(classes="approval-detail")
@@ -63,7 +55,8 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         yield StatusBar(self.host.session, t("tui.compliance.detail.context"))  # type: ignore[arg-type]
         with VerticalScroll(id="approval-body"):
             yield Static("", id="approval-head", markup=False)
-            yield Static(t("tui.compliance.detail.changes"), classes="panel-title")
+            yield Static(t("tui.compliance.detail.changes"), classes="panel-title",
+                         id="approval-changes-title")
             changes: DataTable[str] = DataTable(id="approval-changes", show_cursor=False)
             changes.add_columns(t("tui.compliance.col.field"), t("tui.compliance.col.before"),
                                 t("tui.compliance.col.after"))
@@ -87,22 +80,14 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
     def load(self) -> None:
         self._load()
 
-    @work(thread=True, exclusive=True, group="approval-detail")
     def _load(self) -> None:
         from crm_tui.domain.compliance.approval_views import get_request
 
-        try:
-            detail = get_request(self.crm, self.actor, self.request_id)
-        except Exception as exc:
-            self.post_message(self.Loaded(None, failure_text(self, exc)))
-        else:
-            self.post_message(self.Loaded(detail))
+        self.call_domain(get_request, self.crm, self.actor, self.request_id, group="detail",
+                         on_done=self._loaded)
 
-    def on_approval_detail_screen_loaded(self, message: Loaded) -> None:
-        if message.detail is None:
-            self.say(message.text, ok=False)
-            return
-        d = self.detail = message.detail
+    def _loaded(self, detail: RequestDetail) -> None:
+        d = self.detail = detail
         r = d.request
         tz = self.crm.tz
         head = [
@@ -111,7 +96,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
               expires=moment(r.expires_at, tz)),
             t("tui.compliance.detail.state", state=state_text(r)),
         ]
-        if r.outcome:
+        if r.outcome and render(r.outcome) != state_text(r):  # "已驳回" once, not twice
             head.append(render(r.outcome))
         self.query_one("#approval-head", Static).update("\n".join(head))
         changes = self.query_one("#approval-changes", DataTable)
@@ -119,6 +104,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         for c in d.changes:
             changes.add_row(render(c.field), c.before or "—", c.after or "—")
         changes.display = bool(d.changes)
+        self.query_one("#approval-changes-title").display = bool(d.changes)
         diff = self.query_one("#approval-diff", Static)
         diff.update(Text(d.diff) if d.diff else "")
         diff.display = bool(d.diff)
@@ -148,20 +134,28 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         self.dismiss(None)
 
     def action_approve(self) -> None:
-        self._approve()
+        from crm_tui.screens.confirm_modal import confirm_approval
 
-    @work(thread=True, exclusive=True, group="approval-decide")
+        d = self.detail
+        if d is not None and d.request.kind in NEEDS_CONFIRMATION:
+            confirm_approval(self.app, d.request.id, d.request.summary, self._approve)
+        else:
+            self._approve()
+
     def _approve(self) -> None:
         from crm_tui.domain.compliance import approvals
 
-        try:
-            status = approvals.approve(self.crm, self.actor, self.request_id)
-        except Exception as exc:
-            self.post_message(self.Done(failure_text(self, exc), ok=False))
-        else:
+        def done(status: str) -> None:
             key = "tui.compliance.approved_final" if status == "approved" \
                 else "tui.compliance.approved_level"
-            self.post_message(self.Done(t(key, id=self.request_id), ok=True))
+            self.dismiss(t(key, id=self.request_id))
+
+        self.call_domain(approvals.approve, self.crm, self.actor, self.request_id,
+                         group="decide", block=True, on_done=done, on_error=self._refused)
+
+    def _refused(self, text: str) -> None:
+        self.say(text, ok=False)
+        self.load()  # a stale or expired request now shows its closed state
 
     def action_reject(self) -> None:
         self.app.push_screen(RejectModal(self.request_id), self._rejected)
@@ -173,47 +167,10 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
     def action_withdraw(self) -> None:
         self._withdraw()
 
-    @work(thread=True, exclusive=True, group="approval-decide")
     def _withdraw(self) -> None:
         from crm_tui.domain.compliance import approvals
 
-        try:
-            approvals.withdraw(self.crm, self.actor, self.request_id)
-        except Exception as exc:
-            self.post_message(self.Done(failure_text(self, exc), ok=False))
-        else:
-            self.post_message(self.Done(t("tui.compliance.withdrawn", id=self.request_id),
-                                        ok=True))
-
-    def on_approval_detail_screen_done(self, message: Done) -> None:
-        if message.ok:
-            self.dismiss(message.text)
-            return
-        self.say(message.text, ok=False)
-        self.load()  # a stale or expired request now shows its closed state
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#approval-detail-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
-
-
-class RejectModal(ReasonModal):
-    """Reject with the comment the domain requires; dismisses with the outcome line."""
-
-    SUBMIT_LABEL = "tui.compliance.reject_confirm"
-    FIELD = "approval_comment"
-    INPUT_ID = "reject-comment"
-    PLACEHOLDER = "tui.compliance.reject_hint"
-
-    def __init__(self, request_id: int) -> None:
-        super().__init__(t("tui.compliance.reject_title", id=request_id))
-        self.request_id = request_id
-
-    def perform(self, text: str) -> None:
-        from crm_tui.domain.compliance import approvals
-
-        approvals.reject(self.crm, self.actor, self.request_id, text)
-
-    def done_text(self) -> str:
-        return t("tui.compliance.rejected", id=self.request_id)
+        self.call_domain(approvals.withdraw, self.crm, self.actor, self.request_id,
+                         group="decide", block=True, on_error=self._refused,
+                         on_done=lambda _: self.dismiss(t("tui.compliance.withdrawn",
+                                                          id=self.request_id)))

@@ -9,59 +9,43 @@ straight from the list, the reject asking for its required comment.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import render, t
+from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_text
 from crm_tui.widgets.bindings import translate_bindings
-from crm_tui.widgets.session import UsesCrm, failure_text
+from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.status_line import SaysOnLine
 
 if TYPE_CHECKING:
     from crm_tui.domain.compliance.approval_views import RequestSummary
 
 PAGE = 50
 LISTS = ("decide", "mine", "history")
+# The summary (what, how much, for whom) right after the id, so 80 columns keep it.
 COLUMNS = (  # key, catalog key, width
     ("id", "tui.compliance.col.id", 5),
-    ("kind", "tui.compliance.col.kind", 20),
-    ("maker", "tui.compliance.col.maker", 6),
-    ("age", "tui.compliance.col.age", 9),
+    ("summary", "tui.compliance.col.summary", 36),
     ("state", "tui.compliance.col.state", 16),
-    ("summary", "tui.compliance.col.summary", 48),
+    ("age", "tui.compliance.col.age", 9),
+    ("kind", "tui.compliance.col.kind", 16),
+    ("maker", "tui.compliance.col.maker", 6),
 )
 
 
-def age_text(created: datetime, now: datetime) -> str:
-    """How long a request has waited: `3d 4h`, `5h 10m`, `12m`."""
-    left = max(now - created, timedelta(0))
-    days, rest = divmod(int(left.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return t("tui.compliance.age.days", d=days, h=hours)
-    if hours:
-        return t("tui.compliance.age.hours", h=hours, m=minutes)
-    return t("tui.compliance.age.minutes", m=minutes)
-
-
-def state_text(r: RequestSummary) -> str:
-    if r.status == "pending":
-        role = t(f"role.{r.next_role}") if r.next_role else ""
-        return t("tui.compliance.state.waiting", level=r.next_level + 1, total=r.levels_total,
-                 role=role)
-    return t(f"compliance.status.{r.status}")
-
-
-class ApprovalInboxPane(UsesCrm, Vertical):
+class ApprovalInboxPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
     """The "Approvals" area."""
+
+    MESSAGE_LINE = "#approval-message"
 
     DEFAULT_CSS = """
     ApprovalInboxPane #approval-tabs { height: 1fr; margin-top: 1; }
@@ -72,18 +56,10 @@ class ApprovalInboxPane(UsesCrm, Vertical):
         Binding("a", "approve", "tui.compliance.key.approve", id="approval-approve"),
         Binding("x", "reject", "tui.compliance.key.reject", id="approval-reject"),
         Binding("r", "reload", "tui.compliance.key.reload", id="approval-reload"),
+        Binding("1", "tab('decide')", "tui.ux.tab_decide", id="approval-tab-decide"),
+        Binding("2", "tab('mine')", "tui.ux.tab_mine", id="approval-tab-mine"),
+        Binding("3", "tab('history')", "tui.ux.tab_history", id="approval-tab-history"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, which: str, rows: list[RequestSummary], append: bool,
-                     error: str = "") -> None:
-            super().__init__()
-            self.which, self.rows, self.append, self.error = which, rows, append, error
-
-    class Decided(Message):
-        def __init__(self, text: str, ok: bool) -> None:
-            super().__init__()
-            self.text, self.ok = text, ok
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
@@ -120,6 +96,19 @@ class ApprovalInboxPane(UsesCrm, Vertical):
 
     # -- reading -------------------------------------------------------------------------
 
+    def action_tab(self, which: str) -> None:
+        """1 / 2 / 3: the three lists without Shift+Tab (shown in the footer)."""
+        self.query_one(TabbedContent).active = f"approvals-{which}"
+        self.query_one(f"#approval-list-{which}", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Footers offer only what the role can do: `a` / `x` to deciders, in their list."""
+        if action in ("approve", "reject"):
+            from crm_tui.domain.kernel.permissions import Perm, can
+
+            return can(self.actor, Perm.APPROVAL_DECIDE) and self.current == "decide"
+        return True
+
     def action_reload(self) -> None:
         self.reload()
 
@@ -128,45 +117,69 @@ class ApprovalInboxPane(UsesCrm, Vertical):
             self._loading.add(which)
             self._fetch(which, None)
 
-    @work(thread=True, group="approvals")
     def _fetch(self, which: str, after: RequestSummary | None) -> None:
         from crm_tui.domain.compliance import approval_views
+        from crm_tui.domain.compliance.decision_news import unseen_decisions
         from crm_tui.domain.kernel.permissions import Perm, can
 
-        try:
+        def read() -> list[RequestSummary]:
             if which == "decide":
-                rows = (approval_views.inbox(
-                            self.crm, self.actor, limit=PAGE,
-                            after=(after.created_at, after.id) if after else None)
-                        if can(self.actor, Perm.APPROVAL_DECIDE) else [])
-            elif which == "mine":
-                rows = approval_views.my_requests(self.crm, self.actor, limit=PAGE,
+                if not can(self.actor, Perm.APPROVAL_DECIDE):
+                    return []
+                return approval_views.inbox(self.crm, self.actor, limit=PAGE,
+                                            after=(after.created_at, after.id) if after else None)
+            if which == "mine":
+                return approval_views.my_requests(self.crm, self.actor, limit=PAGE,
                                                   before_id=after.id if after else None)
-            else:
-                rows = approval_views.history(self.crm, self.actor, limit=PAGE,
-                                              before_id=after.id if after else None)
-        except Exception as exc:
-            self.post_message(self.Loaded(which, [], after is not None, failure_text(self, exc)))
-        else:
-            self.post_message(self.Loaded(which, rows, after is not None))
+            return approval_views.history(self.crm, self.actor, limit=PAGE,
+                                          before_id=after.id if after else None)
 
-    def on_approval_inbox_pane_loaded(self, message: Loaded) -> None:
-        which = message.which
+        self.call_domain(read, group=f"list-{which}",
+                         on_done=lambda rows: self._loaded(which, rows, after is not None),
+                         on_error=lambda text: self._failed(which, text))
+        if which == "mine" and after is None:
+            self.call_domain(unseen_decisions, self.crm, self.actor, group="news",
+                             on_done=self._show_news, on_error=lambda text: None)
+
+    def _show_news(self, count: int) -> None:
+        """我的申请 carries a badge while decisions on her requests are unseen."""
+        label = t("tui.compliance.inbox.tab.mine")
+        if count and self.current != "mine":
+            label = f"{label} ({t('tui.ux.decided_badge', count=count)})"
+        elif count:
+            self._seen()
+        self.query_one(TabbedContent).get_tab("approvals-mine").label = label  # type: ignore[assignment]
+
+    def _seen(self) -> None:
+        from crm_tui.domain.compliance.decision_news import mark_decisions_seen
+
+        self.call_domain(mark_decisions_seen, self.crm, self.actor, group="seen",
+                         on_done=lambda _: None, on_error=lambda text: None)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        if self.current == "mine":
+            self._seen()
+            self.query_one(TabbedContent).get_tab("approvals-mine").label = t(  # type: ignore[assignment]
+                "tui.compliance.inbox.tab.mine")
+
+    def _failed(self, which: str, text: str) -> None:
         self._loading.discard(which)
-        if message.error:
-            self.say(message.error, ok=False)
-            return
+        self.say(text, ok=False)
+
+    def _loaded(self, which: str, rows: list[RequestSummary], append: bool) -> None:
+        self._loading.discard(which)
         table = self.query_one(f"#approval-list-{which}", DataTable)
-        if not message.append:
+        if not append:
             table.clear()
             self.rows[which] = []
         now = datetime.now(self.crm.tz)
-        for r in message.rows:
-            table.add_row(f"#{r.id}", t(f"compliance.kind.{r.kind}"), r.maker_name,
-                          age_text(r.created_at, now), state_text(r),
-                          render(r.summary), key=str(r.id))
-        self.rows[which].extend(message.rows)
-        self._more[which] = len(message.rows) == PAGE
+        for r in rows:
+            table.add_row(f"#{r.id}", render(r.summary), state_text(r), age_text(r.created_at, now),
+                          t(f"compliance.kind.{r.kind}"), r.maker_name, key=str(r.id))
+        self.rows[which].extend(rows)
+        self._more[which] = len(rows) == PAGE
         if which == "decide":
             count = len(self.rows[which])
             tabs = self.query_one(TabbedContent)
@@ -212,35 +225,36 @@ class ApprovalInboxPane(UsesCrm, Vertical):
             self.say(text, ok=True)
 
     def action_approve(self) -> None:
-        rid = self._highlighted()
-        if rid is not None and self.current == "decide":
-            self._approve(rid)
+        """`a`: approve the highlighted request; money and suitability overrides ask first."""
+        from crm_tui.screens.confirm_modal import confirm_approval
 
-    @work(thread=True, group="approvals-decide")
+        row = self.selected_to_decide()
+        if row is None:
+            return
+        if row.kind in NEEDS_CONFIRMATION:
+            confirm_approval(self.app, row.id, row.summary, lambda: self._approve(row.id))
+        else:
+            self._approve(row.id)
+
     def _approve(self, request_id: int) -> None:
         from crm_tui.domain.compliance import approvals
 
-        try:
-            status = approvals.approve(self.crm, self.actor, request_id)
-        except Exception as exc:
-            self.post_message(self.Decided(failure_text(self, exc), ok=False))
-        else:
+        def done(status: str) -> None:
             key = "tui.compliance.approved_final" if status == "approved" \
                 else "tui.compliance.approved_level"
-            self.post_message(self.Decided(t(key, id=request_id), ok=True))
+            self._after_dialog(None)
+            self.say(t(key, id=request_id), ok=True)
+
+        def refused(text: str) -> None:
+            self._after_dialog(None)
+            self.say(text, ok=False)
+
+        self.call_domain(approvals.approve, self.crm, self.actor, request_id, group="decide",
+                         block=True, on_done=done, on_error=refused)
 
     def action_reject(self) -> None:
-        from crm_tui.screens.approval_detail import RejectModal
+        from crm_tui.screens.reject_modal import RejectModal
 
         rid = self._highlighted()
         if rid is not None and self.current == "decide":
             self.app.push_screen(RejectModal(rid), self._after_dialog)
-
-    def on_approval_inbox_pane_decided(self, message: Decided) -> None:
-        self._after_dialog(None)
-        self.say(message.text, ok=message.ok)
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#approval-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")

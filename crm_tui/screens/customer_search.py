@@ -10,48 +10,43 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
-from textual.worker import get_current_worker
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import money, risk_label
-from crm_tui.widgets.session import UsesCrm, failure_text
+from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerSummary
 
 DEBOUNCE_SECONDS = 0.25
 PAGE = 50
+# Amounts come right after the name: at 80 columns the text columns at the right are the
+# ones cut, never the digits of an amount.
 COLUMNS = (  # key, catalog key, width
     ("name", "field.name", 14),
+    ("aum", "field.aum", 16),
     ("phone", "field.phone", 11),
     ("risk", "field.risk_level", 13),
-    ("aum", "field.aum", 16),
     ("rm", "field.rm_username", 8),
     ("branch", "field.branch", 18),
 )
 
 
-class CustomerSearchPane(UsesCrm, Vertical):
-    """The "Customers" area. Enter on a row opens the 360° profile."""
+class CustomerSearchPane(UsesCrm, DomainCalls, Vertical):
+    """The "Customers" area. Enter (in the box or on a row) opens the 360° profile."""
 
     BINDINGS = [
         Binding("ctrl+f", "focus_search", "tui.key.find", id="find-customer"),
         Binding("down", "focus_results", show=False),
     ]
-
-    class Results(Message):
-        def __init__(self, query: str, rows: list[CustomerSummary], append: bool,
-                     error: str = "") -> None:
-            super().__init__()
-            self.query, self.rows, self.append, self.error = query, rows, append, error
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
@@ -61,6 +56,7 @@ class CustomerSearchPane(UsesCrm, Vertical):
         self._query = ""
         self._more = False
         self._loading = False
+        self._open_first = False
 
     def compose(self) -> ComposeResult:
         yield Static(t("tui.search.title"), classes="pane-title")
@@ -75,6 +71,10 @@ class CustomerSearchPane(UsesCrm, Vertical):
 
     def focus_default(self) -> None:
         self.query_one("#search-input", Input).focus()
+
+    def focus_on_return(self) -> None:
+        """Back from a profile: the cursor in the box, the query and the rows kept."""
+        self.focus_default()
 
     def action_focus_search(self) -> None:
         self.focus_default()
@@ -92,7 +92,8 @@ class CustomerSearchPane(UsesCrm, Vertical):
             self._timer.stop()
         query = event.value.strip()
         if not query:
-            self._query = ""  # so a late answer to the old query is dropped
+            self._query = ""
+            self.cancel_calls("search")  # a late answer to the old query is dropped
             self._show([], query, append=False)
             self.query_one("#search-status", Static).update(t("tui.search.hint"))
             return
@@ -100,10 +101,25 @@ class CustomerSearchPane(UsesCrm, Vertical):
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self, event: Input.Submitted) -> None:
+        """Enter opens the highlighted (or first) result; if the rows are not yet those of
+        what was typed, search first and open the first answer."""
+        query = event.value.strip()
+        if not query:
+            return
         if self._timer is not None:
             self._timer.stop()
-        if event.value.strip():
-            self.search(event.value.strip())
+        if query != self._query or self._loading:
+            self._open_first = True
+            self.search(query)
+            return
+        self._open_highlighted()
+
+    def _open_highlighted(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if not self._rows:
+            return
+        row = table.cursor_row if 0 <= table.cursor_row < len(self._rows) else 0
+        self.app.open_customer(self._rows[row].id)  # type: ignore[attr-defined]
 
     def search(self, query: str) -> None:
         self._query = query
@@ -111,34 +127,33 @@ class CustomerSearchPane(UsesCrm, Vertical):
         self.query_one("#search-status", Static).update(t("tui.search.searching"))
         self._fetch(query, None)
 
-    @work(thread=True, exclusive=True, group="search")
     def _fetch(self, query: str, after: tuple[str, int] | None) -> None:
         from crm_tui.domain.customers.search import search_customers
 
-        try:
-            rows = search_customers(self.crm, self.actor, query, limit=PAGE, after=after)
-        except Exception as exc:
-            self.post_message(self.Results(query, [], after is not None, failure_text(self, exc)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Results(query, rows, after is not None))
+        self.call_domain(search_customers, self.crm, self.actor, query, limit=PAGE, after=after,
+                         group="search", on_done=lambda rows: self._answer(query, rows, after),
+                         on_error=self._failed)
 
-    def on_customer_search_pane_results(self, message: Results) -> None:
-        if message.query != self._query:
-            return  # an answer to a question nobody is asking any more
+    def _failed(self, text: str) -> None:
+        self._loading = False
+        self._open_first = False
+        self.query_one("#search-status", Static).update(text)
+
+    def _answer(self, query: str, rows: list[CustomerSummary],
+                after: tuple[str, int] | None) -> None:
         self._loading = False
         status = self.query_one("#search-status", Static)
-        if message.error:
-            status.update(message.error)
-            return
-        self._show(message.rows, message.query, append=message.append)
-        self._more = len(message.rows) == PAGE
+        self._show(rows, query, append=after is not None)
+        self._more = len(rows) == PAGE
         if not self._rows:
-            status.update(t("tui.search.none", query=message.query))
+            status.update(t("tui.search.none", query=query))
         elif self._more:
             status.update(t("tui.search.found_more", count=len(self._rows)))
         else:
             status.update(t("tui.search.found", count=len(self._rows)))
+        if self._open_first:
+            self._open_first = False
+            self._open_highlighted()
 
     def _show(self, rows: list[CustomerSummary], query: str, *, append: bool) -> None:
         table = self.query_one("#search-results", DataTable)
@@ -146,8 +161,8 @@ class CustomerSearchPane(UsesCrm, Vertical):
             table.clear()
             self._rows = []
         for r in rows:
-            table.add_row(r.name, r.phone_masked or "—", risk_label(r.risk_level),
-                          Text(money(r.aum), justify="right"), r.rm_name or "—",
+            table.add_row(r.name, Text(money(r.aum), justify="right"), r.phone_masked or "—",
+                          risk_label(r.risk_level), r.rm_name or "—",
                           r.branch_name or "—", key=str(r.id))
         self._rows.extend(rows)
 

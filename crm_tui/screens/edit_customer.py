@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.binding import Binding
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
@@ -23,7 +22,6 @@ from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.form_field import FormField, show_field_errors
-from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
@@ -45,17 +43,6 @@ class EditCustomerForm(FormModal[int]):
     """Dismisses with the new version number after a successful save."""
 
     BINDINGS = [Binding("ctrl+r", "reload", "tui.key.reload", id="form-reload")]
-
-    class Outcome(Message):
-        def __init__(self, version: int | None, errors: dict[str, str] | None = None,
-                     text: str = "", conflict: bool = False) -> None:
-            super().__init__()
-            self.version, self.errors, self.text, self.conflict = version, errors, text, conflict
-
-    class Reloaded(Message):
-        def __init__(self, view: CustomerView | None, text: str = "") -> None:
-            super().__init__()
-            self.view, self.text = view, text
 
     def __init__(self, view: CustomerView) -> None:
         super().__init__(t("tui.edit.title", name=view.name))
@@ -92,30 +79,19 @@ class EditCustomerForm(FormModal[int]):
             return
         self._save(self.version, changes)
 
-    @work(thread=True, exclusive=True, group="form")
     def _save(self, version: int, changes: dict[str, str]) -> None:
         from crm_tui.domain.customers.records import update_customer
-        from crm_tui.domain.kernel.errors import Conflict, ValidationFailed
+        from crm_tui.domain.kernel.errors import Conflict
 
-        try:
-            new_version = update_customer(self.crm, self.actor, self.customer_id, version, changes)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(None, exc.by_field()))
-        except Conflict as exc:
-            self.post_message(self.Outcome(None, text=failure_text(self, exc), conflict=True))
-        except Exception as exc:
-            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(new_version))
+        self.call_form(update_customer, self.crm, self.actor, self.customer_id, version,
+                       changes, on_done=self.dismiss, refusals=(Conflict,),
+                       on_refused=self._conflict)
 
-    def on_edit_customer_form_outcome(self, message: Outcome) -> None:
-        if message.version is not None:
-            self.dismiss(message.version)
-            return
-        if message.conflict:
-            self.conflicted = True
-            self.query_one("#form-reload", Button).remove_class("-hidden")
-        self.failed(message.errors, message.text)
+    def _conflict(self, exc: Exception) -> None:
+        """Someone saved first: offer to load what is stored now (Ctrl+R)."""
+        self.conflicted = True
+        self.query_one("#form-reload", Button).remove_class("-hidden")
+        self.failed(None, str(getattr(exc, "message", exc)))
 
     # -- after a conflict: fetch what is stored now ------------------------------------
 
@@ -127,24 +103,16 @@ class EditCustomerForm(FormModal[int]):
         if self.conflicted:
             self._reload()
 
-    @work(thread=True, exclusive=True, group="form")
     def _reload(self) -> None:
         from crm_tui.domain.customers.profile import get_profile
 
-        try:
-            view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
-                               interactions=1)
-        except Exception as exc:
-            self.post_message(self.Reloaded(None, failure_text(self, exc)))
-        else:
-            self.post_message(self.Reloaded(view))
+        self.call_domain(get_profile, self.crm, self.actor, self.customer_id, today=self.today,
+                         interactions=1, group="reload", on_done=self._reloaded,
+                         on_error=self.form_error)
 
-    def on_edit_customer_form_reloaded(self, message: Reloaded) -> None:
-        if message.view is None:
-            self.form_error(message.text)
-            return
-        self.version = message.view.version
-        self.original = current_values(message.view)
+    def _reloaded(self, view: CustomerView) -> None:
+        self.version = view.version
+        self.original = current_values(view)
         for field in INPUTS:
             self.query_one(f"#edit-{field}", Input).value = self.original[field]
         self.query_one("#edit-goals", TextArea).text = self.original["goals"]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import work
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, TextArea
 
@@ -17,16 +15,9 @@ from crm_tui.domain.customers.interactions import CHANNELS
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
-from crm_tui.widgets.session import failure_text
 
 
 class InteractionForm(FormModal[int]):
-    class Outcome(Message):
-        def __init__(self, new_id: int | None, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.new_id, self.errors, self.text = new_id, errors, text
-
     def __init__(self, customer_id: int, customer_name: str) -> None:
         super().__init__(t("tui.interaction_form.title", name=customer_name))
         self.customer_id = customer_id
@@ -55,30 +46,16 @@ class InteractionForm(FormModal[int]):
             self.query_one("#next-action-due", Input).value,
         )
 
-    @work(thread=True, exclusive=True, group="form")
     def _save(self, channel: str, subject: str, summary: str, next_action: str, due: str) -> None:
         from crm_tui.domain.customers.interactions import NewInteraction, log_interaction
-        from crm_tui.domain.kernel.errors import ValidationFailed
         from crm_tui.domain.kernel.validation import BadValue, parse_date
 
         try:
             due_date = parse_date(due)
         except BadValue as exc:
-            self.post_message(self.Outcome(None, {"next_action_due": t(exc.key, **exc.params)}))
+            self.failed({"next_action_due": t(exc.key, **exc.params)})
             return
         new = NewInteraction(channel=channel, subject=subject, summary=summary,
                              next_action=next_action, next_action_due=due_date)
-        try:
-            new_id = log_interaction(self.crm, self.actor, self.customer_id, new)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(None, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(new_id))
-
-    def on_interaction_form_outcome(self, message: Outcome) -> None:
-        if message.new_id is not None:
-            self.dismiss(message.new_id)
-        else:
-            self.failed(message.errors, message.text)
+        self.call_form(log_interaction, self.crm, self.actor, self.customer_id, new,
+                       on_done=self.dismiss)

@@ -7,34 +7,24 @@ thread while the user is still typing.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import SignedIn, UsesCrm
 
 
-class LoginScreen(UsesCrm, Screen[SignedIn]):
+class LoginScreen(UsesCrm, DomainCalls, Screen[SignedIn]):
     """Dismisses with a `SignedIn` once the domain accepts the credentials."""
 
     AUTO_FOCUS = "#username"
     BINDINGS = [Binding("ctrl+q", "app.quit", "tui.key.quit", id="login-quit")]
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class Succeeded(Message):
-        def __init__(self, session: SignedIn) -> None:
-            super().__init__()
-            self.session = session
 
     def __init__(self, username: str = "") -> None:
         super().__init__()
@@ -76,33 +66,34 @@ class LoginScreen(UsesCrm, Screen[SignedIn]):
         self.query_one("#login-submit", Button).disabled = True
         self._check(username, password)
 
-    @work(thread=True, exclusive=True, group="login")
     def _check(self, username: str, password: str) -> None:
-        from crm_tui.domain.admin import auth, staff
-        from crm_tui.domain.kernel.errors import DomainError
+        self.call_domain(_sign_in, self, username, password, group="login", block=True,
+                         on_done=self.dismiss, on_error=self._failed)
 
-        try:
-            crm = self.crm
-            actor = auth.login(crm, username, password)
-            branch, team = staff.workplace(crm, actor)
-        except DomainError as exc:
-            self.post_message(self.Failed(exc.message))
-            return
-        except Exception as exc:  # no key file, an uninitialised or unreachable store
-            self.log.error(repr(exc))
-            detail = (str(exc).splitlines() or [""])[0][:160]
-            self.post_message(self.Failed(t("tui.login.cannot_open", detail=detail)))
-            return
-        import crm_tui.screens.main  # noqa: F401  (warm the next screen off the UI thread)
-
-        self.post_message(self.Succeeded(SignedIn(actor, branch, team)))
-
-    def on_login_screen_failed(self, message: Failed) -> None:
-        self.query_one("#login-error", Static).update(message.text)
+    def _failed(self, text: str) -> None:
+        self.query_one("#login-error", Static).update(text)
         self.query_one("#login-submit", Button).disabled = False
         password = self.query_one("#password", Input)
         password.value = ""
         password.focus()
 
-    def on_login_screen_succeeded(self, message: Succeeded) -> None:
-        self.dismiss(message.session)
+
+def _sign_in(screen: LoginScreen, username: str, password: str) -> SignedIn:
+    """In the worker: open the store (lazily, off the UI thread), check the password and
+    warm the next screen's imports. A store that cannot be opened is one translated line."""
+    from crm_tui.domain.admin import auth, staff
+    from crm_tui.domain.kernel.errors import DomainError
+
+    try:
+        crm = screen.crm
+        actor = auth.login(crm, username, password)
+        branch, team = staff.workplace(crm, actor)
+    except DomainError:
+        raise
+    except Exception as exc:  # no key file, an uninitialised or unreachable store
+        screen.log.error(repr(exc))
+        detail = (str(exc).splitlines() or [""])[0][:160]
+        raise DomainError("tui.login.cannot_open", detail=detail) from exc
+    import crm_tui.screens.main  # noqa: F401  (warm the next screen off the UI thread)
+
+    return SignedIn(actor, branch, team)

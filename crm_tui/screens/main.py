@@ -64,6 +64,16 @@ class MainScreen(UsesCrm, Screen[None]):
             self.show_area(self.areas[0].id, focus=True)
         self.refresh_badges()
 
+    def on_screen_resume(self) -> None:
+        """Back from a profile or a request: the current area takes the keyboard again
+        (the search box, with its query), so typing goes somewhere."""
+        if not self.areas:
+            return
+        pane = self.query_one(ContentSwitcher).visible_content
+        back = getattr(pane, "focus_on_return", None)
+        if back is not None:
+            back()
+
     def action_show_area(self, area_id: str) -> None:
         self.show_area(area_id, focus=True)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -22,6 +21,7 @@ from crm_tui.i18n import t
 from crm_tui.widgets.allocation_panel import AllocationPanel
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
+from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.holdings_table import HoldingsTable
 from crm_tui.widgets.identity_panel import IdentityPanel
 from crm_tui.widgets.interaction_list import InteractionList
@@ -30,11 +30,13 @@ from crm_tui.widgets.masked_value import MaskedValue
 from crm_tui.widgets.profile_summary import ProfileSummary
 from crm_tui.widgets.recent_interactions import RecentInteractions
 from crm_tui.widgets.relationship_tree import RelationshipTree
-from crm_tui.widgets.session import UsesCrm, failure_text
+from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar
+from crm_tui.widgets.status_line import SaysOnLine
 from crm_tui.widgets.tag_list import TagList
 
 if TYPE_CHECKING:
+    from crm_tui.domain.compliance.customer_state import BlockingState
     from crm_tui.domain.customers.views import CustomerView, InteractionView
 
 TABS = ("overview", "holdings", "interactions", "network", "allocation")
@@ -47,41 +49,27 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
                 "privacy_request": "privacy.request", "consents": "customer.view"}
 
 
-class ProfileScreen(UsesCrm, Screen[None]):
+class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
+    MESSAGE_LINE = "#profile-message"
     CSS_PATH = "profile.tcss"
     BINDINGS = [
+        # Footer order is priority order: at 80 columns the last ones are cut, so the
+        # trade (b) comes early and reload (r) is not shown.
         Binding("escape", "back", "tui.key.back", id="profile-back"),
-        Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),
-        Binding("e", "edit", "tui.key.edit", id="edit-customer"),
-        Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
-        Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
-        Binding("r", "reload", "tui.key.reload", id="reload-profile"),
-        Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("i", "log_interaction", "tui.key.log_interaction", id="log-interaction"),
+        Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
+        Binding("e", "edit", "tui.key.edit", id="edit-customer"),
+        Binding("t", "add_tag", "tui.key.add_tag", id="add-tag"),
+        Binding("v", "reveal", "tui.key.reveal", id="reveal-sensitive"),
+        Binding("r", "reload", "tui.key.reload", show=False, id="reload-profile"),
         Binding("p", "privacy_request", "tui.privacy.key.request", id="privacy-request"),
         Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
-
-    class Loaded(Message):
-        def __init__(self, view: CustomerView | None, text: str = "") -> None:
-            super().__init__()
-            self.view, self.text = view, text
-
-    class InteractionsPage(Message):
-        def __init__(self, rows: tuple[InteractionView, ...], more: bool, append: bool) -> None:
-            super().__init__()
-            self.rows, self.more, self.append = rows, more, append
-
-    class Done(Message):
-        """A change finished (or was refused); `text` says which, `reload` asks to re-read."""
-
-        def __init__(self, text: str, *, ok: bool, reload: bool = False) -> None:
-            super().__init__()
-            self.text, self.ok, self.reload = text, ok, reload
 
     def __init__(self, customer_id: int) -> None:
         super().__init__(classes="profile")
@@ -96,6 +84,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.host.session, t("tui.profile.context"))  # type: ignore[arg-type]
         yield ProfileSummary(id="profile-summary")
+        yield Static("", id="profile-banner", markup=False)
         with TabbedContent(id="profile-tabs", initial="tab-overview"):
             with TabPane(t("tui.profile.tab.overview"), id="tab-overview"):
                 with VerticalScroll(id="overview"):
@@ -117,6 +106,9 @@ class ProfileScreen(UsesCrm, Screen[None]):
         yield Static("", id="profile-message", markup=False)
         yield Footer(compact=True)
 
+    def on_resize(self, event: object) -> None:
+        self.query_one("#profile-tabs").set_class(self.size.width < 100, "-narrow")
+
     def on_mount(self) -> None:
         self.query_one("#profile-tabs").loading = True
         self.load()
@@ -124,26 +116,44 @@ class ProfileScreen(UsesCrm, Screen[None]):
     # -- reading -----------------------------------------------------------------------
 
     def load(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, group="profile")
-    def _load(self) -> None:
+        from crm_tui.domain.compliance.customer_state import blocking_state
         from crm_tui.domain.customers.profile import get_profile
 
-        try:
-            view = get_profile(self.crm, self.actor, self.customer_id, today=self.today,
-                               interactions=INTERACTION_PAGE)
-        except Exception as exc:
-            self.post_message(self.Loaded(None, failure_text(self, exc)))
-        else:
-            self.post_message(self.Loaded(view))
+        self.call_domain(get_profile, self.crm, self.actor, self.customer_id, today=self.today,
+                         interactions=INTERACTION_PAGE, group="profile",
+                         on_done=self._loaded, on_error=self._load_failed)
+        self.call_domain(blocking_state, self.crm, self.actor, self.customer_id,
+                         group="blocking", on_done=self._show_blocking,
+                         on_error=lambda text: None)  # the profile itself reports failures
 
-    def on_profile_screen_loaded(self, message: Loaded) -> None:
+    def _load_failed(self, text: str) -> None:
         self.query_one("#profile-tabs").loading = False
-        if message.view is None:
-            self.say(message.text, ok=False)
-            return
-        view = self.view = message.view
+        self.say(text, ok=False)
+
+    def _show_blocking(self, state: BlockingState) -> None:
+        """Up front, before any key: a freeze, open alerts, fields with a pending change."""
+        from crm_tui.widgets.formatting import moment
+
+        lines = []
+        if state.frozen_rule_key is not None:
+            lines.append(t("tui.ux.frozen_banner", rule=t(state.frozen_rule_key),
+                           raised=moment(state.frozen_since, self.crm.tz)))
+        elif state.open_alerts:
+            lines.append(t("tui.ux.alerts_banner", count=state.open_alerts))
+        if state.pending_fields:
+            lines.append(t("tui.ux.pending_banner",
+                           fields="、".join(t(f"field.{f}") for f in state.pending_fields)))
+        banner = self.query_one("#profile-banner", Static)
+        banner.update("\n".join(lines))
+        banner.display = bool(lines)
+        banner.set_class(state.frozen_rule_key is not None, "-frozen")
+        identity = self.query_one(IdentityPanel)
+        for field in ("phone", "national_id", "bank_account"):
+            identity.masked(field).set_pending(field in state.pending_fields)
+
+    def _loaded(self, view: CustomerView) -> None:
+        self.query_one("#profile-tabs").loading = False
+        self.view = view
         self.query_one(ProfileSummary).show(view)
         self.query_one(IdentityPanel).show(view, self.crm.tz, may_reveal=self._may("reveal"))
         self.query_one(KycPanel).show(view)
@@ -160,22 +170,18 @@ class ProfileScreen(UsesCrm, Screen[None]):
     def _more_interactions(self, message: InteractionList.MoreWanted) -> None:
         self._load_interactions(message.before)
 
-    @work(thread=True, exclusive=True, group="interactions")
     def _load_interactions(self, before: tuple[datetime, int] | None) -> None:
         from crm_tui.domain.customers.interactions import list_interactions
 
-        try:
-            rows, more = list_interactions(self.crm, self.actor, self.customer_id,
-                                           limit=INTERACTION_PAGE, before=before)
-        except Exception as exc:
-            self.post_message(self.Done(failure_text(self, exc), ok=False))
-        else:
-            self.post_message(self.InteractionsPage(rows, more, append=before is not None))
+        def show(page: tuple[tuple[InteractionView, ...], bool]) -> None:
+            rows, more = page
+            self.query_one(InteractionList).show(rows, more, append=before is not None)
+            if before is None:
+                self.query_one(RecentInteractions).show(rows, self.crm.tz, self.day)
 
-    def on_profile_screen_interactions_page(self, message: InteractionsPage) -> None:
-        self.query_one(InteractionList).show(message.rows, message.more, append=message.append)
-        if not message.append:
-            self.query_one(RecentInteractions).show(message.rows, self.crm.tz, self.day)
+        self.call_domain(list_interactions, self.crm, self.actor, self.customer_id,
+                         limit=INTERACTION_PAGE, before=before, group="interactions",
+                         on_done=show)
 
     # -- tags --------------------------------------------------------------------------
 
@@ -187,31 +193,26 @@ class ProfileScreen(UsesCrm, Screen[None]):
     def _remove_tag(self, message: TagList.RemoveRequested) -> None:
         self._change_tag(remove=message.tag_id)
 
-    @work(thread=True, group="tags")
     def _change_tag(self, add: str | None = None, remove: int | None = None) -> None:
         from crm_tui.domain.customers import tags
 
-        try:
-            if add is not None:
-                tags.add_tag(self.crm, self.actor, self.customer_id, add)
-                text = t("tui.tags.added", tag=add)
-            else:
-                tags.remove_tag(self.crm, self.actor, self.customer_id, remove or 0)
-                text = t("tui.tags.removed")
-        except Exception as exc:
-            self.post_message(self.Done(failure_text(self, exc), ok=False))
-        else:
-            self.post_message(self.Done(text, ok=True, reload=True))
+        def added(new: bool) -> None:
+            if new:
+                self.say(t("tui.tags.added", tag=add), ok=True)
+                self.load()
+            else:  # already there: say so instead of doing nothing visible
+                self.say(t("tui.ux.tag_exists", tag=add), ok=False)
 
-    def on_profile_screen_done(self, message: Done) -> None:
-        self.say(message.text, ok=message.ok)
-        if message.reload:
+        def removed(_: None) -> None:
+            self.say(t("tui.tags.removed"), ok=True)
             self.load()
 
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#profile-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
+        if add is not None:
+            self.call_domain(tags.add_tag, self.crm, self.actor, self.customer_id, add,
+                             group="tags", block=True, on_done=added)
+        else:
+            self.call_domain(tags.remove_tag, self.crm, self.actor, self.customer_id,
+                             remove or 0, group="tags", block=True, on_done=removed)
 
     # -- actions -----------------------------------------------------------------------
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import on, work
-from textual.message import Message
+from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
-from crm_tui.widgets.session import failure_text
 
 
 class ReasonModal(FormModal[str]):
@@ -26,12 +24,6 @@ class ReasonModal(FormModal[str]):
     INPUT_ID = "reason-input"
     NOTICE: str | None = None
     PLACEHOLDER: str | None = None
-
-    class Outcome(Message):
-        def __init__(self, ok: bool, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.ok, self.errors, self.text = ok, errors, text
 
     def perform(self, text: str) -> None:
         """The domain call; runs in a worker thread."""
@@ -60,21 +52,5 @@ class ReasonModal(FormModal[str]):
     def submit(self) -> None:
         self._run(self.query_one(f"#{self.INPUT_ID}", Input).value)
 
-    @work(thread=True, exclusive=True, group="form")
     def _run(self, text: str) -> None:
-        from crm_tui.domain.kernel.errors import ValidationFailed
-
-        try:
-            self.perform(text)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(False, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(False, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(True))
-
-    def on_reason_modal_outcome(self, message: Outcome) -> None:
-        if message.ok:
-            self.dismiss(self.done_text())
-        else:
-            self.failed(message.errors, message.text)
+        self.call_form(self.perform, text, on_done=lambda _: self.dismiss(self.done_text()))

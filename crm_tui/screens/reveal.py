@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import on, work
-from textual.message import Message
+from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
@@ -18,7 +17,6 @@ from crm_tui.domain.customers.fields import SENSITIVE_FIELDS
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
-from crm_tui.widgets.session import failure_text
 
 FIELDS = SENSITIVE_FIELDS
 
@@ -27,12 +25,6 @@ class RevealModal(FormModal[tuple[str, str]]):
     """Dismisses with (field, plaintext) once the domain allows and audits the reveal."""
 
     SUBMIT_LABEL = "tui.reveal.confirm"
-
-    class Outcome(Message):
-        def __init__(self, field: str, value: str | None, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.field, self.value, self.errors, self.text = field, value, errors, text
 
     def __init__(self, customer_id: int, customer_name: str, field: str = "national_id") -> None:
         super().__init__(t("tui.reveal.title", name=customer_name))
@@ -62,22 +54,8 @@ class RevealModal(FormModal[tuple[str, str]]):
         self._reveal(field if isinstance(field, str) else "",
                      self.query_one("#reveal-reason", Input).value)
 
-    @work(thread=True, exclusive=True, group="form")
     def _reveal(self, field: str, reason: str) -> None:
         from crm_tui.domain.customers.records import reveal_sensitive
-        from crm_tui.domain.kernel.errors import ValidationFailed
 
-        try:
-            value = reveal_sensitive(self.crm, self.actor, self.customer_id, field, reason)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(field, None, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(field, None, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(field, value))
-
-    def on_reveal_modal_outcome(self, message: Outcome) -> None:
-        if message.value is not None:
-            self.dismiss((message.field, message.value))
-        else:
-            self.failed(message.errors, message.text)
+        self.call_form(reveal_sensitive, self.crm, self.actor, self.customer_id, field, reason,
+                       on_done=lambda value: self.dismiss((field, value)))

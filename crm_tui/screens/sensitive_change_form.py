@@ -10,27 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from textual import work
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
-from crm_tui.widgets.session import failure_text
 
 
 class SensitiveChangeForm(FormModal[int]):
     """Dismisses with the new request's id."""
 
     SUBMIT_LABEL = "tui.compliance.change.submit"
-
-    class Outcome(Message):
-        def __init__(self, request_id: int | None, errors: dict[str, str] | None = None,
-                     text: str = "") -> None:
-            super().__init__()
-            self.request_id, self.errors, self.text = request_id, errors, text
 
     def __init__(self, customer_id: int, customer_name: str, fields: Iterable[str]) -> None:
         super().__init__(t("tui.compliance.change.title", name=customer_name))
@@ -48,7 +39,7 @@ class SensitiveChangeForm(FormModal[int]):
             id="change-reason", compact=True, placeholder=t("tui.compliance.change.reason_hint")))
 
     def on_mount(self) -> None:
-        self.query_one("#change-value", Input).focus()
+        self.query_one("#change-field", Select).focus()  # what to change comes first
 
     def submit(self) -> None:
         field = self.query_one("#change-field", Select).value
@@ -56,27 +47,13 @@ class SensitiveChangeForm(FormModal[int]):
                       self.query_one("#change-value", Input).value,
                       self.query_one("#change-reason", Input).value)
 
-    @work(thread=True, exclusive=True, group="form")
     def _request(self, field: str, value: str, reason: str) -> None:
         from crm_tui.domain.compliance.sensitive_changes import request_change
-        from crm_tui.domain.kernel.errors import ValidationFailed
 
-        try:
-            rid = request_change(self.crm, self.actor, self.customer_id, field, value, reason)
-        except ValidationFailed as exc:
-            # the field being changed reports its problem on the "new value" line
-            errors = {("new_value" if k == field else k): v for k, v in exc.by_field().items()}
-            self.post_message(self.Outcome(None, errors))
-        except Exception as exc:
-            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(rid))
-
-    def on_sensitive_change_form_outcome(self, message: Outcome) -> None:
-        if message.request_id is not None:
-            self.dismiss(message.request_id)
-        else:
-            self.failed(message.errors, message.text)
+        # the field being changed reports its problem on the "new value" line
+        self.call_form(request_change, self.crm, self.actor, self.customer_id, field, value,
+                       reason, on_done=self.dismiss,
+                       field_map=lambda k: "new_value" if k == field else k)
 
 
 def open_from_profile(profile: Any) -> None:

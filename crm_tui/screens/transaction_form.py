@@ -1,11 +1,11 @@
 """Record a transaction for the customer: subscription, redemption, transfer or
 cross-border transfer.
 
-Choosing a product shows the suitability answer before saving (allowed, needs a
-compliance override, or blocked with the reason). Saving asks the domain, which either
-executes the trade, sends it up its approval chain (the form closes and the profile says
-which levels must approve), or refuses it — KYC, suitability, a freeze — with the reason
-shown here.
+While the RM fills the form, the preview asks the domain (`preview_transaction`, the same
+checks submit runs) and shows every refusal submit would give — a freeze, suitability,
+the amount, a missing holding — plus who must approve. A redemption offers only the
+products the customer holds. Saving executes the trade, sends it up its approval chain
+(the form closes and the profile says which levels must approve), or shows the refusal.
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
-from textual.message import Message
+from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from crm_tui.domain.sales.transactions import PRODUCT_KINDS, SUITABILITY_KINDS, TX_KINDS
+from crm_tui.domain.sales.transactions import PRODUCT_KINDS, TX_KINDS
 from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
-from crm_tui.widgets.session import failure_text
 
 if TYPE_CHECKING:
-    from crm_tui.domain.compliance.suitability import SuitabilityResult
+    from crm_tui.domain.sales.trade_checks import TradePreview
     from crm_tui.domain.sales.transactions import ProductChoice, TransactionOutcome
 
 KINDS = TX_KINDS
@@ -37,25 +35,11 @@ class TransactionForm(FormModal[str]):
 
     SUBMIT_LABEL = "tui.compliance.tx.submit"
 
-    class Products(Message):
-        def __init__(self, products: list[ProductChoice], text: str = "") -> None:
-            super().__init__()
-            self.products, self.text = products, text
-
-    class Preview(Message):
-        def __init__(self, result: SuitabilityResult | None, text: str = "") -> None:
-            super().__init__()
-            self.result, self.text = result, text
-
-    class Outcome(Message):
-        def __init__(self, outcome: TransactionOutcome | None,
-                     errors: dict[str, str] | None = None, text: str = "") -> None:
-            super().__init__()
-            self.outcome, self.errors, self.text = outcome, errors, text
-
     def __init__(self, customer_id: int, customer_name: str) -> None:
         super().__init__(t("tui.compliance.tx.title", name=customer_name))
         self.customer_id = customer_id
+        self._catalogue: list[tuple[str, str]] = []
+        self._held: list[tuple[str, str]] | None = None
 
     def fields(self) -> Iterable[Widget]:
         yield FormField("tx_kind", t("field.tx_kind"), Select(
@@ -63,89 +47,98 @@ class TransactionForm(FormModal[str]):
             allow_blank=False, id="tx-kind", compact=True))
         yield FormField("tx_product", t("field.tx_product"), Select(
             [], id="tx-product", compact=True, prompt=t("tui.compliance.tx.pick_product")))
-        yield Static("", id="tx-suitability", classes="form-notice", markup=False)
         yield FormField("tx_amount", t("field.tx_amount"), Input(
             id="tx-amount", compact=True, placeholder="1,000,000.00"))
+        yield Static("", id="tx-suitability", classes="form-notice", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#tx-kind", Select).focus()
-        self._load_products()
-
-    @work(thread=True, exclusive=True, group="form-products")
-    def _load_products(self) -> None:
+        from crm_tui.domain.sales.trade_checks import held_products
         from crm_tui.domain.sales.transactions import list_products
 
-        try:
-            self.post_message(self.Products(list_products(self.crm, self.actor)))
-        except Exception as exc:
-            self.post_message(self.Products([], failure_text(self, exc)))
+        self.query_one("#tx-kind", Select).focus()
+        self.call_domain(list_products, self.crm, self.actor, group="products",
+                         on_done=self._products, on_error=self.form_error)
+        self.call_domain(held_products, self.crm, self.actor, self.customer_id, group="held",
+                         on_done=self._held_products, on_error=self.form_error)
+        self._schedule_preview()
 
-    def on_transaction_form_products(self, message: Products) -> None:
-        if message.text:
-            self.form_error(message.text)
-        self.query_one("#tx-product", Select).set_options(
-            [(f"{p.code}  {p.name}  {p.risk_level}  {p.currency}", p.code)
-             for p in message.products])
+    def _products(self, products: list[ProductChoice]) -> None:
+        self._catalogue = [(f"{p.code}  {p.name}  {p.risk_level}  {p.currency}", p.code)
+                           for p in products]
+        self._offer()
+
+    def _held_products(self, rows: list[tuple[str, str, str, str]]) -> None:
+        self._held = [(f"{code}  {name}  {risk}  {cur}", code) for code, name, risk, cur in rows]
+        self._offer()
+
+    def _offer(self) -> None:
+        """A redemption lists only what the customer holds; a sale the whole catalogue."""
+        select = self.query_one("#tx-product", Select)
+        current = select.value
+        options = (self._held or []) if self._kind() == "redemption" else self._catalogue
+        select.set_options(options)
+        if isinstance(current, str) and current in {code for _, code in options}:
+            select.value = current
 
     @on(Select.Changed, "#tx-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
-        needs = event.value in NEEDS_PRODUCT
-        self.query_one("#row-tx_product").display = needs
-        self.query_one("#tx-suitability", Static).display = event.value in SUITABILITY_KINDS
+        self.query_one("#row-tx_product").display = event.value in NEEDS_PRODUCT
+        self._offer()
+        self._schedule_preview()
 
     @on(Select.Changed, "#tx-product")
-    def _product_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and self._kind() in SUITABILITY_KINDS:
-            self._preview(event.value)
+    def _product_changed(self) -> None:
+        self._schedule_preview()
+
+    @on(Input.Changed, "#tx-amount")
+    def _amount_changed(self) -> None:
+        self._schedule_preview()
 
     def _kind(self) -> str:
         value = self.query_one("#tx-kind", Select).value
         return value if isinstance(value, str) else ""
 
-    @work(thread=True, exclusive=True, group="form-preview")
-    def _preview(self, product_code: str) -> None:
-        from crm_tui.domain.compliance.suitability import suitability_for
+    def _product(self) -> str | None:
+        value = self.query_one("#tx-product", Select).value
+        return value if isinstance(value, str) and self._kind() in NEEDS_PRODUCT else None
 
-        try:
-            self.post_message(self.Preview(suitability_for(self.crm, self.actor,
-                                                           self.customer_id, product_code)))
-        except Exception as exc:
-            self.post_message(self.Preview(None, failure_text(self, exc)))
+    def _schedule_preview(self) -> None:
+        """Every change asks again; an answer overtaken by a newer question is dropped
+        (call_domain's generations), so typing fast costs reads, never a stale line."""
+        self._preview()
 
-    def on_transaction_form_preview(self, message: Preview) -> None:
+    def _preview(self) -> None:
+        from crm_tui.domain.sales.trade_checks import preview_transaction
+
+        kind, product = self._kind(), self._product()
+        self.call_domain(preview_transaction, self.crm, self.actor, self.customer_id, kind,
+                         self.query_one("#tx-amount", Input).value, product_code=product,
+                         group="preview", on_done=self._show_preview,
+                         on_error=self.query_one("#tx-suitability", Static).update)
+
+    def _show_preview(self, preview: TradePreview) -> None:
+        lines = []
+        suit = preview.suitability
+        if suit is not None and suit.action != "block":
+            lines.append(t(f"tui.compliance.tx.suitability_{suit.action}", reason=render(suit.note)))
+        if preview.refusals:
+            lines.append(t("tui.ux.preview_refusals"))
+            lines += [f"• {r}" for r in preview.refusals]
+        elif preview.levels:
+            lines.append(t("tui.ux.preview_chain",
+                           chain=" → ".join(t(f"role.{r}") for r in preview.levels)))
         line = self.query_one("#tx-suitability", Static)
-        result = message.result
-        if result is None:
-            line.update(message.text)
-            return
-        line.update(t(f"tui.compliance.tx.suitability_{result.action}", reason=render(result.note)))
-        line.set_class(result.action == "block", "-blocked")
+        line.update("\n".join(lines))
+        line.set_class(bool(preview.refusals), "-blocked")
 
     def submit(self) -> None:
-        product = self.query_one("#tx-product", Select).value
-        self._record(self._kind(), product if isinstance(product, str) else None,
-                     self.query_one("#tx-amount", Input).value)
-
-    @work(thread=True, exclusive=True, group="form")
-    def _record(self, kind: str, product: str | None, amount: str) -> None:
-        from crm_tui.domain.kernel.errors import ValidationFailed
         from crm_tui.domain.sales.transactions import record_transaction
 
-        try:
-            outcome = record_transaction(self.crm, self.actor, self.customer_id, kind, amount,
-                                         product_code=product if kind in NEEDS_PRODUCT else None)
-        except ValidationFailed as exc:
-            self.post_message(self.Outcome(None, exc.by_field()))
-        except Exception as exc:
-            self.post_message(self.Outcome(None, text=failure_text(self, exc)))
-        else:
-            self.post_message(self.Outcome(outcome))
+        self.call_form(record_transaction, self.crm, self.actor, self.customer_id, self._kind(),
+                       self.query_one("#tx-amount", Input).value, product_code=self._product(),
+                       on_done=self._outcome)
 
-    def on_transaction_form_outcome(self, message: Outcome) -> None:
-        outcome = message.outcome
-        if outcome is None:
-            self.failed(message.errors, message.text)
-            return
+    def _outcome(self, outcome: TransactionOutcome) -> None:
         text = render(outcome.note)
         if outcome.suitability is not None and outcome.suitability.action == "approve":
             text = f"{render(outcome.suitability.note)} {text}"

@@ -17,13 +17,14 @@ from crm_tui.widgets.formatting import money
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
-# What AUM adds up comes first; the holding in its own currency follows (scrolls at 80).
-COLUMNS = (("tui.holdings.code", 10), ("tui.holdings.product", 26), ("tui.holdings.risk", 4),
-           ("products.holdings.value_cny", 16), ("products.holdings.currency", 4),
-           ("products.holdings.units", 14), ("products.holdings.price", 8),
-           ("products.holdings.cost", 14), ("products.holdings.value", 14),
-           ("products.holdings.gain", 13))
-NUMBERS = frozenset(range(3, len(COLUMNS))) - {4}
+# The value in CNY second: a narrow terminal cuts the product name, never the digits;
+# the holding in its own currency follows (scrolls at 80).
+COLUMNS = (("tui.holdings.code", 10), ("products.holdings.value_cny", 16),
+           ("tui.holdings.product", 26), ("tui.holdings.risk", 4),
+           ("products.holdings.currency", 4), ("products.holdings.units", 14),
+           ("products.holdings.price", 8), ("products.holdings.cost", 14),
+           ("products.holdings.value", 14), ("products.holdings.gain", 13))
+NUMBERS = frozenset({1, 5, 6, 7, 8, 9})
 
 
 class HoldingsTable(Vertical):
@@ -46,9 +47,10 @@ class HoldingsTable(Vertical):
         for h in view.holdings:
             gain = h.gain
             table.add_row(
-                h.product_code, h.product_name, h.risk_level,
+                h.product_code,
                 Text(money(h.value_cny) if h.value_cny is not None else t("products.no_rate"),
                      justify="right"),
+                h.product_name, h.risk_level,
                 h.currency, Text(f"{h.units:,.2f}", justify="right"),
                 Text(f"{h.price:.4f}", justify="right"), Text(f"{h.cost:,.2f}", justify="right"),
                 Text(f"{h.value:,.2f}", justify="right"),

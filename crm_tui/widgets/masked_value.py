@@ -40,6 +40,7 @@ class MaskedValue(Static, can_focus=True):
         self.label_cells = label_cells
         self.masked = ""
         self.revealable = True  # False when the actor's role may not reveal (no hint, no key)
+        self.pending = False  # a change of this field waits for approval: say so beside it
 
     def render(self) -> Text:
         label = Text(self.label, style="dim")
@@ -50,7 +51,12 @@ class MaskedValue(Static, can_focus=True):
         if not self.masked:
             return Text.assemble(label, ("—", "dim"))
         hint = f"  {t('tui.reveal.hint')}" if self.has_focus and self.revealable else ""
-        return Text.assemble(label, self.masked, (hint, "dim"))
+        marker = ("  " + t("tui.ux.pending_marker"), "bold yellow") if self.pending else ""
+        return Text.assemble(label, self.masked, marker, (hint, "dim"))
+
+    def set_pending(self, pending: bool) -> None:
+        self.pending = pending
+        self.refresh()
 
     def set_masked(self, masked: str) -> None:
         if masked != self.masked:

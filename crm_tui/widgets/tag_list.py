@@ -37,6 +37,13 @@ def tag_prompt(tag: TagView) -> Text:
                          (t("tui.tags.manual"), "dim italic"))
 
 
+def _may_manage_tags(node: object) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    session = getattr(getattr(node, "app", None), "session", None)
+    return session is not None and can(session.actor, Perm.TAG_MANAGE)
+
+
 class TagOptions(OptionList):
     BINDINGS = [Binding("delete,x", "remove_tag", "tui.key.remove_tag", id="remove-tag")]
 
@@ -44,10 +51,26 @@ class TagOptions(OptionList):
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         translate_bindings(self)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers "remove tag" only to roles that may manage tags."""
+        if action == "remove_tag":
+            return _may_manage_tags(self)
+        return True
+
     def action_remove_tag(self) -> None:
         option = self.highlighted_option
         if option is not None and option.id:
             self.post_message(TagList.RemoveRequested(int(option.id)))
+
+
+class TagInput(Input):
+    """Esc leaves the tag box (back to the tags), not the whole profile."""
+
+    BINDINGS = [Binding("escape", "leave", show=False)]
+
+    def action_leave(self) -> None:
+        self.value = ""
+        self.screen.set_focus(None)
 
 
 class TagList(Vertical):
@@ -73,7 +96,10 @@ class TagList(Vertical):
         yield Static(t("tui.tags.title"), classes="panel-title")
         yield TagOptions(id="tag-options")
         yield Static(t("tui.tags.none"), id="tags-empty")
-        yield Input(id="tag-input", placeholder=t("tui.tags.add_hint"), compact=True)
+        yield TagInput(id="tag-input", placeholder=t("tui.tags.add_hint"), compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(TagInput).display = _may_manage_tags(self)
 
     def show(self, tags: tuple[TagView, ...]) -> None:
         options = self.query_one(TagOptions)

@@ -101,9 +101,12 @@ def unlock_session(crm: Crm, actor: Actor, password: str) -> Actor:
     return login(crm, actor.username, password)
 
 
-def record_idle_lock(crm: Crm, actor: Actor) -> None:
+def record_idle_lock(crm: Crm, actor: Actor, *, manual: bool = False) -> None:
+    """The screen locked: by the idle timer (`auth.idle_lock`) or by Ctrl+L
+    (`auth.manual_lock`)."""
     with crm.db.write() as session:
-        audit.record(crm.db, session, actor, "auth.idle_lock", "staff", actor.id)
+        audit.record(crm.db, session, actor, "auth.manual_lock" if manual else "auth.idle_lock",
+                     "staff", actor.id)
 
 
 def logout(crm: Crm, actor: Actor) -> None:

@@ -12,7 +12,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_name
 from crm_tui.store.models import Branch, Staff, Team
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,19}$")
@@ -51,7 +51,10 @@ def add_branch(crm: Crm, actor: Actor, code: str, name: str, region: str = "") -
     if not _CODE.match(code):
         raise ValidationFailed([FieldError("branch", "org.error.code_format", {"code": code})])
     name = _name("name", name, 100)
-    region = normalise_text(region)[:50]
+    try:
+        region = parse_name(region, max_length=50, required=False)
+    except BadValue as exc:
+        raise ValidationFailed([FieldError("region", exc.key, exc.params)]) from exc
     with crm.db.write() as session:
         if session.scalar(select(Branch.id).where(Branch.code == code)) is not None:
             raise ValidationFailed([FieldError("branch", "org.error.branch_taken", {"code": code})])

@@ -25,7 +25,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, DomainError, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.messages import Msg, label
 from crm_tui.domain.kernel.permissions import Perm, can, require
-from crm_tui.domain.kernel.validation import from_fen, normalise_text, to_fen
+from crm_tui.domain.kernel.validation import from_fen, normalise_prose, to_fen
 from crm_tui.domain.policy.document import AlertRule, Policy
 from crm_tui.store.models import Customer, Staff
 from crm_tui.store.models_compliance import CoreEvent, RiskAlert
@@ -233,7 +233,7 @@ def clear_alert(crm: Crm, actor: Actor, alert_id: int, reason: str,
                 now: datetime | None = None) -> None:
     """A risk officer reviews an alert and clears it, saying why; the freeze lifts."""
     require(actor, Perm.ALERT_CLEAR)
-    text = normalise_text(reason)
+    text = normalise_prose(reason)
     if len(text) < 2:
         raise ValidationFailed([FieldError("reason", "compliance.validation.reason_required", {})])
     if len(text) > 1000:

@@ -50,7 +50,7 @@ from crm_tui.domain.kernel.errors import (
 )
 from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.domain.kernel.validation import normalise_prose
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.domain.workflow.notifications import notify
 from crm_tui.store.db import retry_transaction
@@ -321,7 +321,7 @@ def _decision(session: Session, req: ApprovalRequest, who: Place, actor: Actor,
 
 
 def _clean_comment(comment: str | None, required: bool) -> str:
-    text = normalise_text(comment)
+    text = normalise_prose(comment)
     if required and len(text) < MIN_COMMENT:
         raise ValidationFailed([FieldError("approval_comment", "compliance.validation.comment_required", {})])
     if len(text) > 1000:

@@ -25,7 +25,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, normalise_text
+from crm_tui.domain.kernel.validation import BadValue, require_reason
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -54,7 +54,10 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
     if field not in policy.approvals.sensitive_fields:
         raise ValidationFailed([FieldError("field", "compliance.validation.not_sensitive",
                                            {"field": field})])
-    reason = normalise_text(reason)[:400]
+    try:
+        reason = require_reason(reason)
+    except BadValue as exc:
+        raise ValidationFailed([FieldError("reason", exc.key, exc.params)]) from exc
     now = now or utcnow()
     with crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)

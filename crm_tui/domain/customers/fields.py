@@ -26,6 +26,7 @@ from crm_tui.domain.kernel.validation import (
     normalise_text,
     parse_bank_account,
     parse_gender,
+    parse_name,
     parse_prc_id,
     parse_risk_level,
     to_fen,
@@ -47,6 +48,7 @@ _EDITORS = frozenset(role.value for role, perms in MATRIX.items() if Perm.CUSTOM
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("id", "export.col.id", type="number", importable=False, export_column="id"),
     FieldSpec("name", "field.name", required=True, max_length=200, needs_approval=True,
+              parser=lambda raw: parse_name(raw, max_length=200, organisation=True),
               aliases=("customer name", "full name", "姓名", "客户姓名", "客户名称", "名称"),
               export_column="name"),
     FieldSpec("kind", "field.kind", type="choice", choices=CUSTOMER_KINDS,
@@ -212,6 +214,11 @@ def clean_customer(raw: dict[str, Any], row: int | None = None,
     fields (the ID's birth date and gender); return all the problems at once, not the first."""
     keys = [k for k in IMPORT_FIELDS if k != "national_id"]
     out, errors = F.clean(ENTITY, raw, only=keys, row=row)
+    if out.get("name") and out.get("kind", "individual") != "institutional":
+        try:  # a person's name: CJK, Latin letters, the middle dot and spaces only
+            parse_name(out["name"], max_length=200)
+        except BadValue as exc:
+            errors.append(FieldError("name", exc.key, exc.params, row))
     id_type = out.get("id_type") or normalise_text(raw.get("id_type")) or None
     try:
         out["national_id"] = parse_national_id(raw.get("national_id"), id_type, today=today)

@@ -15,10 +15,12 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.domain.kernel.validation import normalise_prose
 from crm_tui.store.models import Interaction, Staff
 from crm_tui.store.types import utcnow
 
+SUMMARY_MAX = 2000
+"""An interaction summary is a note, not a document: longer text is refused, not cut."""
 CHANNELS = ("branch", "phone", "mobile_app", "web", "wechat", "email")
 
 
@@ -36,14 +38,16 @@ def _validate(new: NewInteraction, now: datetime) -> list[FieldError]:
     errors = []
     if new.channel not in CHANNELS:
         errors.append(FieldError("channel", "validation.choice", {"value": new.channel}))
-    subject = normalise_text(new.subject)
+    subject = normalise_prose(new.subject)
     if not subject:
         errors.append(FieldError("subject", "validation.required", {}))
     elif len(subject) > 200:
         errors.append(FieldError("subject", "validation.too_long", {"max": 200}))
     if len(new.next_action) > 400:
         errors.append(FieldError("next_action", "validation.too_long", {"max": 400}))
-    if new.next_action_due and not normalise_text(new.next_action):
+    if len(normalise_prose(new.summary)) > SUMMARY_MAX:
+        errors.append(FieldError("summary", "validation.too_long", {"max": SUMMARY_MAX}))
+    if new.next_action_due and not normalise_prose(new.next_action):
         errors.append(FieldError("next_action", "validation.required", {}))
     if new.next_action_due and new.next_action_due < now.date() - timedelta(days=1):
         errors.append(FieldError("next_action_due", "validation.date_past", {}))
@@ -65,8 +69,8 @@ def log_interaction(crm: Crm, actor: Actor, customer_id: int, new: NewInteractio
         load_in_scope(session, actor, customer_id)
         row = Interaction(
             customer_id=customer_id, staff_id=actor.id, channel=new.channel,
-            occurred_at=new.occurred_at or now, subject=normalise_text(new.subject),
-            summary=new.summary.strip(), next_action=normalise_text(new.next_action),
+            occurred_at=new.occurred_at or now, subject=normalise_prose(new.subject),
+            summary=normalise_prose(new.summary), next_action=normalise_prose(new.next_action),
             next_action_due=new.next_action_due,
         )
         session.add(row)

@@ -18,7 +18,7 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, normalise_text, to_fen
+from crm_tui.domain.kernel.validation import BadValue, normalise_prose, to_fen
 from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
@@ -85,7 +85,7 @@ def reveal_sensitive(crm: Crm, actor: Actor, customer_id: int, field: str, reaso
     require(actor, Perm.SENSITIVE_REVEAL)
     if field not in SENSITIVE_FIELDS:
         raise ValidationFailed([FieldError("field", "validation.choice", {"value": field})])
-    reason = normalise_text(reason)
+    reason = normalise_prose(reason)
     if len(reason) < 2:
         raise ValidationFailed([FieldError("reason", "validation.reason_required", {})])
     with crm.db.write() as session:

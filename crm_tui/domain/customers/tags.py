@@ -20,7 +20,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import normalise_text, to_fen
+from crm_tui.domain.kernel.validation import normalise_prose, to_fen
 from crm_tui.domain.policy.document import Policy, TagRule
 from crm_tui.store.models import Customer, CustomerTag, Tag, Trade
 from crm_tui.store.types import utcnow
@@ -114,9 +114,10 @@ def evaluate_rule_tags(session: Session, policy: Policy,
     return counts
 
 
-def add_tag(crm: Crm, actor: Actor, customer_id: int, name: str) -> None:
+def add_tag(crm: Crm, actor: Actor, customer_id: int, name: str) -> bool:
+    """Add a manual tag; False (nothing written) when the customer already has it."""
     require(actor, Perm.TAG_MANAGE)
-    name = normalise_text(name)
+    name = normalise_prose(name)
     if not name:
         raise ValidationFailed([FieldError("tag", "validation.required", {})])
     if len(name) > 50:
@@ -127,11 +128,12 @@ def add_tag(crm: Crm, actor: Actor, customer_id: int, name: str) -> None:
         load_in_scope(session, actor, customer_id)
         tag_id = ensure_tag(session, name)
         if session.get(CustomerTag, (customer_id, tag_id)) is not None:
-            return
+            return False
         session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id, source="manual",
                                 added_by=actor.id))
         audit.record(crm.db, session, actor, "tag.add", "customer", customer_id, None,
                      {"tag": name})
+    return True
 
 
 def remove_tag(crm: Crm, actor: Actor, customer_id: int, tag_id: int) -> None:

@@ -34,7 +34,19 @@ class DomainError(Exception):
 
 
 class PermissionDenied(DomainError):
+    """Said in words: "您的角色不能管理标签", not the permission's code."""
+
     key = "error.permission_denied"
+
+    @property
+    def message(self) -> str:
+        from crm_tui.i18n import has_key
+
+        action = str(self.params.get("action", ""))
+        what_key = f"perm.{action.replace('.', '_')}"
+        if self.key == "error.permission_denied" and has_key(what_key):
+            return t("error.permission_denied_words", what=t(what_key))
+        return super().message
 
 
 class NotFound(DomainError):

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from crm_tui.domain.kernel.errors import FieldError
 from crm_tui.domain.kernel.validation import (
     BadValue,
+    normalise_prose,
     normalise_text,
     parse_amount,
     parse_date,
@@ -100,9 +101,9 @@ class FieldSpec:
                 raise BadValue("validation.required")
             return self.default if self.type != "bool" else bool(self.default)
         if self.type in ("text", "long_text", "code"):
-            value = normalise_text(str(raw))
-            if self.type == "code":
-                value = value.upper()
+            # NFKC only on codes: prose keeps its full-width punctuation ("，")
+            value = (normalise_text(str(raw)).upper() if self.type == "code"
+                     else normalise_prose(str(raw)))
             if self.max_length is not None and len(value) > self.max_length:
                 raise BadValue("validation.too_long", max=self.max_length)
             if self.pattern is not None and not re.fullmatch(self.pattern, value):

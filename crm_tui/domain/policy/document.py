@@ -143,6 +143,10 @@ class ApprovalPolicy(Strict):
     policy_change_levels: list[ApprovalLevelSpec] = Field(
         default_factory=lambda: _levels("compliance"), min_length=1)
     transaction_chains: list[ChainTier] = Field(default_factory=_default_chains)
+    max_transaction_amount: Decimal = Field(default=Decimal(1_000_000_000), gt=0,
+                                            le=Decimal("9999999999999.99"))
+    """The largest single transaction the branch records (refused when asked, not at the
+    last approval)."""
 
     @model_validator(mode="after")
     def _sound(self) -> ApprovalPolicy:

@@ -28,9 +28,10 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.messages import Join, Msg, label, stored
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
+from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, to_fen
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.domain.products import valuation
+from crm_tui.domain.sales.trade_checks import parse_trade_amount
 from crm_tui.store.models import TRADE_KINDS, Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.models_products import UNIT_SCALE
@@ -148,7 +149,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
     if kind not in TX_KINDS:
         raise _bad("tx_kind", "validation.choice", value=kind)
     try:
-        value = parse_amount(amount, allow_zero=False)
+        value = parse_trade_amount(crm, amount)  # required, not 0, column and policy limit
     except BadValue as exc:
         raise ValidationFailed([FieldError("tx_amount", exc.key, exc.params)]) from exc
     now = now or utcnow()

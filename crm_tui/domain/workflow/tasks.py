@@ -17,7 +17,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm_tui.domain.kernel.permissions import Role
-from crm_tui.domain.kernel.validation import normalise_text
+from crm_tui.domain.kernel.validation import normalise_prose
 from crm_tui.store.db import Database
 from crm_tui.store.models import Customer, Staff
 from crm_tui.store.models_workflow import Task
@@ -124,7 +124,7 @@ def list_tasks(crm: Crm, actor: Actor, *, owner_id: int | None = None, status: s
 
 def complete_task(crm: Crm, actor: Actor, task_id: int, note: str = "") -> None:
     """The owner (or her supervisor / branch head) marks a task done, with an optional note."""
-    note = normalise_text(note or "")
+    note = normalise_prose(note or "")
     if len(note) > NOTE_MAX:
         raise ValidationFailed([FieldError("note", "validation.too_long", {"max": NOTE_MAX})])
     with crm.db.write() as session:
