@@ -31,7 +31,8 @@ EDITORS = ("rm1", "sup1", "bh1")  # rm1's customers are in all three scopes
 def _customers(crm: Crm, actors: dict[str, Actor], size: int, tag: str) -> list[int]:
     from tests.helpers import make_customer
 
-    return [make_customer(crm, actors["rm1"], f"并发{tag}{chr(65 + i % 26)}{chr(65 + i // 26)}") for i in range(size)]
+    letters = [f"{chr(65 + i % 26)}{chr(65 + i // 26)}" for i in range(size)]  # names hold no digits
+    return [make_customer(crm, actors["rm1"], f"并发{tag}{x}") for x in letters]
 
 
 def _version(crm: Crm, customer_id: int) -> int:
