@@ -114,6 +114,11 @@ def register(app: typer.Typer) -> None:
             upgrade(crm.db.write_engine)
             after = current_revision(crm.db.read_engine)
             out(t("cli.db.upgraded", before=before or t("cli.db.empty"), after=after or ""))
+            from crm_tui.domain.admin.setup import bring_trust_forward
+
+            events, rows = bring_trust_forward(crm)
+            if events or rows:
+                note(t("cli.audit2.upgrade_rekeyed", events=events, rows=rows))
 
     @db_app.command("status", help=t("cli.db.status_help"))
     def db_status(db: DbOption = None) -> None:

@@ -216,4 +216,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
         }
         audit.record(crm.db, session, actor, "demo.seed", "database", "", None, counts)
     seed_compliance(crm, actor, now)
+    from crm_tui.domain.kernel.seals import seal_all
+
+    seal_all(crm.db)  # the demo rows went in through Core: seal them as the product wrote them
     return [(u, r, n) for u, n, r, *_ in D.STAFF]

@@ -96,6 +96,7 @@ _KIND_MODULES = {
     "suitability_override": "crm_tui.domain.sales.transactions",
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
+    "staff_grant": "crm_tui.domain.compliance.staff_grants",
 }
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import func, insert, select
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.data_io.readers import TableFile, open_table
-from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel import audit, safe_files, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
@@ -296,6 +296,7 @@ class _ChunkWriter:
                               for _, _, v in fresh]
                     ids = list(conn.execute(insert(CUSTOMER).returning(CUSTOMER.c.id), params).scalars())
                 evaluate_rule_tags(session, self.policy, ids)
+                seals.touch(session, "customer", ids)  # sealed at commit, same transaction
             audit.record(db, session, self.actor, "customer.import", "customer", "", None,
                          {"file": self.file_name, "rows": f"{first_row}-{last_row}",
                           "count": len(fresh), "already_imported": len(rows) - len(fresh),

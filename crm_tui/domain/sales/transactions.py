@@ -21,7 +21,7 @@ from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
 from crm_tui.domain.compliance.suitability import SuitabilityResult, assess
 from crm_tui.domain.customers.scope import load_in_scope
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
@@ -97,6 +97,7 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
         session.add(held)
         session.execute(update(Customer).where(Customer.id == customer_id).values(
             aum_fen=Customer.aum_fen + amount_fen))
+    seals.touch(session, "customer", [customer_id])  # the AUM changed through Core
     trade = Trade(customer_id=customer_id, product_id=product_id, kind=kind,
                   amount_fen=amount_fen, currency=currency, occurred_at=now, status="executed",
                   staff_id=maker_id,
