@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from crm_tui.domain.admin import staff
 from crm_tui.domain.admin.auth import login
 from crm_tui.domain.data_io.exporter import defuse, export_customers
-from crm_tui.domain.kernel.actor import system_actor
-from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql
+from tests.cli_support import (
+    STAFF_PASSWORD,
+    add_org,
+    add_user_approved,
+    copy_db,
+    crm_cli,
+    init_db,
+    open_db,
+    sql,
+)
 from tests.customer_files import HEADERS_EN, rows, write_csv
 
 
@@ -91,7 +98,7 @@ def test_xlsx_export_has_no_formulas(db: Path, tmp_path: Path) -> None:
 def test_export_scope_follows_the_role(db: Path, tmp_path: Path) -> None:
     crm = open_db(db)
     try:
-        staff.add_user(crm, system_actor(), "bh_sh", "郑敏", "branch_head", STAFF_PASSWORD, "SH01")
+        add_user_approved(crm, "bh_sh", "郑敏", "branch_head", STAFF_PASSWORD, "SH01")
         head = login(crm, "bh_sh", STAFF_PASSWORD)
         report = export_customers(crm, head, tmp_path / "sh.csv", "csv")
         assert report.rows == 1  # only the SH01 customer
