@@ -319,6 +319,10 @@ MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_RATIO = 100
 
 
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:240]
+
+
 def check_xlsx_container(path: Path) -> None:
     """Refuse a zip bomb by its members' sizes, before openpyxl reads a byte of XML."""
     import zipfile
@@ -350,10 +354,9 @@ def _open_xlsx(path: Path) -> TableFile:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ImportFileError("import.error.xlsx", path=path.name, detail=str(exc)) from exc
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
     except Exception as exc:  # defusedxml's EntitiesForbidden, a broken part: the file
-        raise ImportFileError("import.error.xlsx", path=path.name,
-                              detail=f"{type(exc).__name__}: {exc}") from exc
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
     ws = wb.active if wb.active is not None else wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     try:
@@ -363,8 +366,7 @@ def _open_xlsx(path: Path) -> TableFile:
         raise ImportFileError("import.error.empty", path=path.name) from None
     except Exception as exc:  # entity bombs and broken sheet XML surface on the first read
         wb.close()
-        raise ImportFileError("import.error.xlsx", path=path.name,
-                              detail=f"{type(exc).__name__}: {exc}") from exc
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
     headers = [_cell(v, None) for v in header_cells]
     while headers and not headers[-1]:
         headers.pop()
