@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "data",  # import customers, export customers
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
+    "fields",  # custom fields (form engine)
 )
 
 
@@ -86,7 +87,7 @@ def build_app() -> "typer.Typer":
             except BaseException as exc:  # noqa: BLE001 - this IS the one handler
                 if isinstance(exc, SystemExit):
                     raise
-                code = report(exc)
+                code = report(exc, as_json="--json" in (args or sys.argv[1:]))
             if standalone_mode:
                 sys.exit(code)
             return code

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.widgets.formatting import money
 from crm_tui.widgets.session import failure_text
 
@@ -96,7 +96,7 @@ class CrmCommands(Provider):
             d = screen.detail
             if d is None or not d.can_decide:
                 return None
-            return (f"#{d.request.id} {d.request.summary}", screen.action_approve,
+            return (f"#{d.request.id} {render(d.request.summary)}", screen.action_approve,
                     screen.action_reject)
         if not isinstance(screen, MainScreen):
             return None
@@ -104,7 +104,7 @@ class CrmCommands(Provider):
         row = panes[0].selected_to_decide() if panes else None
         if row is None:
             return None
-        return f"#{row.id} {row.summary}", panes[0].action_approve, panes[0].action_reject
+        return f"#{row.id} {render(row.summary)}", panes[0].action_approve, panes[0].action_reject
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():

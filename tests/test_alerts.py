@@ -12,6 +12,7 @@ from crm_tui.domain.compliance.alerts import clear_alert, list_alerts
 from crm_tui.domain.compliance.event_feed import import_events
 from crm_tui.domain.kernel.errors import Blocked, PermissionDenied, ValidationFailed
 from crm_tui.domain.sales.transactions import record_transaction
+from crm_tui.i18n import render
 from crm_tui.store.models_compliance import CoreEvent, RiskAlert
 from tests.compliance_world import build_book
 
@@ -43,7 +44,7 @@ def test_failed_logins_raise_one_alert_without_freeze(crm, world, book, tmp_path
     alerts = list_alerts(crm, world["risk1"])
     assert alerts[0].kind == "failed_logins" and not alerts[0].freeze
     assert alerts[0].customer_name == "张三"
-    assert "5 failed logins within 10 minutes" in alerts[0].details
+    assert "5 failed logins within 10 minutes" in render(alerts[0].details)
     # not frozen: a transaction still goes through
     assert record_transaction(crm, world["rm1"], cid, "transfer", "100").status == "executed"
 
@@ -66,7 +67,7 @@ def test_new_region_login(crm, world, book, tmp_path):
     path = _write(tmp_path, "f.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in recs))
     report = import_events(crm, world["admin"], path)
     assert len(report.alerts) == 1
-    assert "境外-曼谷" in list_alerts(crm, world["comp1"])[0].details
+    assert "境外-曼谷" in render(list_alerts(crm, world["comp1"])[0].details)
 
 
 def test_cross_border_burst_freezes_until_risk_clears(crm, world, book, tmp_path):
@@ -122,7 +123,7 @@ def test_bad_lines_reported_by_number_rest_processed(crm, world, book, tmp_path)
     report = import_events(crm, world["admin"], _write(tmp_path, "bad.csv", text))
     assert report.stored == 2
     assert [e.line for e in report.errors] == [3, 4, 5, 6]
-    msgs = [e.text() for e in report.errors]
+    msgs = [render(e.note) for e in report.errors]
     assert msgs[0] == "line 3: customer_id: no customer 999999"
     assert msgs[1].startswith("line 4: amount:") and "negative" in msgs[1]
     assert msgs[2].startswith("line 5: occurred_at:")

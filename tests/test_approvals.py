@@ -16,6 +16,7 @@ from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.domain.customers.profile import get_profile
 from crm_tui.domain.customers.records import update_customer
 from crm_tui.domain.kernel.errors import PermissionDenied, ValidationFailed
+from crm_tui.i18n import render
 from crm_tui.store.models import AuditEvent, Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -59,7 +60,7 @@ def test_request_leaves_record_untouched_and_approval_applies(crm, world, book):
     assert detail.can_decide
     assert detail.changes[0].before == "138****8000"
     assert detail.changes[0].after == "139****5678"
-    assert dict(detail.evidence) == {"Maker's reason": "客户换号"}
+    assert {render(k): render(v) for k, v in detail.evidence} == {"Maker's reason": "客户换号"}
 
     approvals.approve(crm, world["sup1"], rid, "核实无误")
     c = _customer(crm, cid)
@@ -119,7 +120,7 @@ def test_stale_request_is_refused_and_maker_told(crm, world, book):
     assert crm.keys.decrypt("phone", c.phone_enc) == "13800138000"
     mine = approval_views.my_requests(crm, world["rm1"])
     assert mine[0].id == rid and mine[0].status == "stale"
-    assert "stale" in mine[0].outcome.lower()
+    assert "stale" in render(mine[0].outcome).lower()
     assert _audit_actions(crm, rid) == ["approval.request", "approval.stale"]
     with crm.db.read() as s:
         assert s.scalar(select(func.count()).select_from(ApprovalDecision)) == 0

@@ -20,6 +20,7 @@ from crm_tui.domain.kernel.errors import Blocked, PermissionDenied
 from crm_tui.domain.kernel.permissions import ROLES
 from crm_tui.domain.kernel.validation import parse_mobile, parse_prc_id
 from crm_tui.domain.sales.transactions import record_transaction
+from crm_tui.i18n import render
 from crm_tui.store.models import (
     AuditEvent,
     Customer,
@@ -111,7 +112,8 @@ def test_inbox_and_alerts_have_work_waiting(crm) -> None:
     # comp1: the suitability override, with the assessment and the product risk as evidence
     (override,) = approval_views.inbox(crm, comp1)
     assert approval_views.inbox_count(crm, comp1) == 1 and override.kind == "suitability_override"
-    evidence = dict(approval_views.get_request(crm, comp1, override.id).evidence)
+    evidence = {render(k): render(v)
+                for k, v in approval_views.get_request(crm, comp1, override.id).evidence}
     assert "C3" in evidence.values() and "R4" in evidence.values()
     assert approval_views.inbox_count(crm, bh1) == 0 and approval_views.inbox_count(crm, rm1) == 0
     # the History tab: a phone change sup1 approved, applied to the customer

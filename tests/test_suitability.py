@@ -10,6 +10,7 @@ from crm_tui.domain.compliance.suitability import check_suitability, suitability
 from crm_tui.domain.customers.views import KycChecklist, KycItem
 from crm_tui.domain.kernel.errors import PolicyInvalid
 from crm_tui.domain.policy.document import PRODUCT_RISKS, RISK_LEVELS, default_policy_text, parse_policy
+from crm_tui.i18n import render
 from crm_tui.store.models import KycDocument, RiskAssessment
 from tests.compliance_world import add_customer, build_book
 
@@ -31,20 +32,20 @@ def test_default_matrix_every_cell(ci, ri):
     assert result.action == expected
     if expected == "approve":
         assert result.approver_role == "compliance"
-        assert "Compliance" in result.message
+        assert "Compliance" in render(result.note)
 
 
 def test_c1_may_buy_only_r1_and_r4_is_blocked_with_reason():
     assert _check("C1", "R1").action == "allow"
     blocked = _check("C1", "R4")
     assert blocked.action == "block"
-    assert blocked.message == "Not suitable: a C1 customer may not buy an R4 product."
+    assert render(blocked.note) == "Not suitable: a C1 customer may not buy an R4 product."
 
 
 def test_expired_or_missing_assessment_blocks_even_an_r1():
     expired = _check("C5", "R1", valid_until=TODAY - timedelta(days=1))
     assert (expired.action, expired.reason_key) == ("block", "compliance.suitability.risk_expired")
-    assert "2026-02-28" in expired.message
+    assert "2026-02-28" in render(expired.note)
     missing = _check(None, "R1", valid_until=None)
     assert (missing.action, missing.reason_key) == ("block", "compliance.suitability.risk_missing")
 
@@ -54,7 +55,7 @@ def test_incomplete_kyc_blocks_any_sale():
                         KycItem("risk_questionnaire", "ok")))
     result = _check("C5", "R1", kyc=kyc)
     assert result.action == "block"
-    assert "Address proof" in result.message
+    assert "Address proof" in render(result.note)
 
 
 def test_matrix_validation_names_the_cell():

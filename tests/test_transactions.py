@@ -12,6 +12,7 @@ from crm_tui.domain.compliance import approval_views, approvals
 from crm_tui.domain.compliance.approvals import NotDecidable, Stale
 from crm_tui.domain.kernel.errors import Blocked, PermissionDenied, ValidationFailed
 from crm_tui.domain.sales.transactions import record_transaction
+from crm_tui.i18n import render
 from crm_tui.store.models import Customer, Holding, Trade
 from crm_tui.store.models_compliance import RiskAlert
 from tests.compliance_world import build_book, give_holding
@@ -61,7 +62,7 @@ def test_override_goes_to_compliance_with_evidence(crm, world, book):
     assert _trades(crm) == 0
     detail = approval_views.get_request(crm, world["comp1"], out.request_id)
     assert detail.request.kind == "suitability_override"
-    evidence = dict(detail.evidence)
+    evidence = {render(k): render(v) for k, v in detail.evidence}
     assert evidence["Product risk"] == "R2" and evidence["Assessed level"] == "C1"
     assert evidence["Risk assessment no."] not in ("", "-")
     with pytest.raises(NotDecidable):

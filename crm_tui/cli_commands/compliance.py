@@ -31,7 +31,7 @@ from crm_tui.domain.admin.auth import login
 from crm_tui.domain.compliance import alerts
 from crm_tui.domain.compliance.event_feed import import_events
 from crm_tui.domain.kernel.actor import system_actor
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 
 FeedFile = Annotated[Path, typer.Argument(metavar="FILE", help=t("compliance.cli.arg_feed"))]
 
@@ -58,7 +58,9 @@ def register(app: typer.Typer) -> None:
             print_json([{
                 "id": a.id, "rule": a.rule, "kind": a.kind, "severity": a.severity,
                 "freeze": a.freeze, "status": a.status, "customer_id": a.customer_id,
-                "details": a.details, "raised_at": a.raised_at, "cleared_by": a.cleared_by,
+                "details": render(a.details), "details_key": a.details.key,
+                "details_params": a.details.as_json()["params"], "raised_at": a.raised_at,
+                "cleared_by": a.cleared_by,
                 "cleared_at": a.cleared_at, "clear_reason": a.clear_reason,
             } for a in rows])
             return
@@ -71,7 +73,7 @@ def register(app: typer.Typer) -> None:
              t("compliance.cli.col_rule"), t("compliance.cli.col_details"),
              t("compliance.cli.col_freeze"), t("compliance.cli.col_status")],
             [(a.id, local_time(a.raised_at, tz), t(f"compliance.severity.{a.severity}"),
-              a.customer_id, a.kind_label, a.details,
+              a.customer_id, render(a.kind_label), render(a.details),
               t("compliance.cli.yes") if a.freeze else "",
               t(f"compliance.alert_status.{a.status}")) for a in rows],
         )
@@ -98,7 +100,7 @@ def register(app: typer.Typer) -> None:
         with store(db) as crm:
             report = import_events(crm, system_actor(), file)
         for err in report.errors:
-            note(err.text())
+            note(render(err.note))
         out(t("compliance.cli.feed_summary", lines=report.lines, stored=report.stored,
               duplicates=report.duplicates, alerts=len(report.alerts), bad=len(report.errors)))
         if report.errors:

@@ -115,5 +115,5 @@ def register(app: typer.Typer) -> None:
         fmt = fmt.lower()
         with store(db) as crm:
             path = out_path or Path(f"customers-{datetime.now(crm.tz):%Y%m%d-%H%M%S}.{fmt}")
-            report = run_export(crm, system_actor(), path, fmt)
+            report = run_export(crm, system_actor(), path, fmt, translate=t)
         out(t("cli.export.done", rows=report.rows, path=str(report.path)))

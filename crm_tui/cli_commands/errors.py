@@ -62,13 +62,38 @@ def describe(exc: BaseException) -> tuple[str, int]:
     return t("cli.error.internal", kind=type(exc).__name__, detail=_first_line(exc)), EXIT_INTERNAL
 
 
-def report(exc: BaseException) -> int:
-    """Print the one line on stderr and return the exit code. `CRM_DEBUG=1` re-raises."""
+def codes(exc: BaseException) -> dict[str, Any]:
+    """The refusal as data for `--json` callers: its key, params and, for validation, each
+    field's reason code."""
+    from crm_tui.domain.kernel.errors import DomainError, ValidationFailed
+    from crm_tui.domain.kernel.messages import Msg
+
+    if not isinstance(exc, DomainError):
+        return {"key": "error.internal", "params": {"kind": type(exc).__name__}}
+    out = Msg(exc.key, exc.params).as_json()
+    if isinstance(exc, ValidationFailed):
+        out["fields"] = [{"field": e.field, "row": e.row, **Msg(e.key, e.params).as_json()}
+                         for e in exc.errors]
+    return out
+
+
+def report(exc: BaseException, *, as_json: bool = False) -> int:
+    """Print the one line on stderr and return the exit code; with `as_json` the line is a
+    JSON object with the message and its codes. `CRM_DEBUG=1` re-raises."""
     if os.environ.get("CRM_DEBUG") and not isinstance(exc, KeyboardInterrupt):
         raise exc
     try:
         message, code = describe(exc)
     except Exception:  # the reporter itself must never end in a traceback
         message, code = f"{type(exc).__name__}: {_first_line(exc)}", EXIT_INTERNAL
+    if as_json:
+        import json
+
+        try:
+            error = {**codes(exc), "message": message, "exit_code": code}
+        except Exception:
+            error = {"key": "error.internal", "message": message, "exit_code": code}
+        print(json.dumps({"error": error}, ensure_ascii=False, default=str), file=sys.stderr)
+        return code
     print(t("cli.error.line", message=message), file=sys.stderr)
     return code

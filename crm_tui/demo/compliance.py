@@ -36,6 +36,7 @@ from crm_tui.domain.compliance.sensitive_changes import request_change
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.sales.transactions import record_transaction
+from crm_tui.i18n import render
 from crm_tui.store.models import Customer, Staff
 
 
@@ -163,7 +164,7 @@ def _feed(crm: Crm, actor: Actor, now: datetime, rm1: Actor) -> list[int]:
                         encoding="utf-8")
         report = import_events(crm, actor, path)
     if report.errors:  # the lines are ours: a refusal here is a bug in this module
-        raise ValueError("; ".join(e.text() for e in report.errors))
+        raise ValueError("; ".join(render(e.note) for e in report.errors))
     return list(report.alerts)
 
 

@@ -6,6 +6,8 @@ up (no real bank's trademarks); area codes, districts and streets are real place
 
 from __future__ import annotations
 
+from crm_tui.domain.customers.interactions import CHANNELS  # noqa: F401  (weights below follow its order)
+
 BRANCHES = (
     # code, name, region
     ("BJ01", "北京分行营业部", "华北"),
@@ -173,7 +175,6 @@ CHANNELS_BY_AGE = {
     "middle": (0.22, 0.24, 0.18, 0.08, 0.22, 0.06),
     "senior": (0.48, 0.34, 0.04, 0.02, 0.12, 0.00),
 }
-CHANNELS = ("branch", "phone", "mobile_app", "web", "wechat", "email")
 
 # Interaction templates: channel → (subject, summary, next action or "", days until due)
 # Placeholders: {product}, {amount} (万元), {rm}, {month}.

@@ -70,16 +70,38 @@ def language() -> str:
 
 
 def t(key: str, /, **params: Any) -> str:
-    """Translate `key` into the current language; missing keys show as the key itself."""
+    """Translate `key` into the current language; missing keys show as the key itself.
+
+    Parameters that are messages themselves (the domain's `Msg` and `Join`) are translated
+    first."""
     text = catalog(language()).get(key)
     if text is None:
         text = catalog("en").get(key, key)
     if params:
         try:
-            return text.format(**params)
-        except (KeyError, IndexError, ValueError):
+            return text.format(**{k: _param(v) for k, v in params.items()})
+        except (KeyError, IndexError, ValueError, TypeError):
             return text
     return text
+
+
+def render(message: Any) -> str:
+    """The text of a domain message (`Msg(key, params)`); "" for None."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return message
+    return t(message.key, **message.params)
+
+
+def _param(value: Any) -> Any:
+    # Duck-typed so the catalog stays free of domain imports: a Msg has key + params, a
+    # Join has items + sep.
+    if hasattr(value, "key") and hasattr(value, "params"):
+        return render(value)
+    if hasattr(value, "items") and hasattr(value, "sep") and isinstance(value.items, tuple):
+        return value.sep.join(str(_param(v)) for v in value.items)
+    return value
 
 
 def has_key(key: str) -> bool:

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.formatting import moment
@@ -127,9 +127,9 @@ class AlertListPane(UsesCrm, Vertical):
             severity = Text(t(f"compliance.severity.{a.severity}"),
                             style="bold red" if a.severity == "high" else "")
             table.add_row(f"#{a.id}", moment(a.raised_at, tz), severity,
-                          a.customer_name or f"#{a.customer_id}", a.kind_label,
+                          a.customer_name or f"#{a.customer_id}", render(a.kind_label),
                           t("tui.compliance.alerts.frozen") if a.freeze else "",
-                          t(f"compliance.alert_status.{a.status}"), a.details, key=str(a.id))
+                          t(f"compliance.alert_status.{a.status}"), render(a.details), key=str(a.id))
         self.rows.extend(message.rows)
         self._more = len(message.rows) == PAGE
         if not self.rows:

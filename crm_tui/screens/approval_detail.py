@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.screens.approval_inbox import state_text
 from crm_tui.screens.reason_modal import ReasonModal
 from crm_tui.widgets.bindings import translate_bindings
@@ -106,23 +106,23 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
         r = d.request
         tz = self.crm.tz
         head = [
-            f"#{r.id}  {t(f'compliance.kind.{r.kind}')} — {r.summary}",
+            f"#{r.id}  {t(f'compliance.kind.{r.kind}')} — {render(r.summary)}",
             t("tui.compliance.detail.made_by", maker=r.maker_name, at=moment(r.created_at, tz),
               expires=moment(r.expires_at, tz)),
             t("tui.compliance.detail.state", state=state_text(r)),
         ]
         if r.outcome:
-            head.append(r.outcome)
+            head.append(render(r.outcome))
         self.query_one("#approval-head", Static).update("\n".join(head))
         changes = self.query_one("#approval-changes", DataTable)
         changes.clear()
         for c in d.changes:
-            changes.add_row(c.field, c.before or "—", c.after or "—")
+            changes.add_row(render(c.field), c.before or "—", c.after or "—")
         changes.display = bool(d.changes)
         diff = self.query_one("#approval-diff", Static)
         diff.update(Text(d.diff) if d.diff else "")
         diff.display = bool(d.diff)
-        evidence = "\n".join(f"{k}: {v}" for k, v in d.evidence)
+        evidence = "\n".join(f"{render(k)}: {render(v)}" for k, v in d.evidence)
         self.query_one("#approval-evidence", Static).update(
             evidence or t("tui.compliance.detail.no_evidence"))
         levels = self.query_one("#approval-levels", DataTable)
@@ -132,7 +132,7 @@ class ApprovalDetailScreen(UsesCrm, Screen[str | None]):
                            t(f"compliance.level_status.{lv.status}"), lv.decider_name or "—",
                            moment(lv.decided_at, tz), lv.comment or "")
         self.query_one("#approval-why", Static).update(
-            "" if d.can_decide else d.why_not)
+            "" if d.can_decide else render(d.why_not))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

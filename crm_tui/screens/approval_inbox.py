@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.session import UsesCrm, failure_text
 
@@ -164,7 +164,7 @@ class ApprovalInboxPane(UsesCrm, Vertical):
         for r in message.rows:
             table.add_row(f"#{r.id}", t(f"compliance.kind.{r.kind}"), r.maker_name,
                           age_text(r.created_at, now), state_text(r),
-                          r.summary, key=str(r.id))
+                          render(r.summary), key=str(r.id))
         self.rows[which].extend(message.rows)
         self._more[which] = len(message.rows) == PAGE
         if which == "decide":

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
+from crm_tui.domain.customers.fields import EDITABLE_FIELDS, customer_field
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.bindings import translate_bindings
@@ -27,7 +28,8 @@ from crm_tui.widgets.session import failure_text
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
-INPUTS = ("email", "address", "occupation", "annual_income")
+# The editable fields of the registry: one-line inputs, and the long text (goals) in an area.
+INPUTS = tuple(f for f in EDITABLE_FIELDS if customer_field(f).type != "long_text")
 
 
 def _amount(value: Decimal) -> str:

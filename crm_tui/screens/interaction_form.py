@@ -13,12 +13,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, TextArea
 
+from crm_tui.domain.customers.interactions import CHANNELS
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
-
-CHANNELS = ("branch", "phone", "mobile_app", "web", "wechat", "email")
 
 
 class InteractionForm(FormModal[int]):

@@ -14,12 +14,13 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
+from crm_tui.domain.customers.fields import SENSITIVE_FIELDS
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
 
-FIELDS = ("national_id", "phone", "bank_account")
+FIELDS = SENSITIVE_FIELDS
 
 
 class RevealModal(FormModal[tuple[str, str]]):

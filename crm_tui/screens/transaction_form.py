@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from crm_tui.i18n import t
+from crm_tui.domain.sales.transactions import PRODUCT_KINDS, SUITABILITY_KINDS, TX_KINDS
+from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from crm_tui.domain.compliance.suitability import SuitabilityResult
     from crm_tui.domain.sales.transactions import ProductChoice, TransactionOutcome
 
-KINDS = ("subscription", "redemption", "transfer", "cross_border")
-NEEDS_PRODUCT = ("subscription", "redemption")
+KINDS = TX_KINDS
+NEEDS_PRODUCT = PRODUCT_KINDS
 
 
 class TransactionForm(FormModal[str]):
@@ -90,11 +91,11 @@ class TransactionForm(FormModal[str]):
     def _kind_changed(self, event: Select.Changed) -> None:
         needs = event.value in NEEDS_PRODUCT
         self.query_one("#row-tx_product").display = needs
-        self.query_one("#tx-suitability", Static).display = event.value == "subscription"
+        self.query_one("#tx-suitability", Static).display = event.value in SUITABILITY_KINDS
 
     @on(Select.Changed, "#tx-product")
     def _product_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and self._kind() == "subscription":
+        if isinstance(event.value, str) and self._kind() in SUITABILITY_KINDS:
             self._preview(event.value)
 
     def _kind(self) -> str:
@@ -117,7 +118,7 @@ class TransactionForm(FormModal[str]):
         if result is None:
             line.update(message.text)
             return
-        line.update(t(f"tui.compliance.tx.suitability_{result.action}", reason=result.message))
+        line.update(t(f"tui.compliance.tx.suitability_{result.action}", reason=render(result.note)))
         line.set_class(result.action == "block", "-blocked")
 
     def submit(self) -> None:
@@ -145,9 +146,9 @@ class TransactionForm(FormModal[str]):
         if outcome is None:
             self.failed(message.errors, message.text)
             return
-        text = outcome.message
+        text = render(outcome.note)
         if outcome.suitability is not None and outcome.suitability.action == "approve":
-            text = f"{outcome.suitability.message} {text}"
+            text = f"{render(outcome.suitability.note)} {text}"
         self.dismiss(text)
 
 

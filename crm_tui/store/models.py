@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from crm_tui.store.types import UTCDateTime, utcnow
@@ -87,6 +87,10 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     version: int = Field(default=1, nullable=False)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")))
+    """Values of the custom fields admins define (form engine), keyed by field key; the
+    defaults cover bulk Core inserts and raw SQL that do not name the column."""
 
 
 class KycDocument(SQLModel, table=True):
@@ -194,6 +198,10 @@ class Holding(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
 
+TRADE_KINDS = ("subscription", "redemption", "transfer", "cross_border")
+"""The values of `Trade.kind`: what a branch records (the core feed adds deposits/withdrawals)."""
+
+
 class Trade(SQLModel, table=True):
     __table_args__ = (
         Index("ix_trade_customer_time", "customer_id", "occurred_at"),
@@ -202,7 +210,7 @@ class Trade(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     product_id: int | None = Field(default=None, foreign_key="product.id")
-    kind: str = Field(max_length=20)  # subscription|redemption|transfer|cross_border
+    kind: str = Field(max_length=20)  # one of TRADE_KINDS
     amount_fen: int = Field(sa_type=BigInteger(), nullable=False)
     currency: str = Field(default="CNY", max_length=3)
     occurred_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from crm_tui.domain.customers.fields import SENSITIVE_FIELDS
 from crm_tui.i18n import t
 from crm_tui.widgets.formatting import day, label, moment, money, or_dash
 from crm_tui.widgets.masked_value import MaskedValue
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
 HEAD = ("kind", "id_type")
-SENSITIVE = ("national_id", "phone", "bank_account")
+SENSITIVE = SENSITIVE_FIELDS
 REST = ("birth_date", "gender", "email", "address", "occupation", "annual_income", "goals",
         "status", "created_at")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -21,10 +22,10 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, DomainError, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.messages import Msg, label
 from crm_tui.domain.kernel.permissions import Perm, can, require
 from crm_tui.domain.kernel.validation import from_fen, normalise_text, to_fen
 from crm_tui.domain.policy.document import AlertRule, Policy
-from crm_tui.i18n import t
 from crm_tui.store.models import Customer, Staff
 from crm_tui.store.models_compliance import CoreEvent, RiskAlert
 from crm_tui.store.types import utcnow
@@ -57,7 +58,7 @@ def ensure_not_frozen(session: Session, customer_id: int, tz: Any = None) -> Non
     alert = freezing_alert(session, customer_id)
     if alert is not None:
         when = alert.raised_at.astimezone(tz) if tz else alert.raised_at
-        raise Frozen(id=alert.id, rule=t(f"compliance.alert_kind.{alert.kind}"),
+        raise Frozen(id=alert.id, rule=label("compliance.alert_kind", alert.kind),
                      raised=when.strftime("%Y-%m-%d %H:%M"))
 
 
@@ -109,9 +110,15 @@ def _cross_border(session: Session, rule: AlertRule, ev: CoreEvent) -> dict[str,
             CoreEvent.occurred_at <= ev.occurred_at)
     ).one()
     if n >= rule.count and int(total) >= to_fen(rule.min_total):
-        return {"count": n, "total": str(from_fen(int(total))), "window_days":
-                round(rule.window_minutes / 1440, 1)}
+        return {"count": n, "total": str(from_fen(int(total))),
+                "window_days": _days(rule.window_minutes)}
     return None
+
+
+def _days(minutes: float) -> int | float:
+    """7, not 7.0: whole days as an integer, otherwise one decimal."""
+    days = round(minutes / 1440, 1)
+    return int(days) if float(days).is_integer() else days
 
 
 _RULES = {"failed_logins": _failed_logins, "new_region": _new_region,
@@ -148,22 +155,28 @@ class AlertView:
     id: int
     rule: str
     kind: str
-    kind_label: str
+    kind_label: Msg
     severity: str
     freeze: bool
     status: str
     customer_id: int
     customer_name: str  # "" for roles that see no customer data
-    details: str
+    details: Msg
     raised_at: datetime
     cleared_by: str
     cleared_at: datetime | None
     clear_reason: str
 
 
-def _details_text(kind: str, d: dict[str, Any]) -> str:
-    return t(f"compliance.alert_details.{kind}", **{k: v for k, v in d.items()
-                                                     if not isinstance(v, list)})
+def _details(kind: str, d: dict[str, Any]) -> Msg:
+    """The stored details as a message: amounts as Decimal (the catalog formats them as
+    money), whole days as integers (older rows stored 7.0)."""
+    params: dict[str, Any] = {k: v for k, v in d.items() if not isinstance(v, list)}
+    if "total" in params:
+        params["total"] = Decimal(str(params["total"]))
+    if isinstance(params.get("window_days"), float) and params["window_days"].is_integer():
+        params["window_days"] = int(params["window_days"])
+    return Msg(f"compliance.alert_details.{kind}", params)
 
 
 def list_alerts(crm: Crm, actor: Actor, *, status: str | None = "open",
@@ -182,9 +195,9 @@ def list_alerts(crm: Crm, actor: Actor, *, status: str | None = "open",
     with crm.db.read() as session:
         rows = session.execute(q).all()
     return [
-        AlertView(a.id or 0, a.rule, a.kind, t(f"compliance.alert_kind.{a.kind}"), a.severity,
+        AlertView(a.id or 0, a.rule, a.kind, label("compliance.alert_kind", a.kind), a.severity,
                   a.freeze, a.status, a.customer_id, name if names else "",
-                  _details_text(a.kind, a.details), a.raised_at, who or "", a.cleared_at,
+                  _details(a.kind, a.details), a.raised_at, who or "", a.cleared_at,
                   a.clear_reason)
         for a, name, who in rows
     ]

@@ -19,8 +19,8 @@ from crm_tui.domain.compliance.approvals import Place, actor_ref, in_scope, plac
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
+from crm_tui.domain.kernel.messages import Msg, from_stored, label
 from crm_tui.domain.kernel.permissions import Perm, Role, can, require
-from crm_tui.i18n import t
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -42,11 +42,11 @@ class RequestSummary:
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
-    summary: str
+    summary: Msg | None
     next_level: int
     levels_total: int
     next_role: str | None
-    outcome: str
+    outcome: Msg | None  # why it closed (stale, expired...), None while open
 
     def age(self, now: datetime | None = None) -> timedelta:
         return (now or utcnow()) - self.created_at
@@ -65,7 +65,7 @@ class LevelView:
 
 @dataclass(frozen=True)
 class Change:
-    field: str  # catalog label already applied
+    field: Msg  # the field's label
     before: str
     after: str
 
@@ -74,21 +74,12 @@ class Change:
 class RequestDetail:
     request: RequestSummary
     changes: tuple[Change, ...]
-    evidence: tuple[tuple[str, str], ...]
+    evidence: tuple[tuple[Msg, str | Msg], ...]
     levels: tuple[LevelView, ...]
     can_decide: bool
     can_withdraw: bool
-    why_not: str  # message when the viewer cannot decide ("" if she can)
+    why_not: Msg | None  # why the viewer cannot decide (None if she can)
     diff: str = ""  # a policy change's unified diff
-
-
-def _summary_text(display: dict[str, Any]) -> str:
-    key, params = display.get("summary", ["", {}])
-    if not key:
-        return ""
-    rendered = {k: (t(v[1:]) if isinstance(v, str) and v.startswith("@") else v)
-                for k, v in params.items()}
-    return t(key, **rendered)
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
@@ -97,9 +88,10 @@ def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummar
         id=req.id or 0, kind=req.kind, status=req.status, customer_id=req.customer_id,
         customer_name=customer_name or "", target=f"{req.target_entity}:{req.target_id}",
         maker_name=req.maker_name, created_at=req.created_at, expires_at=req.expires_at,
-        closed_at=req.closed_at, summary=_summary_text(display), next_level=req.next_level,
+        closed_at=req.closed_at, summary=from_stored(display.get("summary")),
+        next_level=req.next_level,
         levels_total=req.levels_total, next_role=req.next_role,
-        outcome=t(req.outcome_note) if req.outcome_note else "",
+        outcome=Msg(req.outcome_note) if req.outcome_note else None,
     )
 
 
@@ -226,15 +218,16 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         else:
             levels.append(LevelView(i + 1, lv["role"], lv["scope"], "skipped"))
     display = req.payload.get("display", {})
-    changes = tuple(Change(t(f"field.{f}"), str(b or ""), str(a or ""))
+    changes = tuple(Change(label("field", f), str(b or ""), str(a or ""))
                     for f, b, a in display.get("changes", []))
-    evidence = tuple((t(f"compliance.evidence.{k}"), str(v))
+    evidence = tuple((label("compliance.evidence", k),
+                      (from_stored(v) or "") if isinstance(v, list) else str(v))
                      for k, v in display.get("evidence", {}).items())
     return RequestDetail(
         request=_summarise(req, name), changes=changes, evidence=evidence, levels=tuple(levels),
         can_decide=why is None, can_withdraw=req.status == "pending"
         and req.maker_ref == actor_ref(actor),
-        why_not=t(why, id=req.id, role=t(f"role.{req.next_role}") if req.next_role else "")
-        if why else "",
+        why_not=Msg(why, {"id": req.id, "role": label("role", req.next_role)
+                          if req.next_role else ""}) if why else None,
         diff=str(display.get("diff", "")),
     )

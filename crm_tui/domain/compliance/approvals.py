@@ -48,10 +48,10 @@ from crm_tui.domain.kernel.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.document import ApprovalLevelSpec
-from crm_tui.i18n import t
 from crm_tui.store.models import Staff
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -97,6 +97,7 @@ _KIND_MODULES = {
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
     "staff_grant": "crm_tui.domain.compliance.staff_grants",
+    "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
 }
 
 
@@ -266,7 +267,7 @@ def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> Plac
     who = place(session, actor)
     reason = why_not(session, req, who)
     if reason is not None:
-        raise NotDecidable(reason, id=req.id, role=t(f"role.{req.next_role}")
+        raise NotDecidable(reason, id=req.id, role=label("role", req.next_role)
                            if req.next_role else "")
     return who
 

@@ -29,14 +29,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm_tui.domain.compliance.alerts import evaluate_event
 from crm_tui.domain.kernel.actor import Actor, system_actor
 from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.messages import Msg, label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_amount, to_fen
-from crm_tui.i18n import t
-from crm_tui.store.models import Customer
+from crm_tui.store.models import TRADE_KINDS, Customer
 from crm_tui.store.models_compliance import CoreEvent
 
 EVENT_TYPES = ("login", "transaction")
-TX_KINDS = ("transfer", "cross_border", "deposit", "withdrawal", "subscription", "redemption")
+TX_KINDS = (*TRADE_KINDS, "deposit", "withdrawal")
 _TRUE = {"1", "true", "yes", "y", "t", "success", "ok", "成功", "是"}
 _FALSE = {"0", "false", "no", "n", "f", "failed", "failure", "fail", "失败", "否"}
 
@@ -48,12 +48,14 @@ class FeedError:
     key: str
     params: dict[str, Any]
 
-    def text(self) -> str:
-        """`line N: field: reason`, in the current language."""
-        head = t("compliance.feed.line", line=self.line)
-        label = t(f"compliance.feed.field.{self.field}") if self.field else ""
-        reason = t(self.key, **self.params)
-        return f"{head}: {label}: {reason}" if label else f"{head}: {reason}"
+    @property
+    def note(self) -> Msg:
+        """`line N: field: reason` as a message (the CLI translates it)."""
+        reason = Msg(self.key, self.params)
+        if self.field:
+            return Msg("compliance.feed.error", {"line": self.line, "reason": reason,
+                                                 "field": label("compliance.feed.field", self.field)})
+        return Msg("compliance.feed.error_no_field", {"line": self.line, "reason": reason})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Maker-checker for sensitive customer fields (national ID, phone, bank account, name,
-risk level — the policy's list).
+"""Maker-checker for the customer fields declared `needs_approval` in the field registry
+(national ID, phone, bank account, name, risk level; the policy may narrow the list).
 
 Asking never touches the customer: the new value waits in the request (encrypted when the
 field is encrypted; shown masked). Approval applies it in one transaction with its audit
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
-from crm_tui.domain.customers.fields import SENSITIVE_FIELDS, name_pinyin
+from crm_tui.domain.customers.fields import SENSITIVE_FIELDS, name_pinyin, parse_approval_value
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
@@ -25,50 +25,12 @@ from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import (
-    BadValue,
-    normalise_text,
-    parse_bank_account,
-    parse_mobile,
-    parse_prc_id,
-    parse_risk_level,
-)
+from crm_tui.domain.kernel.validation import BadValue, normalise_text
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
 
 KIND = "sensitive_change"
-
-
-def clean_value(field: str, raw: str | None, id_type: str) -> str:
-    """The normalised new value, or BadValue naming the problem."""
-    if field == "national_id":
-        if id_type == "resident_id":
-            return parse_prc_id(raw)
-        value = normalise_text(raw).upper()
-        if not value:
-            raise BadValue("validation.required")
-        return value
-    if field == "phone":
-        return parse_mobile(raw)
-    if field == "bank_account":
-        value = parse_bank_account(raw)
-        if not value:
-            raise BadValue("validation.required")
-        return value
-    if field == "name":
-        value = normalise_text(raw)
-        if not value:
-            raise BadValue("validation.required")
-        if len(value) > 200:
-            raise BadValue("validation.too_long", max=200)
-        return value
-    if field == "risk_level":
-        value = parse_risk_level(raw)
-        if not value:
-            raise BadValue("validation.required")
-        return value
-    raise BadValue("validation.not_editable")
 
 
 def _shown(field: str, value: str | None) -> str:
@@ -97,7 +59,7 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
     with crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)
         try:
-            value = clean_value(field, new_value, c.id_type)
+            value = parse_approval_value(field, new_value, c.id_type)
         except BadValue as exc:
             raise ValidationFailed([FieldError(field, exc.key, exc.params)]) from exc
         ensure_not_frozen(session, customer_id, crm.tz)

@@ -22,9 +22,9 @@ from crm_tui.domain.customers.views import KycChecklist
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
+from crm_tui.domain.kernel.messages import Join, Msg, label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.policy.document import Policy
-from crm_tui.i18n import t
 from crm_tui.store.models import Customer, Product, RiskAssessment
 
 Action = Literal["allow", "block", "approve"]
@@ -60,8 +60,9 @@ class SuitabilityResult:
     evidence: Evidence | None = None
 
     @property
-    def message(self) -> str:
-        return t(self.reason_key, **self.params)
+    def note(self) -> Msg:
+        """The reason as a message (the screen or the CLI translates it)."""
+        return Msg(self.reason_key, self.params)
 
 
 def check_suitability(
@@ -83,8 +84,8 @@ def check_suitability(
         return SuitabilityResult("block", "compliance.suitability.risk_expired",
                                  {"date": valid_until.isoformat()}, evidence=evidence)
     if not kyc.complete:
-        missing = ", ".join(t(f"kyc.{i.kind}") for i in kyc.items
-                            if i.status not in ("ok", "expiring"))
+        missing = Join(tuple(label("kyc", i.kind) for i in kyc.items
+                             if i.status not in ("ok", "expiring")))
         return SuitabilityResult("block", "compliance.suitability.kyc_incomplete",
                                  {"missing": missing}, evidence=evidence)
     action, role = policy.suitability.cell(customer_level, product_risk)
@@ -96,7 +97,7 @@ def check_suitability(
         return SuitabilityResult("block", "compliance.suitability.blocked", params,
                                  evidence=evidence)
     return SuitabilityResult("approve", "compliance.suitability.needs_approval",
-                             {**params, "role": t(f"role.{role}")}, approver_role=role,
+                             {**params, "role": label("role", role or "")}, approver_role=role,
                              evidence=evidence)
 
 

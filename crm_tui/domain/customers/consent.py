@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from crm_tui.domain.customers.interactions import CHANNELS as INTERACTION_CHANNELS
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
@@ -23,7 +24,7 @@ from crm_tui.store.models_privacy import ConsentRecord
 from crm_tui.store.types import utcnow
 
 PURPOSES = ("marketing_sms", "marketing_email", "partner_sharing", "cross_border")
-CHANNELS = ("branch", "phone", "mobile_app", "web", "wechat", "email", "paper")
+CHANNELS = (*INTERACTION_CHANNELS, "paper")
 
 
 @dataclass(frozen=True)

@@ -7,47 +7,45 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from crm_tui.domain.customers.fields import SENSITIVE_FIELDS, clean_customer, customer_row
+from crm_tui.domain.customers.fields import ENTITY, SENSITIVE_FIELDS, clean_customer, customer_row
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import fields as F
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Conflict, FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_amount, parse_email, to_fen
+from crm_tui.domain.kernel.validation import BadValue, normalise_text, to_fen
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
 
 # -- editing ---------------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("email", "address", "occupation", "annual_income", "goals")
 
-
-def _clean_edit(changes: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+def _clean_edit(changes: dict[str, Any], role: str) -> tuple[dict[str, Any], list[FieldError]]:
+    """Column values for the changed fields, by their registry declaration: a maker-checker
+    field is refused here (it needs a request), so is one the role may not edit."""
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
     for field, raw in changes.items():
-        if field in SENSITIVE_FIELDS or field in ("name", "risk_level"):
+        spec = F.find(ENTITY, field)
+        if spec is not None and spec.needs_approval:
             errors.append(FieldError(field, "validation.sensitive_needs_approval", {}))
             continue
-        if field not in EDITABLE_FIELDS:
+        if spec is None or role not in spec.editable_by:
             errors.append(FieldError(field, "validation.not_editable", {}))
             continue
         try:
-            if field == "email":
-                out["email"] = parse_email(raw)
-            elif field == "annual_income":
-                out["annual_income_fen"] = to_fen(parse_amount(raw))
-            else:
-                value = normalise_text(raw)
-                limit = {"address": 400, "occupation": 100, "goals": 1000}[field]
-                if len(value) > limit:
-                    raise BadValue("validation.too_long", max=limit)
-                out[field] = value
+            value = spec.parse(raw)
         except BadValue as exc:
             errors.append(FieldError(field, exc.key, exc.params))
+            continue
+        if spec.type == "money":
+            out[f"{field}_fen"] = to_fen(value)
+        else:
+            out[field] = value
     return out, errors
 
 
@@ -56,7 +54,7 @@ def update_customer(crm: Crm, actor: Actor, customer_id: int, expected_version: 
     """Save non-sensitive fields if nobody saved since `expected_version`; returns the new
     version. Sensitive fields go through maker-checker, never through here."""
     require(actor, Perm.CUSTOMER_EDIT)
-    values, errors = _clean_edit(changes)
+    values, errors = _clean_edit(changes, actor.role)
     if errors:
         raise ValidationFailed(errors)
     with crm.db.write() as session:

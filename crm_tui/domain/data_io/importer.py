@@ -20,12 +20,14 @@ reason; it is created with 0600 rights beside the source file.
 from __future__ import annotations
 
 import csv
+import json
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -34,13 +36,21 @@ from sqlalchemy import func, insert, select
 
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
-from crm_tui.domain.data_io.readers import RowProblem, TableFile, open_table
+from crm_tui.domain.data_io.readers import (
+    Mapper,
+    RowProblem,
+    TableFile,
+    header_key,
+    map_headers,
+    open_table,
+)
+from crm_tui.domain.forms.registry import CustomField, custom_fields
 from crm_tui.domain.kernel import audit, safe_files, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, translate
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.i18n import t
+from crm_tui.domain.kernel.validation import BadValue
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Branch, Customer, Staff
 from crm_tui.store.types import utcnow
@@ -168,6 +178,8 @@ class _Context:
     default_rm: str | None
     sqlite: bool
     today: date = field(default_factory=date.today)
+    custom: tuple[CustomField, ...] = ()
+    """The active custom fields named by the file's headers, validated like the form's."""
 
 
 @dataclass
@@ -227,14 +239,16 @@ def _prepare_row(ctx: _Context, number: int, cells: list[Any], width: int,
                            number)]
     raw = {f: c for f, c in zip(ctx.fields, cells, strict=False) if f is not None}
     clean, errors = clean_customer(raw, row=number, today=ctx.today)
-    if clean is None:
-        return errors
+    custom, custom_errors = _custom(ctx, raw, number)
+    if clean is None or custom_errors:
+        return errors + custom_errors
     branch_id, rm_id, owner_errors = _owner(ctx, clean, number)
     if owner_errors:
         return owner_errors
     if not store:
         return (number, keys.blind_index("national_id", clean.national_id) or "", ())
     row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
+    row["custom"] = custom
     values = _ROW_VALUES(row)
     misfits = _misfits(values, number)
     if misfits:
@@ -272,12 +286,39 @@ def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> _Prepared:
 _DATE_POSITIONS = tuple(i for i, c in enumerate(VALUE_COLUMNS) if c in ("birth_date", "risk_valid_until"))
 
 
+_CUSTOM_POSITION = VALUE_COLUMNS.index("custom")
+
+
+def _custom(ctx: _Context, raw: dict[str, Any], row: int) -> tuple[dict[str, Any], list[FieldError]]:
+    """Stored custom values of one row (ciphertext for a sensitive field), or its errors."""
+    out: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for f in ctx.custom:
+        spec = f.spec
+        try:
+            value = spec.parse(raw.get(spec.key))
+        except BadValue as exc:
+            errors.append(FieldError(spec.key, exc.key, exc.params, row,
+                                     (f.label_zh, f.label_en)))
+            continue
+        if value in (None, [], ""):
+            continue
+        if isinstance(value, Decimal | date):
+            value = str(value) if isinstance(value, Decimal) else value.isoformat()
+        if spec.sensitive:
+            value = ctx.keys.encrypt(f"custom.customer.{spec.key}", str(value))
+        out[spec.key] = value
+    return out, errors
+
+
 def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Bind dates as SQLAlchemy's SQLite dialect stores them (ISO text), for the raw insert."""
+    """Bind dates as SQLAlchemy's SQLite dialect stores them (ISO text), and the custom
+    values as its JSON text, for the raw insert."""
     out = list(values)
     for i in _DATE_POSITIONS:
         if out[i] is not None:
             out[i] = out[i].isoformat()
+    out[_CUSTOM_POSITION] = json.dumps(out[_CUSTOM_POSITION], ensure_ascii=False)
     return tuple(out)
 
 
@@ -399,8 +440,9 @@ class _Rejects:
             self._tmp, fd = safe_files.reserve(self.path, self._protected)
             self._fh = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._fh)
+            # the rejects file is for the operator who ran the import: her language
             self._writer.writerow([safe_files.defuse(h) for h in
-                                   [*self.headers, t("import.rejects.error_column")]])
+                                   [*self.headers, translate("import.rejects.error_column")]])
         if isinstance(cells, RowProblem):
             cells = [cells.text]
         row = ["" if c is None else (c.isoformat() if isinstance(c, date | datetime) else str(c))
@@ -439,9 +481,11 @@ def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> _Contex
                                  {"username": options.default_rm}))
     if errors:
         raise ValidationFailed(errors)
+    named = set(table.fields)
+    custom = tuple(f for f in custom_fields(crm, "customer") if f.key in named)
     return _Context(table.fields, crm.keys, branches, staff, options.default_branch,
                     options.default_rm, crm.db.is_sqlite,
-                    today=datetime.now(crm.tz).date())
+                    today=datetime.now(crm.tz).date(), custom=custom)
 
 
 def _workers(options: ImportOptions, estimated_rows: int) -> int:
@@ -450,6 +494,15 @@ def _workers(options: ImportOptions, estimated_rows: int) -> int:
     if estimated_rows < PARALLEL_FROM_ROWS:
         return 1
     return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def customer_headers(crm: Crm) -> Mapper:
+    """The customer header mapper, knowing the active custom fields by key and by label."""
+    extra: dict[str, str] = {}
+    for f in custom_fields(crm, "customer"):
+        for name in (f.key, f.label_zh, f.label_en):
+            extra[header_key(name)] = f.key
+    return lambda headers: map_headers(headers, extra)
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -471,7 +524,7 @@ def import_customers(
     require(actor, Perm.DATA_IMPORT)
     started = time.perf_counter()
     path = Path(path)
-    table = open_table(path)
+    table = open_table(path, customer_headers(crm))
     ctx = _load_context(crm, table, options)
     report = ImportReport(path.name, table.encoding, dry_run=options.dry_run)
     rejects = _Rejects(options.rejects_path or default_rejects_path(path), table.headers,
@@ -487,7 +540,7 @@ def import_customers(
             if report.rejected:
                 report.strict_refused = True
                 return report
-            table = open_table(path)  # every row is good: read it again and store it
+            table = open_table(path, customer_headers(crm))  # every row is good: read it again and store it
             report = ImportReport(path.name, table.encoding)
         _run(crm, actor, table, ctx, options, report, rejects, workers,
              store=not options.dry_run, on_error=on_error, on_progress=on_progress)

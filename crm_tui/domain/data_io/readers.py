@@ -11,38 +11,20 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from crm_tui.domain.customers.fields import import_aliases
 from crm_tui.domain.kernel.errors import DomainError
 
 REQUIRED = ("name", "national_id")
 
-# Canonical field → the headers people use for it (compared after `header_key`).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "customer name", "full name", "姓名", "客户姓名", "客户名称", "名称"),
-    "kind": ("kind", "customer type", "type", "客户类型", "客户类别"),
-    "id_type": ("id type", "document type", "证件类型", "证件种类"),
-    "national_id": ("national id", "id number", "id no", "national id number", "证件号码", "证件号",
-                    "身份证号", "身份证号码"),
-    "phone": ("phone", "mobile", "mobile phone", "phone number", "手机号", "手机号码", "手机",
-              "联系电话"),
-    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
-    "birth_date": ("birth date", "date of birth", "dob", "birthday", "出生日期", "生日"),
-    "gender": ("gender", "sex", "性别"),
-    "address": ("address", "地址", "联系地址", "住址"),
-    "occupation": ("occupation", "job", "职业"),
-    "risk_level": ("risk level", "risk", "风险等级", "风险承受能力", "风险评级"),
-    "aum": ("aum", "assets", "assets under management", "资产规模", "资产", "管理资产"),
-    "annual_income": ("annual income", "income", "年收入"),
-    "branch_code": ("branch", "branch code", "所属网点", "网点", "网点代码", "网点编号"),
-    "rm_username": ("rm", "rm username", "relationship manager", "客户经理", "客户经理账号",
-                    "客户经理工号"),
-    "bank_account": ("bank account", "account", "account number", "银行账号", "银行卡号", "账号"),
-}
+# Canonical field → the headers people use for it (compared after `header_key`); declared
+# once, in the customer field registry.
+ALIASES: dict[str, tuple[str, ...]] = import_aliases()
 FIELDS = tuple(ALIASES)
 
 _UNITS = re.compile(r"[(（][^)）]*[)）]$")  # 资产规模（元）, AUM (CNY)
@@ -63,8 +45,10 @@ class ImportFileError(DomainError):
     key = "import.error.file"
 
 
-def map_headers(headers: list[str]) -> list[str | None]:
-    """The canonical field of each column (None for a blank header), or ImportFileError."""
+def map_headers(headers: list[str], extra: dict[str, str] | None = None) -> list[str | None]:
+    """The canonical field of each column (None for a blank header), or ImportFileError.
+    `extra` maps more header keys (see `header_key`) to fields: the custom fields' keys and
+    labels in both languages."""
     fields: list[str | None] = []
     seen: dict[str, str] = {}
     for col, raw in enumerate(headers, start=1):
@@ -72,7 +56,8 @@ def map_headers(headers: list[str]) -> list[str | None]:
         if not text:
             fields.append(None)
             continue
-        field = _LOOKUP.get(header_key(text))
+        key = header_key(text)
+        field = _LOOKUP.get(key) or (extra or {}).get(key)
         if field is None:
             raise ImportFileError("import.error.unknown_header", header=text, column=col,
                                   known=", ".join(FIELDS))
@@ -84,6 +69,9 @@ def map_headers(headers: list[str]) -> list[str | None]:
     if missing:
         raise ImportFileError("import.error.missing_header", fields=", ".join(missing))
     return fields
+
+
+Mapper = Callable[[list[str]], list[str | None]]
 
 
 @dataclass
@@ -246,7 +234,7 @@ class _Feed:
         return text
 
 
-def _open_csv(path: Path) -> TableFile:
+def _open_csv(path: Path, mapper: Mapper) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
@@ -262,7 +250,7 @@ def _open_csv(path: Path) -> TableFile:
         fh.close()
         raise ImportFileError("import.error.empty", path=path.name)
     fh.readline()
-    fields = map_headers(headers)
+    fields = mapper(headers)
     estimated = max(_count_lines(path) - 1, 0)
     csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS * 2))
 
@@ -343,7 +331,7 @@ def check_xlsx_container(path: Path) -> None:
                               max_ratio=MAX_XLSX_RATIO)
 
 
-def _open_xlsx(path: Path) -> TableFile:
+def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
     from zipfile import BadZipFile
 
     import defusedxml  # noqa: F401 - openpyxl parses through it when it can import it
@@ -371,7 +359,7 @@ def _open_xlsx(path: Path) -> TableFile:
     while headers and not headers[-1]:
         headers.pop()
     try:
-        fields = map_headers(headers)
+        fields = mapper(headers)
     except ImportFileError:
         wb.close()
         raise
@@ -405,8 +393,10 @@ def _open_xlsx(path: Path) -> TableFile:
     return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
 
 
-def open_table(path: Path) -> TableFile:
-    """Open a CSV or XLSX customer file; ImportFileError says why one cannot be read."""
+def open_table(path: Path, mapper: Mapper | None = None) -> TableFile:
+    """Open a CSV or XLSX customer file (or, with its own header `mapper`, another entity's,
+    e.g. leads); ImportFileError says why one cannot be read."""
+    mapper = mapper or map_headers
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("import.error.not_found", path=str(path))
@@ -416,5 +406,5 @@ def open_table(path: Path) -> TableFile:
     if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("import.error.xls", path=path.name)
     if suffix in (".xlsx", ".xlsm") or magic.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path)
-    return _open_csv(path)
+        return _open_xlsx(path, mapper)
+    return _open_csv(path, mapper)

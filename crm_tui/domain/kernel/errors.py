@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crm_tui.i18n import t
+from crm_tui.i18n import LANGUAGES, catalog, t
+
+# The one door from the domain to the catalog: errors render their own line, and files the
+# domain writes for a person (exports, rejects) take labels through `translate`.
+translate = t
+
+
+def catalog_labels(key: str) -> tuple[str, ...]:
+    """The text of `key` in every catalog language (import headers accept any of them)."""
+    return tuple(dict.fromkeys(text for lang in LANGUAGES if (text := catalog(lang).get(key))))
 
 
 class DomainError(Exception):
@@ -62,6 +71,8 @@ class FieldError:
     key: str
     params: dict[str, Any]
     row: int | None = None
+    labels: tuple[str, str] | None = None
+    """(zh, en) labels of a field the catalog does not know (a custom field)."""
 
     @property
     def message(self) -> str:
@@ -69,7 +80,12 @@ class FieldError:
 
     def line(self) -> str:
         """`row N: field: reason` for imports, `field: reason` otherwise."""
-        label = t(f"field.{self.field}") if self.field else ""
+        if self.labels is not None:
+            from crm_tui.i18n import language
+
+            label = self.labels[1] if language() == "en" else self.labels[0]
+        else:
+            label = t(f"field.{self.field}") if self.field else ""
         head = f"{t('import.row', row=self.row)}: " if self.row is not None else ""
         return f"{head}{label}: {self.message}" if label else f"{head}{self.message}"
 

@@ -31,8 +31,8 @@ from crm_tui.domain.kernel.validation import (
     parse_mobile,
 )
 
-FieldType = Literal["text", "long_text", "code", "number", "decimal", "money", "date", "bool",
-                    "choice", "multi_choice", "email", "phone"]
+FieldType = Literal["text", "long_text", "code", "number", "decimal", "money", "date", "datetime",
+                    "bool", "choice", "multi_choice", "email", "phone"]
 
 _TRUE = {"1", "true", "yes", "y", "是", "对", "有", "√"}
 _FALSE = {"0", "false", "no", "n", "否", "无", "×", ""}
@@ -64,17 +64,28 @@ class FieldSpec:
     section: str = "main"
     help_key: str | None = None
     custom: bool = False
+    default: Any = None
+    """The value of a blank, optional field (None unless given; False for a bool)."""
+    value_aliases: tuple[tuple[str, str], ...] = ()
+    """Other spellings of stored values a file may use (`("个人", "individual")`)."""
+    importable: bool = True
+    """Read from import files (system fields such as ids and timestamps are not)."""
     parser: Callable[[Any], Any] | None = field(default=None, compare=False)
     """A parser of its own (a national ID, a bank account): raises BadValue."""
 
     def parse(self, raw: Any) -> Any:
         """The stored value for `raw`, or BadValue naming the rule that failed."""
+        if self.value_aliases and isinstance(raw, str):
+            raw = dict(self.value_aliases).get(normalise_text(raw), raw)
         if self.parser is not None:
             if _blank(raw):
                 if self.required:
                     raise BadValue("validation.required")
-                return None
-            return self.parser(raw)
+                return self.default
+            value = self.parser(raw)
+            if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
+                raise BadValue("validation.too_long", max=self.max_length)
+            return self.default if value in (None, "") else value
         if self.type == "multi_choice":
             items = raw if isinstance(raw, list | tuple) else re.split(r"[,，;；、]", str(raw or ""))
             values = [normalise_text(str(v)) for v in items if normalise_text(str(v))]
@@ -87,7 +98,7 @@ class FieldSpec:
         if _blank(raw):
             if self.required:
                 raise BadValue("validation.required")
-            return None if self.type != "bool" else False
+            return self.default if self.type != "bool" else bool(self.default)
         if self.type in ("text", "long_text", "code"):
             value = normalise_text(str(raw))
             if self.type == "code":
@@ -98,7 +109,10 @@ class FieldSpec:
                 raise BadValue("validation.pattern", pattern=self.pattern)
             return value
         if self.type == "email":
-            return parse_email(str(raw))
+            value = parse_email(str(raw))
+            if self.max_length is not None and len(value) > self.max_length:
+                raise BadValue("validation.too_long", max=self.max_length)
+            return value
         if self.type == "phone":
             return parse_mobile(str(raw))
         if self.type == "date":
@@ -163,6 +177,17 @@ def fields_of(entity: str) -> tuple[FieldSpec, ...]:
 
 def spec(entity: str, key: str) -> FieldSpec:
     return _REGISTRY[entity][key]
+
+
+def find(entity: str, key: str) -> FieldSpec | None:
+    return _REGISTRY.get(entity, {}).get(key)
+
+
+def choice_label_key(s: FieldSpec, value: Any) -> str | None:
+    """The catalog key of a choice value's label (`customer_kind.individual`), if it has one."""
+    if s.choice_prefix is None or value in (None, ""):
+        return None
+    return f"{s.choice_prefix}.{value}"
 
 
 def clean(entity: str, raw: Mapping[str, Any], *, only: Iterable[str] | None = None,

@@ -25,16 +25,19 @@ from crm_tui.domain.kernel import audit, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.messages import Join, Msg, label, stored
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, from_fen, normalise_text, parse_amount, to_fen
 from crm_tui.domain.policy.document import ApprovalLevelSpec
-from crm_tui.i18n import t
-from crm_tui.store.models import Customer, Holding, Product, Trade
+from crm_tui.store.models import TRADE_KINDS, Customer, Holding, Product, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.types import utcnow
 
-TX_KINDS = ("subscription", "redemption", "transfer", "cross_border")
+TX_KINDS = TRADE_KINDS
 PRODUCT_KINDS = ("subscription", "redemption")
+"""Kinds that name a product."""
+SUITABILITY_KINDS = ("subscription",)
+"""Kinds gated by the suitability check (a redemption or transfer sells nothing)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,12 @@ class TransactionOutcome:
     suitability: SuitabilityResult | None = None
 
     @property
-    def message(self) -> str:
+    def note(self) -> Msg:
+        """What happened, as a message: executed, or pending with the approval chain."""
         if self.status == "executed":
-            return t("compliance.tx.executed", id=self.trade_id)
-        chain = " → ".join(t(f"role.{r}") for r in self.levels)
-        return t("compliance.tx.pending", id=self.request_id, chain=chain)
+            return Msg("compliance.tx.executed", {"id": self.trade_id})
+        chain = Join(tuple(label("role", r) for r in self.levels), " → ")
+        return Msg("compliance.tx.pending", {"id": self.request_id, "chain": chain})
 
 
 def _bad(field: str, key: str, **params: Any) -> ValidationFailed:
@@ -143,7 +147,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
         amount_fen = to_fen(value)
         suit: SuitabilityResult | None = None
         override: list[ApprovalLevelSpec] = []
-        if kind == "subscription" and product is not None:
+        if kind in SUITABILITY_KINDS and product is not None:
             suit = assess(crm, session, c, product, now.astimezone(crm.tz).date())
             if suit.action == "block":
                 raise Blocked(suit.reason_key, **suit.params)
@@ -176,7 +180,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
         }
         if suit is not None and suit.evidence is not None:
             display["evidence"].update(suit.evidence.as_dict())
-            display["evidence"]["suitability"] = suit.message
+            display["evidence"]["suitability"] = stored(suit.note)
         req = approvals.open_request(
             crm, session, actor,
             kind="suitability_override" if override else "large_transaction",
@@ -220,7 +224,7 @@ class _Handler:
         policy changed), stops approval; the approver may still reject."""
         ensure_not_frozen(session, req.customer_id or 0, crm.tz)
         data = req.payload["data"]
-        if data["kind"] != "subscription":
+        if data["kind"] not in SUITABILITY_KINDS:
             return
         customer = session.get(Customer, req.customer_id)
         product = session.get(Product, data["product_id"])
