@@ -145,7 +145,7 @@ def trial(soak: Soak, rnd: random.Random) -> None:
                                  "--batch", "7", "--db", str(soak.db)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=soak.env, cwd=ROOT)
-    time.sleep(rnd.uniform(0.3, 2.5))
+    time.sleep(rnd.uniform(0.5, 6.0))  # the child needs ~1-2 s to start; kill anywhere after
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()

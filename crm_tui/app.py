@@ -160,9 +160,13 @@ class CrmApp(App[None]):
         await self.push_screen(LoginScreen(""), self._signed_in)
         self.refresh_bindings()
 
-    async def session_revoked(self, reason: str) -> None:
+    def session_revoked(self, reason: str) -> None:
         """The staff row no longer backs this session (disabled, new role, password reset):
-        back to the login screen, with the reason in words."""
+        back to the login screen, with the reason in words. Safe to call from any screen's
+        error path on the UI thread; it only schedules the change."""
+        self.call_later(self._end_revoked_session, reason)
+
+    async def _end_revoked_session(self, reason: str) -> None:
         if self.session is None:
             return
         username = self.session.actor.username

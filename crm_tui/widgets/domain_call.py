@@ -85,20 +85,14 @@ class DomainCalls:
                     node.notify(value, severity="error")
 
         def work() -> None:
-            from crm_tui.domain.kernel.sessions import SessionRevoked, verify_session
+            from crm_tui.domain.kernel.sessions import verify_session
 
             try:
                 signed_in = getattr(node.app, "session", None)
                 if signed_in is not None:  # the staff row still backs this session?
                     verify_session(node.app.crm, signed_in.actor)
                 result = fn(*args, **kwargs)
-            except SessionRevoked as exc:  # back to the login screen, with the reason
-                revoked = getattr(node.app, "session_revoked", None)
-                if revoked is not None:
-                    node.app.call_from_thread(revoked, exc.message)
-                else:
-                    node.app.call_from_thread(deliver, False, exc.message)
-            except Exception as exc:  # every failure becomes one line; see failure_text
+            except Exception as exc:  # one line (see failure_text; a revoked session: login)
                 text = failure_text(cast(DOMNode, node), exc)
                 node.app.call_from_thread(deliver, False, text)
             else:
