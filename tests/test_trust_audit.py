@@ -108,3 +108,64 @@ def test_legacy_sha_events_are_rekeyed(crm, world) -> None:
     assert audit.rekey_legacy(crm.db) == report.checked
     again = audit.verify_chain(crm.db)
     assert again.ok and again.legacy == 0 and again.checked == report.checked
+
+
+def test_db_upgrade_rekeys_an_old_chain_and_seals_its_rows(tmp_path) -> None:
+    from tests.cli_support import add_org, crm_cli, init_db, sql
+
+    db = init_db(tmp_path / "old.db")
+    add_org(db)
+    # what a database from before issue 7 looks like: an unkeyed chain and no seals
+    import sqlite3
+
+    from crm_tui.domain.kernel.audit import GENESIS
+    conn = sqlite3.connect(db, isolation_level=None)
+    prev = GENESIS
+    for row in conn.execute("SELECT id, at, actor_id, actor_name, action, entity, entity_id, "
+                            "before, after FROM audit_event ORDER BY id").fetchall():
+        ev = AuditEvent(id=row[0], at=__import__("datetime").datetime.fromisoformat(row[1])
+                        .replace(tzinfo=__import__("datetime").UTC),
+                        actor_id=row[2], actor_name=row[3], action=row[4], entity=row[5],
+                        entity_id=row[6], before=row[7], after=row[8], prev_hash=prev, hash="")
+        digest = audit._legacy_digest(ev)
+        conn.execute("UPDATE audit_event SET scheme = 'sha', payload_digest = '', prev_hash = ?, "
+                     "hash = ? WHERE id = ?", (prev, digest, row[0]))
+        prev = digest
+    conn.execute("UPDATE audit_head SET last_hash = ?", (prev,))
+    conn.execute("DELETE FROM row_seal")
+    conn.close()
+    before = crm_cli("audit", "verify", "--db", str(db))
+    assert before.code == 0 and "older unkeyed digest" in before.err
+    up = crm_cli("db", "upgrade", "--db", str(db))
+    assert up.code == 0 and "re-keyed" in up.err, up.err
+    after = crm_cli("audit", "verify", "--data", "--db", str(db))
+    assert after.code == 0, after.err
+    assert "older unkeyed" not in after.err and "data intact" in after.out
+    assert sql(db, "SELECT count(*) FROM audit_event WHERE scheme = 'sha'") == [(0,)]
+
+
+def test_cli_anchor_and_verify(tmp_path) -> None:
+    import json
+
+    from tests.cli_support import add_org, crm_cli, init_db, sql
+
+    db = init_db(tmp_path / "a.db")
+    r = crm_cli("audit", "anchor", "--json", "--db", str(db))
+    assert r.code == 0
+    head = json.loads(r.out)
+    assert set(head) == {"count", "last_event_id", "hash", "at"} and head["count"] >= 2
+    (tmp_path / "anchor.json").write_text(r.out)
+    assert "audit anchor:" in crm_cli("audit", "anchor", "--db", str(db)).out
+    add_org(db)
+    ok = crm_cli("audit", "verify", "--anchor", str(tmp_path / "anchor.json"), "--db", str(db))
+    assert ok.code == 0, ok.err
+    sql(db, "DELETE FROM audit_event WHERE id >= ?", (head["last_event_id"],))
+    (last_id, last_hash) = sql(db, "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1")[0]
+    sql(db, "UPDATE audit_head SET last_event_id = ?, last_hash = ?", (last_id, last_hash))
+    assert crm_cli("audit", "verify", "--db", str(db)).code == 0  # the head was rewritten too
+    bad = crm_cli("audit", "verify", "--anchor", str(tmp_path / "anchor.json"), "--db", str(db))
+    assert bad.code == 1 and "anchor" in bad.err
+    sql(db, "UPDATE customer SET name = name")  # no-op
+    sql(db, "UPDATE staff SET display_name = '冒名' WHERE username = 'rm1'")
+    data = crm_cli("audit", "verify", "--data", "--db", str(db))
+    assert data.code == 1 and "changed outside the product" in data.err
