@@ -93,6 +93,15 @@ def add_user(crm: Crm, actor: Actor, username: str, display_name: str, role: str
     """Add a staff member. A PII-seeing role is refused here once a decider exists: use
     `compliance.staff_grants.propose_user` (the account waits, disabled, for approval)."""
     require(actor, Perm.STAFF_MANAGE)
+    validate_new_user(username, role)
+    pw_hash = hash_password(password)
+    with crm.db.write() as session:
+        return insert_user(crm, session, actor, username, display_name, role, pw_hash,
+                           branch_code, team, pending=pending)
+
+
+def validate_new_user(username: str, role: str) -> None:
+    """The user name's form and the role, before anything is asked or stored."""
     errors = []
     if not _USERNAME.match(username):
         errors.append(FieldError("username", "validation.username", {}))
@@ -101,10 +110,6 @@ def add_user(crm: Crm, actor: Actor, username: str, display_name: str, role: str
                                                              "roles": ", ".join(ROLES)}))
     if errors:
         raise ValidationFailed(errors)
-    pw_hash = hash_password(password)
-    with crm.db.write() as session:
-        return insert_user(crm, session, actor, username, display_name, role, pw_hash,
-                           branch_code, team, pending=pending)
 
 
 def insert_user(crm: Crm, session: Session, actor: Actor, username: str, display_name: str,

@@ -52,8 +52,7 @@ def add_user(crm: Crm, actor: Actor, username: str, display_name: str, role: str
     """Add an account: at once, or (PII role, decider present) disabled with a request.
     Returns (staff id, request id or None)."""
     require(actor, Perm.STAFF_MANAGE)
-    if role not in ROLES:
-        staff.add_user(crm, actor, username, display_name, role, password, branch_code, team)
+    staff.validate_new_user(username, role)
     pw_hash = hash_password(password)
     with crm.db.write() as session:
         pending = staff.needs_four_eyes(session, role)
