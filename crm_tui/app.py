@@ -233,6 +233,28 @@ class CrmApp(App[None]):
         if not unlocked:
             self.call_later(self.action_logout)
 
+    # -- settings -----------------------------------------------------------------------
+
+    def action_set_language(self, lang: str) -> None:
+        """Store the language preference on the staff record (it decides every later SSH
+        session's language); new screens in this session use it at once."""
+        if self.session is not None:
+            self._save_language(self.session.actor, lang)
+
+    @work(thread=True, group="settings")
+    def _save_language(self, actor: Actor, lang: str) -> None:
+        from crm_tui.domain.admin.preferences import set_language as store_language
+        from crm_tui.i18n import set_language
+
+        try:
+            store_language(self.crm, actor, lang)
+        except Exception as exc:
+            self.call_from_thread(self.notify, failure_text(self, exc), severity="error")
+            return
+        set_language(lang)
+        name = t("tui.settings.language_en" if lang == "en" else "tui.settings.language_zh")
+        self.call_from_thread(self.notify, t("tui.settings.language_set", language=name))
+
     # -- navigation shared by screens and the palette ---------------------------------
 
     def open_customer(self, customer_id: int) -> None:

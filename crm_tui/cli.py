@@ -22,8 +22,11 @@ COMMAND_MODULES = (
     "data",  # import customers, export customers
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
+    "ssh",  # serve-ssh; users add-key / remove-key / keys
     "sales",  # leads list, opportunities list, import leads
+    "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)
+    "reporting",  # kpi, targets set
 )
 
 

@@ -53,6 +53,10 @@ class CrmCommands(Provider):
                           if self.screen.view else ""), t("tui.palette.log_interaction_help"),
                         self.screen.action_log_interaction))
         out += [
+            (t("tui.settings.language_zh"), t("tui.settings.language_help"),
+             partial(app.action_set_language, "zh_CN")),
+            (t("tui.settings.language_en"), t("tui.settings.language_help"),
+             partial(app.action_set_language, "en")),
             (t("tui.palette.lock"), t("tui.palette.lock_help"), app.action_lock),
             (t("tui.palette.logout"), t("tui.palette.logout_help"), app.action_logout),
             (t("tui.palette.quit"), t("tui.palette.quit_help"), app.action_quit),

@@ -252,7 +252,7 @@ async def test_edit_conflict_offers_reload(sqlite_crm: Crm, sqlite_world: World)
         form.query_one("#edit-occupation", Input).value = "退休"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "Someone else saved this customer first (now version 2)" in text_of(app, "#form-error")
+        assert "Changed by 陈静 (sup1) at " in text_of(app, "#form-error")  # who and when
         assert not form.query_one("#form-reload").has_class("-hidden")
         await pilot.press("ctrl+r")
         await settle(pilot)

@@ -56,6 +56,11 @@ class Keyring:
         self._index_key = _derive(self.keys[self.active], b"crm-tui blind index")
         self._index_mac = hmac.new(self._index_key, digestmod=hashlib.sha256)
 
+    def __reduce__(self) -> tuple[type[Keyring], tuple[dict[str, bytes], str]]:
+        """Pickled as its key material (the ciphers are rebuilt): importer workers started
+        with forkserver receive it over a local pipe instead of inheriting it by fork."""
+        return (Keyring, (self.keys, self.active))
+
     @classmethod
     def generate(cls) -> Keyring:
         kid = "k" + secrets.token_hex(4)

@@ -2,17 +2,62 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from crm_tui.store.files import FILE_MODE, NOFOLLOW, make_private
 
 BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL's "try again" answers: serialization_failure and deadlock_detected.
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 5
+SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY: "database is locked"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """PostgreSQL's serialization failure or deadlock; or SQLite still busy after the busy
+    timeout (a starved machine with a long writer queue): in every case the transaction was
+    rolled back, nothing was written."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    return getattr(orig, "sqlite_errorcode", None) == SQLITE_BUSY
+
+
+def retry_transaction(fn: Callable[P, R]) -> Callable[P, R]:
+    """Re-run a whole-transaction function when PostgreSQL reports a serialization failure or
+    a deadlock, or SQLite stays busy past its timeout (the transaction was rolled back, so
+    running it again is safe), a bounded
+    number of times with a short jittered pause. The function must do nothing but its one
+    `db.write()` transaction; anything else (a conflict, a rule) passes straight through."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return fn(*args, **kwargs)
+            except DBAPIError as exc:
+                if attempt == RETRY_ATTEMPTS or not is_retryable(exc):
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def default_sqlite_path() -> Path:

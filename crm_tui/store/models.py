@@ -44,6 +44,8 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     # Bumped on disable, role change and password reset: older sign-ins stop working (issue 7).
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    language: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    """zh_CN | en; "" = the branch default. Decides an SSH session's language (issue 11)."""
 
 
 class Customer(SQLModel, table=True):
@@ -84,6 +86,9 @@ class Customer(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
     rm_id: int | None = Field(default=None, foreign_key="staff.id")
     status: str = Field(default="active", max_length=20)
+    churned_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    """When the relationship ended (KPI churn); `churn_reason` from the policy's list."""
+    churn_reason: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     version: int = Field(default=1, nullable=False)

@@ -53,6 +53,7 @@ from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.document import ApprovalLevelSpec
 from crm_tui.domain.workflow.notifications import notify
+from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Staff
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
@@ -328,6 +329,7 @@ def _clean_comment(comment: str | None, required: bool) -> str:
     return text
 
 
+@retry_transaction
 def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
             now: datetime | None = None) -> str:
     """Approve the current level. On the last level the change is applied in the same
@@ -385,6 +387,7 @@ def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
     return status
 
 
+@retry_transaction
 def reject(crm: Crm, actor: Actor, request_id: int, comment: str,
            now: datetime | None = None) -> None:
     """Reject at the current level, with a required reason; the request ends here."""

@@ -13,11 +13,13 @@ from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel import fields as F
 from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.kernel.conflicts import conflict
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import Conflict, FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text, to_fen
+from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
 
@@ -49,6 +51,7 @@ def _clean_edit(changes: dict[str, Any], role: str) -> tuple[dict[str, Any], lis
     return out, errors
 
 
+@retry_transaction
 def update_customer(crm: Crm, actor: Actor, customer_id: int, expected_version: int,
                     changes: dict[str, Any]) -> int:
     """Save non-sensitive fields if nobody saved since `expected_version`; returns the new
@@ -63,7 +66,7 @@ def update_customer(crm: Crm, actor: Actor, customer_id: int, expected_version: 
         after = {k: v for k, v in values.items() if before[k] != v}
         if not after:
             if c.version != expected_version:
-                raise Conflict(version=c.version)
+                raise conflict(session, crm.tz, "customer", customer_id, version=c.version)
             return c.version
         result = session.execute(
             update(Customer)
@@ -71,7 +74,7 @@ def update_customer(crm: Crm, actor: Actor, customer_id: int, expected_version: 
             .values(**after, version=Customer.version + 1, updated_at=utcnow())
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(version=c.version)
+            raise conflict(session, crm.tz, "customer", customer_id, version=c.version)
         audit.record(crm.db, session, actor, "customer.update", "customer", customer_id,
                      {k: before[k] for k in after}, after)
         return expected_version + 1

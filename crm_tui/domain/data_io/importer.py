@@ -168,7 +168,7 @@ class _Staff:
 
 @dataclass
 class _Context:
-    """What a worker needs to turn raw cells into an insertable row; shared by fork."""
+    """What a worker needs to turn raw cells into an insertable row; pickled to each worker."""
 
     fields: list[str | None]
     keys: Keyring
@@ -344,7 +344,10 @@ def _prepared_batches(table: TableFile, ctx: _Context, size: int, store: bool,
         for batch in _batches(table, size):
             yield batch, _prepare(batch, store)
         return
-    mp = multiprocessing.get_context("fork")
+    # Not fork: the TUI and the SSH gateway hold threads (workers, pools), and a forked child
+    # inherits their locks mid-air. forkserver forks from a clean single-threaded server.
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload([__name__])  # workers fork with this module already imported
     with mp.Pool(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
         pending: deque[tuple[list[tuple[int, list[Any]]], Any]] = deque()
         for batch in _batches(table, size):

@@ -16,7 +16,10 @@ from sqlalchemy import select, update
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PolicyInvalid
 from crm_tui.domain.policy.forms_policy import FormsPolicy
+from crm_tui.domain.policy.reporting_policy import ReportingPolicy
 from crm_tui.domain.policy.sales_policy import SalesPolicy
+from crm_tui.domain.policy.service_policy import ServicePolicy
+from crm_tui.domain.policy.ssh_policy import SshPolicy
 from crm_tui.store.db import Database
 from crm_tui.store.models import PolicyVersion
 
@@ -262,9 +265,12 @@ class Policy(Strict):
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     suitability: SuitabilityPolicy = Field(default_factory=SuitabilityPolicy)
     alert_rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
+    ssh: SshPolicy = Field(default_factory=SshPolicy)
     sales: SalesPolicy = Field(default_factory=SalesPolicy)
+    service: ServicePolicy = Field(default_factory=ServicePolicy)
     forms: FormsPolicy = Field(default_factory=FormsPolicy)
     masking: MaskingPolicy = Field(default_factory=MaskingPolicy)
+    reporting: ReportingPolicy = Field(default_factory=ReportingPolicy)
 
     @model_validator(mode="after")
     def _unique_alert_rules(self) -> Policy:
