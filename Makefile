@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DEMO_DB ?= demo.db
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench soak lint venv clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -39,3 +39,6 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+soak: $(VENV)/.installed-test
+	$(PY) -m bench.soak $(or $(SOAK_TRIALS),200)

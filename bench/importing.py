@@ -103,6 +103,7 @@ def run_import(db: Path, rows: int, populated: bool) -> list[Figure]:
     else:
         _empty_store(db, work)
     shutil.copyfile(key_path(db), key_path(work))
+    key_path(work).chmod(0o600)  # crm refuses a key file others may read
     try:
         conn = sqlite3.connect(work, isolation_level=None)
         branches = conn.execute(

@@ -165,6 +165,26 @@ class CrmApp(App[None]):
         await self.push_screen(LoginScreen(""), self._signed_in)
         self.refresh_bindings()
 
+    def session_revoked(self, reason: str) -> None:
+        """The staff row no longer backs this session (disabled, new role, password reset):
+        back to the login screen, with the reason in words. Safe to call from any screen's
+        error path on the UI thread; it only schedules the change."""
+        self.call_later(self._end_revoked_session, reason)
+
+    async def _end_revoked_session(self, reason: str) -> None:
+        if self.session is None:
+            return
+        username = self.session.actor.username
+        self.session = None
+        self.locked = False
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(LoginScreen(username, reason), self._signed_in)
+        self.refresh_bindings()
+
     @work(thread=True, group="audit")
     def _record_logout(self, actor: Actor) -> None:
         from crm_tui.domain.admin.auth import logout

@@ -67,6 +67,20 @@ def key_path(db: Path) -> Path:
     return key_file_for(f"sqlite:///{db.resolve()}", get_settings())
 
 
+def add_user_approved(crm: Crm, username: str, name: str, role: str, password: str,
+                      branch: str | None = None, team: str | None = None) -> int:
+    """Add a staff member the way the product requires once compliance exists: the admin asks,
+    comp1 (signed in) approves."""
+    from crm_tui.domain.admin.auth import login
+    from crm_tui.domain.compliance import approvals, staff_grants
+
+    sid, request = staff_grants.add_user(crm, system_actor("test"), username, name, role,
+                                         password, branch, team)
+    if request is not None:
+        approvals.approve(crm, login(crm, "comp1", STAFF_PASSWORD), request, "测试开户")
+    return sid
+
+
 def copy_db(template: Path, dest_dir: Path) -> Path:
     """A private copy of a prepared database and its key (faster than `crm init` per test)."""
     import shutil

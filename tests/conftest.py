@@ -24,6 +24,7 @@ os.environ["XDG_CONFIG_HOME"] = __import__("tempfile").mkdtemp(prefix="crm-test-
 
 from crm_tui import i18n  # noqa: E402
 from crm_tui.domain.admin.auth import actor_of  # noqa: E402
+from crm_tui.domain.kernel import audit  # noqa: E402
 from crm_tui.domain.kernel.actor import Actor, system_actor  # noqa: E402
 from crm_tui.domain.kernel.context import Crm  # noqa: E402
 from crm_tui.domain.policy.document import activate_policy, default_policy_text  # noqa: E402
@@ -106,6 +107,9 @@ def make_crm(db: Database, tmp_path: Path) -> Crm:
     crm = Crm(db, Keyring.generate(), settings, tmp_path / "crm.key")
     with db.write() as session:
         activate_policy(db, session, system_actor("test"), default_policy_text())
+        # as `crm init` does: a database the product made always opens its audit chain
+        audit.record(db, session, system_actor("test"), "db.init", "database", "", None,
+                     {"policy": "default"})
     return crm
 
 

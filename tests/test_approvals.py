@@ -221,8 +221,10 @@ def test_disabled_or_changed_role_cannot_decide(crm, world, book):
     from crm_tui.domain.admin.staff import set_role
 
     rid = request_change(crm, world["rm1"], book.customers["c1"], "phone", NEW_PHONE, reason="来电")
-    set_role(crm, world["admin"], "sup1", "rm")
-    with pytest.raises((NotDecidable, PermissionDenied)):
+    from crm_tui.domain.kernel.sessions import SessionRevoked
+
+    set_role(crm, world["admin"], "sup1", "service")  # not a PII role: applies at once
+    with pytest.raises((NotDecidable, PermissionDenied, SessionRevoked)):
         approvals.approve(crm, world["sup1"], rid)  # the Actor says supervisor; the DB does not
 
 

@@ -24,7 +24,7 @@ def _events(crm, n: int, world) -> None:
 def test_intact_chain_verifies(crm, world) -> None:
     _events(crm, 3, world)
     report = audit.verify_chain(crm.db)
-    assert report.ok and report.checked == 3
+    assert report.ok and report.checked == 4  # db.init + three customers
 
 
 def test_edited_event_is_named(crm, world) -> None:
@@ -102,16 +102,21 @@ def test_login_success_failure_and_lockout(crm, world) -> None:
 
 
 def test_staff_admin(crm, world) -> None:
+    from crm_tui.domain.compliance import approvals, staff_grants
+
     admin = world["admin"]
-    staff.add_user(crm, admin, "rm9", "钱多多", "rm", "longpassword", "BJ01", "财富一组")
+    _, req = staff_grants.add_user(crm, admin, "rm9", "钱多多", "rm", "longpassword", "BJ01",
+                                   "财富一组")  # an RM sees PII: compliance approves it
+    approvals.approve(crm, world["comp1"], req, "入职审批")
     assert auth.login(crm, "rm9", "longpassword").team_id == world.teams["财富一组"]
     with pytest.raises(ValidationFailed):
-        staff.add_user(crm, admin, "rm9", "重复", "rm", "longpassword")
+        staff_grants.add_user(crm, admin, "rm9", "重复", "rm", "longpassword")
     with pytest.raises(ValidationFailed):
         staff.add_user(crm, admin, "x", "短", "boss", "short")
     with pytest.raises(PermissionDenied):
         staff.add_user(crm, world["bh1"], "rm10", "无权", "rm", "longpassword")
-    staff.set_role(crm, admin, "rm9", "supervisor")
+    approvals.approve(crm, world["comp1"], staff_grants.set_role(crm, admin, "rm9", "supervisor"),
+                      "岗位调整")
     staff.disable_user(crm, admin, "rm9")
     with pytest.raises(AuthFailed):
         auth.login(crm, "rm9", "longpassword")

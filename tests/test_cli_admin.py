@@ -110,10 +110,25 @@ def db(template: Path, tmp_path: Path) -> Path:
     return copy_db(template, tmp_path)
 
 
+def approve_requests(db: Path, out: str) -> None:
+    import re
+
+    from crm_tui.domain.compliance import approvals
+
+    crm = open_db(db)
+    try:
+        comp = login(crm, "comp1", STAFF_PASSWORD)
+        for rid in re.findall(r"request #(\d+)", out):
+            approvals.approve(crm, comp, int(rid), "审批通过")
+    finally:
+        crm.db.dispose()
+
+
 def test_users_lifecycle(db: Path) -> None:
     r = crm_cli("users", "add", "sup1", "--name", "陈静", "--role", "supervisor", "--branch", "BJ01",
                 "--team", "财富一组", "--password-stdin", "--db", str(db), input=STAFF_PASSWORD + "\n")
     assert r.code == 0, r.err
+    approve_requests(db, r.out)  # a supervisor sees PII: comp1 approves the new account
     listed = json.loads(crm_cli("users", "list", "--json", "--db", str(db)).out)
     sup = next(u for u in listed if u["username"] == "sup1")
     assert (sup["display_name"], sup["role"], sup["branch"], sup["team"], sup["active"]) == (
@@ -121,9 +136,13 @@ def test_users_lifecycle(db: Path) -> None:
     table = crm_cli("users", "list", "--db", str(db)).out
     assert "陈静" in table and "Supervisor" in table
 
-    assert crm_cli("users", "set-role", "sup1", "branch_head", "--db", str(db)).code == 0
-    assert crm_cli("users", "passwd", "sup1", "--password-stdin", "--db", str(db),
-                   input="new-password-2\n").code == 0
+    r = crm_cli("users", "set-role", "sup1", "branch_head", "--db", str(db))
+    assert r.code == 0 and "must approve" in r.out
+    approve_requests(db, r.out)
+    r = crm_cli("users", "passwd", "sup1", "--password-stdin", "--db", str(db),
+                input="new-password-2\n")
+    assert r.code == 0 and "must approve" in r.out
+    approve_requests(db, r.out)
     crm = open_db(db)
     assert login(crm, "sup1", "new-password-2").role == "branch_head"
     crm.db.dispose()

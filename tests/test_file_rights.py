@@ -95,3 +95,13 @@ def test_restore_to_a_new_path_says_how_to_bring_the_key(db: Path, tmp_path: Pat
     assert "restored database opens with the key" in r.err
     assert mode(fresh) == 0o600
     assert sql(fresh, "SELECT count(*) FROM staff")[0][0] >= 4
+
+
+def test_verifying_a_backup_names_the_key_it_needs(db: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "elsewhere" / "b.db"
+    backup.parent.mkdir()
+    assert crm_cli("backup", str(backup), "--db", str(db)).code == 0
+    r = crm_cli("audit", "verify", "--db", str(backup))
+    assert r.code == 1 and "sealed with audit key a" in r.err and "--key-file" in r.err
+    ok = crm_cli("audit", "verify", "--key-file", str(key_path(db)), "--db", str(backup))
+    assert ok.code == 0 and "intact" in ok.out, ok.err

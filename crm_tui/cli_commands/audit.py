@@ -2,29 +2,125 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crm_tui.cli_commands.base import DbOption, JsonOption, group, local_time, out, print_json, store
-from crm_tui.domain.kernel import audit
+from crm_tui.cli_commands.base import (
+    CliError,
+    DbOption,
+    JsonOption,
+    database_url,
+    display_url,
+    group,
+    local_time,
+    note,
+    out,
+    print_json,
+    store,
+)
+from crm_tui.domain.kernel import audit, seals
 from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.domain.kernel.context import Crm
 from crm_tui.i18n import t
+from crm_tui.store.crypto import KeyMaterialError
+
+
+def _read_anchor(path: Path) -> audit.Anchor:
+    try:
+        return audit.Anchor.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError("cli.audit2.bad_anchor", path=str(path), detail=str(exc)) from exc
+
+
+@contextmanager
+def _store_with_key(db: str | None, key_file: Path | None) -> Iterator[Crm]:
+    """The store, opened with `--key-file` when given; without a usable key, name the key the
+    chain needs (a backup verified on another machine)."""
+    if key_file is not None:
+        os.environ["CRM_KEY_FILE"] = str(key_file)
+    try:
+        with store(db) as crm:
+            yield crm
+    except KeyMaterialError:
+        from crm_tui.domain.kernel.context import key_file_for
+        from crm_tui.settings import get_settings
+
+        if os.environ.get("CRM_KEY") or key_file_for(database_url(db), get_settings()).exists():
+            raise  # a key is there but unusable (wide rights, malformed): its own message
+        needs = _needed_audit_key(db)
+        raise CliError("cli.audit2.needs_key", db=display_url(database_url(db)),
+                       needs=needs or "?") from None
+    finally:
+        if key_file is not None:
+            os.environ.pop("CRM_KEY_FILE", None)
+
+
+def _needed_audit_key(db: str | None) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url(db))
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT scheme FROM audit_event WHERE scheme <> 'sha' "
+                                    "ORDER BY id LIMIT 1")).first()
+        return row[0].removeprefix("hmac:") if row else None
+    except Exception:  # an older schema or not a crm database: the caller says "?"
+        return None
+    finally:
+        engine.dispose()
 
 
 def register(app: typer.Typer) -> None:
     audit_app = group(app, "audit", t("cli.audit.help"))
 
     @audit_app.command("verify", help=t("cli.audit.verify_help"))
-    def verify(db: DbOption = None) -> None:
+    def verify(
+        anchor_file: Annotated[Path | None, typer.Option("--anchor", metavar="FILE",
+                                                         help=t("cli.audit2.opt_anchor"))] = None,
+        data: Annotated[bool, typer.Option("--data", help=t("cli.audit2.opt_data"))] = False,
+        key_file: Annotated[Path | None, typer.Option("--key-file", metavar="PATH",
+                                                      help=t("cli.audit2.opt_key_file"))] = None,
+        db: DbOption = None,
+    ) -> None:
+        anchor = _read_anchor(anchor_file) if anchor_file else None
+        with _store_with_key(db, key_file) as crm:
+            report = audit.verify_chain(crm.db, anchor=anchor)
+            findings = list(seals.check_data(crm.db, crm.keys.audit_key)) if (
+                data and report.ok) else []
+        if not report.ok:
+            typer.echo(t("cli.audit.broken", id=report.bad_event_id,
+                         reason=t(report.reason, **(report.params or {})),
+                         checked=report.checked), err=True)
+            raise typer.Exit(1)
+        out(t("cli.audit.intact", count=report.checked))
+        if report.legacy:
+            note(t("cli.audit2.legacy", count=report.legacy))
+        if data:
+            if not findings:
+                out(t("cli.audit2.data_ok"))
+                return
+            for f in findings:
+                typer.echo(t("cli.audit2.data_row", entity=f.entity, id=f.row_id,
+                             problem=t(f"cli.audit2.problem_{f.problem}")), err=True)
+            typer.echo(t("cli.audit2.data_broken", count=len(findings)), err=True)
+            raise typer.Exit(1)
+
+    @audit_app.command("anchor", help=t("cli.audit2.anchor_help"))
+    def anchor_cmd(as_json: JsonOption = False, db: DbOption = None) -> None:
         with store(db) as crm:
-            report = audit.verify_chain(crm.db)
-        if report.ok:
-            out(t("cli.audit.intact", count=report.checked))
+            head = audit.anchor(crm.db)
+            tz = crm.tz
+        if as_json:
+            print_json(head.to_json())
             return
-        typer.echo(t("cli.audit.broken", id=report.bad_event_id, reason=t(report.reason),
-                     checked=report.checked), err=True)
-        raise typer.Exit(1)
+        out(t("cli.audit2.anchor", count=head.count, id=head.last_event_id, hash=head.hash,
+              at=local_time(head.at, tz)))
 
     @audit_app.command("log", help=t("cli.audit.log_help"))
     def log(

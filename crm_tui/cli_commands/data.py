@@ -106,14 +106,22 @@ def register(app: typer.Typer) -> None:
                                          help=t("cli.export.opt_format"))] = "csv",
         out_path: Annotated[Path | None, typer.Option("--out", "-o", metavar="PATH",
                                                       help=t("cli.export.opt_out"))] = None,
+        username: Annotated[str | None, typer.Option("--as", metavar="USER",
+                                                     help=t("cli.export2.opt_as"))] = None,
         db: DbOption = None,
     ) -> None:
         from datetime import datetime
 
+        from crm_tui.cli_commands.base import read_password
+        from crm_tui.domain.admin.auth import login
         from crm_tui.domain.data_io.exporter import export_customers as run_export
 
         fmt = fmt.lower()
+        # --as USER: the export runs with that staff member's scope and permission (the
+        # password is one line on stdin); without it, the operator's admin role: no PII.
+        password = read_password(True) if username else ""
         with store(db) as crm:
+            actor = login(crm, username, password) if username else system_actor()
             path = out_path or Path(f"customers-{datetime.now(crm.tz):%Y%m%d-%H%M%S}.{fmt}")
-            report = run_export(crm, system_actor(), path, fmt, translate=t)
+            report = run_export(crm, actor, path, fmt, translate=t)
         out(t("cli.export.done", rows=report.rows, path=str(report.path)))

@@ -108,12 +108,18 @@ def register(app: typer.Typer) -> None:
         with store(db, check_schema=False) as crm:
             before = current_revision(crm.db.read_engine)
             head = head_revision()
+            from crm_tui.domain.admin.setup import bring_trust_forward
+
             if before == head:
                 out(t("cli.db.up_to_date", revision=head or ""))
-                return
-            upgrade(crm.db.write_engine)
-            after = current_revision(crm.db.read_engine)
-            out(t("cli.db.upgraded", before=before or t("cli.db.empty"), after=after or ""))
+            else:
+                upgrade(crm.db.write_engine)
+                after = current_revision(crm.db.read_engine)
+                out(t("cli.db.upgraded", before=before or t("cli.db.empty"), after=after or ""))
+            # older events re-keyed, rows sealed (also for a file upgraded by an older build)
+            events, rows = bring_trust_forward(crm)
+            if events or rows:
+                note(t("cli.audit2.upgrade_rekeyed", events=events, rows=rows))
 
     @db_app.command("status", help=t("cli.db.status_help"))
     def db_status(db: DbOption = None) -> None:

@@ -19,6 +19,7 @@ from crm_tui.cli_commands.base import (
     store,
 )
 from crm_tui.domain.admin import org, staff
+from crm_tui.domain.compliance import staff_grants
 from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.domain.kernel.errors import FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.permissions import ROLES
@@ -51,8 +52,11 @@ def _register_users(app: typer.Typer) -> None:
                                                {"value": role, "roles": ", ".join(ROLES)})])
         with store(db) as crm:
             password = read_password(password_stdin)
-            staff.add_user(crm, system_actor(), username, name, role, password, branch, team)
+            _, request = staff_grants.add_user(crm, system_actor(), username, name, role,
+                                               password, branch, team)
             out(t("cli.users.added", username=username, role=t(f"role.{role}")))
+            if request is not None:
+                out(t("cli.users2.requested", id=request))
 
     @users.command("list", help=t("cli.users.list_help"))
     def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
@@ -81,7 +85,10 @@ def _register_users(app: typer.Typer) -> None:
             if username not in {u.username for u in staff.list_users(crm, system_actor())}:
                 raise NotFound("error.user_not_found", username=username)  # before prompting
             password = read_password(password_stdin)
-            staff.set_password(crm, system_actor(), username, password)
+            request = staff_grants.set_password(crm, system_actor(), username, password)
+            if request is not None:
+                out(t("cli.users2.requested", id=request))
+                return
             out(t("cli.users.password_set", username=username))
 
     @users.command("set-role", help=t("cli.users.set_role_help"))
@@ -92,7 +99,10 @@ def _register_users(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         with store(db) as crm:
-            staff.set_role(crm, system_actor(), username, role)
+            request = staff_grants.set_role(crm, system_actor(), username, role)
+            if request is not None:
+                out(t("cli.users2.requested", id=request))
+                return
             out(t("cli.users.role_set", username=username, role=t(f"role.{role}")))
 
 

@@ -226,4 +226,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
     seed_sales(crm, actor, now)
     seed_service(crm, actor, now)
     seed_privacy(crm, actor, now)
+    from crm_tui.domain.kernel.seals import seal_all
+
+    seal_all(crm.db)  # the demo rows went in through Core: seal them as the product wrote them
     return [(u, r, n) for u, n, r, *_ in D.STAFF]

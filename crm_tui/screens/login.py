@@ -26,10 +26,11 @@ class LoginScreen(UsesCrm, DomainCalls, Screen[SignedIn]):
     AUTO_FOCUS = "#username"
     BINDINGS = [Binding("ctrl+q", "app.quit", "tui.key.quit", id="login-quit")]
 
-    def __init__(self, username: str = "") -> None:
+    def __init__(self, username: str = "", reason: str = "") -> None:
         super().__init__()
         translate_bindings(self)
         self._username = username
+        self._reason = reason  # why the last session ended (revoked rights), shown once
 
     def compose(self) -> ComposeResult:
         with Vertical(id="login-box"):
@@ -39,7 +40,7 @@ class LoginScreen(UsesCrm, DomainCalls, Screen[SignedIn]):
             yield Input(self._username, id="username", placeholder=t("tui.login.username_hint"))
             yield Static(t("field.password"), classes="field-label")
             yield Input(id="password", password=True, placeholder=t("tui.login.password_hint"))
-            yield Static("", id="login-error", classes="form-error", markup=False)
+            yield Static(self._reason, id="login-error", classes="form-error", markup=False)
             yield Button(t("tui.login.submit"), id="login-submit", variant="primary")
             yield Static(t("tui.login.notice"), id="login-notice")
         yield Footer(compact=True)

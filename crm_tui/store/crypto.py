@@ -37,6 +37,9 @@ class Keyring:
 
     keys: dict[str, bytes]
     active: str
+    # The audit chain's MAC key. It outlives key rotation (old events stay verifiable), so it
+    # is its own key in the file; a key file from before issue 7 derives it from its active key.
+    audit: bytes | None = field(default=None, repr=False)
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +49,10 @@ class Keyring:
             if len(master) != 32:
                 raise KeyMaterialError(f"key {kid!r} must be 32 bytes")
             self._aead[kid] = AESGCM(_derive(master, b"crm-tui field encryption"))
+        if self.audit is None:
+            self.audit = _derive(self.keys[self.active], b"crm-tui audit chain")
+        elif len(self.audit) != 32:
+            raise KeyMaterialError("the audit key must be 32 bytes")
         self._index_key = _derive(self.keys[self.active], b"crm-tui blind index")
         self._index_mac = hmac.new(self._index_key, digestmod=hashlib.sha256)
 
@@ -57,7 +64,21 @@ class Keyring:
     @classmethod
     def generate(cls) -> Keyring:
         kid = "k" + secrets.token_hex(4)
-        return cls({kid: AESGCM.generate_key(bit_length=256)}, kid)
+        return cls({kid: AESGCM.generate_key(bit_length=256)}, kid, secrets.token_bytes(32))
+
+    @property
+    def audit_key(self) -> bytes:
+        assert self.audit is not None
+        return self.audit
+
+    @property
+    def audit_key_id(self) -> str:
+        """A short public fingerprint naming the audit key (shown when the wrong one is given)."""
+        return "a" + hashlib.sha256(b"crm-tui audit key id" + self.audit_key).hexdigest()[:10]
+
+    def with_keys(self, keys: dict[str, bytes], active: str) -> Keyring:
+        """Another set of field keys, the same audit key (rotation keeps the chain verifiable)."""
+        return Keyring(keys, active, self.audit_key)
 
     def encrypt(self, column: str, plaintext: str | None) -> str | None:
         if plaintext is None or plaintext == "":
@@ -97,6 +118,7 @@ class Keyring:
             {
                 "active": self.active,
                 "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()},
+                "audit": base64.b64encode(self.audit_key).decode(),
             },
             indent=2,
         )
@@ -106,7 +128,8 @@ class Keyring:
         try:
             data = json.loads(text)
             keys = {k: base64.b64decode(v) for k, v in data["keys"].items()}
-            return cls(keys, data["active"])
+            audit = base64.b64decode(data["audit"]) if data.get("audit") else None
+            return cls(keys, data["active"], audit)
         except KeyMaterialError:
             raise
         except Exception as exc:

@@ -124,6 +124,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # The audit chain's MAC key, set by the domain's Crm handle (the store holds no keys).
+        self.audit_key: bytes | None = None
         if self.is_sqlite:
             _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
             self.write_engine = _sqlite_engine(url, immediate=True)
@@ -142,6 +144,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: commits on success, rolls back on any error."""
         with Session(self.write_engine, expire_on_commit=False) as session:
+            session.info["crm_db"] = self  # commit hooks (row seals) find their key through it
             try:
                 yield session
                 session.commit()

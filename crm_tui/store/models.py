@@ -52,6 +52,8 @@ class Staff(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    # Bumped on disable, role change and password reset: older sign-ins stop working (issue 7).
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     language: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     """zh_CN | en; "" = the branch default. Decides an SSH session's language (issue 11)."""
 
@@ -254,6 +256,13 @@ class AuditEvent(SQLModel, table=True):
     after: str = Field(default="", sa_type=Text())
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # Issue 7: the chain MAC covers `payload_digest` (SHA-256 of before/after), not the payload,
+    # so a personal value can be redacted later and the chain still verifies. `scheme` is
+    # "sha" for events chained before keyed MACs, else "hmac:<audit key id>". `row_mac` seals
+    # the audited row's new state (see kernel/seals.py).
+    payload_digest: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    scheme: str = Field(default="sha", max_length=40, sa_column_kwargs={"server_default": "sha"})
+    row_mac: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class AuditHead(SQLModel, table=True):
@@ -291,4 +300,5 @@ from crm_tui.store import models_reporting as _models_reporting  # noqa: E402, F
 from crm_tui.store import models_sales as _models_sales  # noqa: E402, F401
 from crm_tui.store import models_service as _models_service  # noqa: E402, F401
 from crm_tui.store import models_ssh as _models_ssh  # noqa: E402, F401
+from crm_tui.store import models_trust as _models_trust  # noqa: E402, F401
 from crm_tui.store import models_workflow as _models_workflow  # noqa: E402, F401

@@ -6,6 +6,8 @@ worker and hands the answer back on the UI thread:
 - each call in a group gets a generation number; an answer whose generation is no longer
   the newest (the user typed on, reloaded, left the screen) is dropped, so a late page
   never lands on top of a fresh one;
+- the signed-in session is re-checked first (kernel.sessions): a revoked one (disabled,
+  role changed, password reset) sends the app back to the login screen with the reason;
 - a `DomainError` (or any other failure) becomes one line, given to `on_error` (default:
   the widget's `say(text, ok=False)` if it has one);
 - with `block=True` a second call while the first runs is ignored (no double submit);
@@ -83,9 +85,14 @@ class DomainCalls:
                     node.notify(value, severity="error")
 
         def work() -> None:
+            from crm_tui.domain.kernel.sessions import verify_session
+
             try:
+                signed_in = getattr(node.app, "session", None)
+                if signed_in is not None:  # the staff row still backs this session?
+                    verify_session(node.app.crm, signed_in.actor)
                 result = fn(*args, **kwargs)
-            except Exception as exc:  # every failure becomes one line; see failure_text
+            except Exception as exc:  # one line (see failure_text; a revoked session: login)
                 text = failure_text(cast(DOMNode, node), exc)
                 node.app.call_from_thread(deliver, False, text)
             else:

@@ -61,6 +61,19 @@ class UsesCrm:
         return self.host.today
 
 
+def _end_session(node: DOMNode, reason: str) -> None:
+    import threading
+
+    app = node.app
+    revoked = getattr(app, "session_revoked", None)
+    if revoked is None:
+        return
+    if getattr(app, "_thread_id", None) == threading.get_ident():
+        revoked(reason)
+    else:
+        app.call_from_thread(revoked, reason)
+
+
 def failure_text(node: DOMNode, exc: Exception) -> str:
     """What to tell the user when a call into the domain fails.
 
@@ -69,7 +82,11 @@ def failure_text(node: DOMNode, exc: Exception) -> str:
     traceback in the log, instead of taking the whole session down.
     """
     from crm_tui.domain.kernel.errors import DomainError
+    from crm_tui.domain.kernel.sessions import SessionRevoked
 
+    if isinstance(exc, SessionRevoked):  # any screen's call: back to the login screen
+        _end_session(node, exc.message)
+        return exc.message
     if isinstance(exc, DomainError):
         return exc.message
     node.log.error("".join(traceback.format_exception(exc)))

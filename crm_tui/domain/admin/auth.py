@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import case, or_, select, update
+from sqlmodel import Session
 
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
@@ -35,6 +36,13 @@ def check_password_strength(password: str) -> None:
                                            {"min": MIN_PASSWORD})])
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the name is unknown: the same argon2 work either way,
+    so the answer's timing does not say which user names exist."""
+    return _hasher().hash("crm-tui timing equaliser")
+
+
 def _verify(hash_: str, password: str) -> bool:
     try:
         return _hasher().verify(hash_, password)
@@ -44,7 +52,8 @@ def _verify(hash_: str, password: str) -> bool:
 
 def actor_of(s: Staff) -> Actor:
     return Actor(id=s.id, username=s.username, display_name=s.display_name, role=s.role,
-                 branch_id=s.branch_id, team_id=s.team_id, team_visibility=s.team_visibility)
+                 branch_id=s.branch_id, team_id=s.team_id, team_visibility=s.team_visibility,
+                 session_epoch=s.session_epoch or 0)
 
 
 def _anonymous(username: str) -> Actor:
@@ -61,6 +70,7 @@ def login(crm: Crm, username: str, password: str) -> Actor:
     with crm.db.write() as session:
         staff = session.scalars(select(Staff).where(Staff.username == username)).first()
         if staff is None or not staff.active:
+            _verify(_dummy_hash(), password)
             audit.record(crm.db, session, _anonymous(username), "auth.login_failed", "staff",
                          staff.id if staff else "", None,
                          {"reason": "unknown" if staff is None else "disabled"})
@@ -71,21 +81,7 @@ def login(crm: Crm, username: str, password: str) -> Actor:
             failure = AccountLocked(until=staff.locked_until.astimezone(crm.tz)
                                     .strftime("%Y-%m-%d %H:%M"))
         elif not _verify(staff.password_hash, password):
-            staff.failed_logins += 1
-            after: dict[str, object] = {"failed_logins": staff.failed_logins}
-            if staff.failed_logins >= limit:
-                staff.locked_until = now + timedelta(minutes=crm.settings.lockout_minutes)
-                staff.failed_logins = 0
-                after["locked_until"] = staff.locked_until
-                audit.record(crm.db, session, actor_of(staff), "auth.locked", "staff",
-                             staff.id, None, after)
-                failure = AccountLocked(until=staff.locked_until.astimezone(crm.tz)
-                                        .strftime("%Y-%m-%d %H:%M"))
-            else:
-                audit.record(crm.db, session, actor_of(staff), "auth.login_failed", "staff",
-                             staff.id, None, after)
-                failure = AuthFailed()
-            session.add(staff)
+            failure = _count_failure(crm, session, staff, limit, now)
         else:
             staff.failed_logins = 0
             staff.locked_until = None
@@ -94,6 +90,34 @@ def login(crm: Crm, username: str, password: str) -> Actor:
             audit.record(crm.db, session, actor_of(staff), "auth.login", "staff", staff.id)
             return actor_of(staff)
     raise failure
+
+
+def _count_failure(crm: Crm, session: Session, staff: Staff, limit: int, now: datetime) -> Exception:
+    """Count a wrong password and lock at the limit in ONE statement: concurrent attempts
+    (threads, processes, PostgreSQL sessions) serialise on the row, none is lost."""
+    until = now + timedelta(minutes=crm.settings.lockout_minutes)
+    reaches = Staff.failed_logins + 1 >= limit
+    row = session.execute(
+        update(Staff)
+        .where(Staff.id == staff.id,
+               or_(Staff.locked_until.is_(None), Staff.locked_until <= now))  # type: ignore[union-attr, operator]
+        .values(failed_logins=case((reaches, 0), else_=Staff.failed_logins + 1),
+                locked_until=case((reaches, until), else_=Staff.locked_until))
+        .returning(Staff.failed_logins, Staff.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    session.expire(staff)
+    actor = actor_of(staff)
+    if row is None:  # another attempt locked it a moment ago
+        return AccountLocked(until=until.astimezone(crm.tz).strftime("%Y-%m-%d %H:%M"))
+    failed, locked_until = row
+    if locked_until is not None and locked_until > now:
+        audit.record(crm.db, session, actor, "auth.locked", "staff", staff.id, None,
+                     {"failed_logins": limit, "locked_until": locked_until})
+        return AccountLocked(until=locked_until.astimezone(crm.tz).strftime("%Y-%m-%d %H:%M"))
+    audit.record(crm.db, session, actor, "auth.login_failed", "staff", staff.id, None,
+                 {"failed_logins": failed})
+    return AuthFailed()
 
 
 def unlock_session(crm: Crm, actor: Actor, password: str) -> Actor:
@@ -106,9 +130,10 @@ def record_idle_lock(crm: Crm, actor: Actor, *, manual: bool = False) -> None:
     (`auth.manual_lock`)."""
     with crm.db.write() as session:
         audit.record(crm.db, session, actor, "auth.manual_lock" if manual else "auth.idle_lock",
-                     "staff", actor.id)
+                     "staff", actor.id, check_session=False)
 
 
 def logout(crm: Crm, actor: Actor) -> None:
     with crm.db.write() as session:
-        audit.record(crm.db, session, actor, "auth.logout", "staff", actor.id)
+        audit.record(crm.db, session, actor, "auth.logout", "staff", actor.id,
+                     check_session=False)

@@ -171,9 +171,9 @@ def restore_database(crm: Crm, actor: Actor, source: Path) -> RestoreReport:
     for leftover in safe_files.database_files(target):  # restored content is PII: 0600
         safe_files.ensure_private(leftover.path)
     if info.needs_upgrade:  # an older backup is brought forward to this version's schema
-        from crm_tui.store.migrate import upgrade
+        from crm_tui.domain.admin.setup import migrate
 
-        upgrade(crm.db.write_engine)
+        migrate(crm)
     with crm.db.write() as session:
         audit.record(crm.db, session, actor, "db.restore", "database", "", None,
                      {"file": info.path.name, "revision": info.revision,

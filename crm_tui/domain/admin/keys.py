@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel import Session
 
-from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel import audit, safe_files, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError
@@ -140,6 +140,8 @@ def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyrin
     set_cols.update({f"{f}_bidx": bindparam(f"{f}_bidx") for f in spec.indexed})
     session.connection().execute(update(t).where(t.c.id == bindparam("_id")).values(**set_cols),
                                  params)
+    if t.name in seals.WATCHED:
+        seals.touch(session, t.name, [row[0] for row in rows])  # resealed at commit
     return len(rows), rows[-1][0]
 
 
@@ -190,6 +192,7 @@ def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
         session.connection().execute(
             update(t).where(t.c.id == bindparam("_id")).values(payload=bindparam("new_payload")),
             params)
+        seals.touch(session, "approval_request", [p["_id"] for p in params])
     return len(params), rows[-1][0]
 
 
@@ -250,7 +253,7 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
     resumed = len(ring.keys) > 1
     if not resumed:
         fresh = Keyring.generate()
-        ring = Keyring({**ring.keys, **fresh.keys}, fresh.active)
+        ring = ring.with_keys({**ring.keys, **fresh.keys}, fresh.active)
         write_key_file(crm.key_file, ring)  # both keys on disk before any value changes
         crm.keys = ring
     retired = tuple(sorted(k for k in ring.keys if k != ring.active))
@@ -286,9 +289,9 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
             break
     if archive_old_keys is not None and retired:
         # Backups taken before today still need the old key; the operator keeps it offline.
-        old = Keyring({k: ring.keys[k] for k in retired}, retired[0])
+        old = ring.with_keys({k: ring.keys[k] for k in retired}, retired[0])
         safe_files.write_text(archive_old_keys, old.to_json(), safe_files.protected_for(crm))
-    final = Keyring({ring.active: ring.keys[ring.active]}, ring.active)
+    final = ring.with_keys({ring.active: ring.keys[ring.active]}, ring.active)
     with crm.db.write() as session:
         _set_active_setting(session, ring.active)
         audit.record(crm.db, session, actor, "keys.rotate", "keys", ring.active, None,

@@ -99,6 +99,7 @@ _KIND_MODULES = {
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
     "anonymisation_batch": "crm_tui.domain.privacy.anonymise",  # issue 14 (imported lazily)
+    "staff_grant": "crm_tui.domain.compliance.staff_grants",
     "contract_close": "crm_tui.domain.sales.closing",
     "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
 }

@@ -19,11 +19,12 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_tui.domain.compliance.alerts import evaluate_event
 from crm_tui.domain.kernel.actor import Actor, system_actor
@@ -90,6 +91,11 @@ class _Bad(Exception):
         self.field, self.key, self.params = field, key, params
 
 
+MAX_ID = 2**31 - 1  # customer.id is an INTEGER column
+MAX_FEN = 2**63 - 1  # amount_fen is a BIGINT column
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
 def _decode(raw: bytes) -> str:
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -112,6 +118,10 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, FeedErr
             except json.JSONDecodeError as exc:
                 yield n, None, FeedError(n, "", "compliance.feed.bad_json", {"detail": exc.msg})
                 continue
+            except (ValueError, RecursionError) as exc:  # absurd nesting or numbers
+                yield n, None, FeedError(n, "", "compliance.feed.bad_json",
+                                         {"detail": type(exc).__name__})
+                continue
             if not isinstance(rec, dict):
                 yield n, None, FeedError(n, "", "compliance.feed.bad_json",
                                          {"detail": "not an object"})
@@ -120,7 +130,15 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, FeedErr
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv limit: this line, then read on
+            yield reader.line_num, None, FeedError(reader.line_num, "", "import.error.csv_row",
+                                                   {"detail": str(exc)})
+            continue
         n = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -149,9 +167,13 @@ def _when(raw: str, tz: Any) -> datetime:
         raise _Bad("occurred_at", "validation.required")
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _Bad("occurred_at", "compliance.feed.bad_time", value=raw) from exc
-    return value if value.tzinfo else value.replace(tzinfo=tz)
+        value = value if value.tzinfo else value.replace(tzinfo=tz)
+        utc = value.astimezone(UTC)  # 0001-01-01T00:00+14:00 has no UTC time: a row error
+    except (ValueError, OverflowError) as exc:
+        raise _Bad("occurred_at", "compliance.feed.bad_time", value=raw[:40]) from exc
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise _Bad("occurred_at", "compliance.feed.bad_time", value=raw[:40])
+    return value
 
 
 def _success(raw: str) -> bool:
@@ -168,7 +190,7 @@ def parse_record(n: int, rec: dict[str, Any], tz: Any) -> FeedEvent:
     if kind not in EVENT_TYPES:
         raise _Bad("type", "validation.choice", value=kind)
     cid_raw = _text(rec, "customer_id")
-    if not cid_raw.isdigit():
+    if not cid_raw.isascii() or not cid_raw.isdigit() or int(cid_raw) > MAX_ID:
         raise _Bad("customer_id", "compliance.feed.bad_customer", value=cid_raw)
     occurred = _when(_text(rec, "occurred_at"), tz)
     success, region, tx_kind, amount_fen = True, "", "", 0
@@ -190,6 +212,8 @@ def parse_record(n: int, rec: dict[str, Any], tz: Any) -> FeedEvent:
         except BadValue as exc:
             raise _Bad("amount", exc.key, **exc.params) from exc
         amount_fen = to_fen(amount)
+        if abs(amount_fen) > MAX_FEN:
+            raise _Bad("amount", "import.error.too_big")
     event_id = _text(rec, "event_id")[:64]
     if event_id:
         key = f"id:{event_id}"
@@ -217,6 +241,9 @@ def import_events(crm: Crm, actor: Actor, path: Path) -> FeedReport:
             events.append(parse_record(n, rec, crm.tz))
         except _Bad as bad:
             errors.append(FeedError(n, bad.field, bad.key, bad.params))
+        except Exception as exc:  # noqa: BLE001 - no exception type escapes a line
+            errors.append(FeedError(n, "", "import.error.row_failed",
+                                    {"detail": f"{type(exc).__name__}: {str(exc)[:120]}"}))
     known: set[int] = set()
     ids = sorted({e.customer_id for e in events})
     with crm.db.read() as session:
@@ -236,17 +263,21 @@ def import_events(crm: Crm, actor: Actor, path: Path) -> FeedReport:
     stored = duplicates = 0
     alerts: list[int] = []
     for e in good:
-        with crm.db.write() as session:
-            if session.scalar(select(CoreEvent.id).where(CoreEvent.event_key == e.event_key)):
-                duplicates += 1
-                continue
-            ev = CoreEvent(event_key=e.event_key, kind=e.kind, customer_id=e.customer_id,
-                           occurred_at=e.occurred_at, success=e.success, region=e.region,
-                           tx_kind=e.tx_kind, amount_fen=e.amount_fen, currency=e.currency)
-            session.add(ev)
-            session.flush()
-            raised = evaluate_event(crm, session, feed_actor, policy, ev)
-            alerts.extend(a.id or 0 for a in raised)
-            stored += 1
+        try:
+            with crm.db.write() as session:
+                if session.scalar(select(CoreEvent.id).where(CoreEvent.event_key == e.event_key)):
+                    duplicates += 1
+                    continue
+                ev = CoreEvent(event_key=e.event_key, kind=e.kind, customer_id=e.customer_id,
+                               occurred_at=e.occurred_at, success=e.success, region=e.region,
+                               tx_kind=e.tx_kind, amount_fen=e.amount_fen, currency=e.currency)
+                session.add(ev)
+                session.flush()
+                raised = evaluate_event(crm, session, feed_actor, policy, ev)
+                alerts.extend(a.id or 0 for a in raised)
+                stored += 1
+        except (SQLAlchemyError, OverflowError, ValueError) as exc:  # this line only
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0][:160]
+            errors.append(FeedError(e.line, "", "import.error.store_failed", {"detail": detail}))
     errors.sort(key=lambda x: x.line)
     return FeedReport(lines, stored, duplicates, tuple(alerts), tuple(errors))

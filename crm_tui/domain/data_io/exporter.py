@@ -33,8 +33,8 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError, translate
 from crm_tui.domain.kernel.fields import FieldSpec, choice_label_key
-from crm_tui.domain.kernel.masking import MASKERS
-from crm_tui.domain.kernel.permissions import Perm, Role, customer_scope, require
+from crm_tui.domain.kernel.masking import mask_by_policy
+from crm_tui.domain.kernel.permissions import Perm, Role, can, customer_scope, require
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.store.models import Branch, Customer, Staff
 
@@ -91,9 +91,19 @@ def _source(spec: FieldSpec) -> Any:
     return getattr(Customer, spec.key)
 
 
-def _pages(crm: Crm, actor: Actor) -> Iterator[list[Any]]:
+def export_fields(crm: Crm, actor: Actor) -> tuple[FieldSpec, ...]:
+    """The built-in columns for this actor: a role that sees no personal data (admin) gets
+    none of the policy's personal columns."""
+    if can(actor, Perm.CUSTOMER_VIEW):
+        return EXPORT_FIELDS
+    withheld = set(crm.policy().masking.personal_fields)
+    return tuple(s for s in EXPORT_FIELDS if s.key not in withheld)
+
+
+def _pages(crm: Crm, actor: Actor, fields: tuple[FieldSpec, ...] = EXPORT_FIELDS,
+           ) -> Iterator[list[Any]]:
     base = (
-        select(*(_source(s) for s in EXPORT_FIELDS), Customer.custom)
+        select(Customer.id, *(_source(s) for s in fields), Customer.custom)
         .outerjoin(Branch, Branch.id == Customer.branch_id)
         .outerjoin(_RM, _RM.id == Customer.rm_id)
         .where(_scope(actor))
@@ -106,7 +116,7 @@ def _pages(crm: Crm, actor: Actor) -> Iterator[list[Any]]:
             rows = session.execute(base.where(Customer.id > last)).all()  # type: ignore[operator]
         if not rows:
             return
-        yield rows
+        yield [r[1:] for r in rows]
         last = rows[-1][0]
 
 
@@ -120,12 +130,19 @@ class _Shaper:
     typed: bool  # XLSX: numbers, dates and datetimes stay typed; CSV: ISO text
     custom: tuple[CustomField, ...] = ()
     """Custom fields, retired ones included: their stored values stay exportable."""
+    fields: tuple[FieldSpec, ...] = EXPORT_FIELDS
+    """The built-in columns this actor may export (no personal ones for admin)."""
+    masking: Any = None
+    """The policy's masking rules (MaskingPolicy)."""
 
     def value(self, spec: FieldSpec, raw: Any) -> Any:
         if raw is None:
             return ""
         if spec.sensitive:
-            return MASKERS[spec.key](self.crm.keys.decrypt(spec.key, raw))
+            return mask_by_policy(spec.key, self.crm.keys.decrypt(spec.key, raw), self.masking)
+        if spec.key == "birth_date" and self._beside_id and isinstance(raw, date):
+            # a masked ID and a full birth date together re-identify: keep the year only
+            return "" if self.masking.birth_date_beside_id == "hide" else str(raw.year)
         label = choice_label_key(spec, raw)
         if label is not None:
             return self.translate(label)
@@ -153,9 +170,13 @@ class _Shaper:
             return display(value)
         return defuse(value)
 
+    @property
+    def _beside_id(self) -> bool:
+        return self.masking is not None and any(s.key == "national_id" for s in self.fields)
+
     def row(self, row: Any) -> list[Any]:
         *builtin, custom = row
-        cells = [self.value(s, v) for s, v in zip(EXPORT_FIELDS, builtin, strict=True)]
+        cells = [self.value(s, v) for s, v in zip(self.fields, builtin, strict=True)]
         custom = custom or {}
         return cells + [self.custom_value(f, custom.get(f.key)) for f in self.custom]
 
@@ -163,11 +184,12 @@ class _Shaper:
         zone = str(getattr(self.tz, "key", self.tz))
         lang = self.translate("lang.code")
         return [defuse(f"{self.translate(s.label_key)} ({zone})" if self.typed and s.type == "datetime"
-                       else self.translate(s.label_key)) for s in EXPORT_FIELDS] + [
+                       else self.translate(s.label_key)) for s in self.fields] + [
             defuse(f.label(lang)) for f in self.custom]
 
     def formats(self) -> list[str | None]:
-        return [_NUMBER_FORMATS.get(s.type) for s in EXPORT_FIELDS] + [
+        return [_NUMBER_FORMATS.get(s.type) if not (s.key == "birth_date" and self._beside_id)
+                else None for s in self.fields] + [
             DATE_FORMAT if f.spec.type == "date" else None for f in self.custom]
 
 
@@ -211,8 +233,12 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         raise ExportRefused("export.error.no_dir", path=str(path.parent))
     protected = safe_files.protected_for(crm)  # never the live database, its WAL or the key
     path = safe_files.check_output(path, protected)
+    fields = export_fields(crm, actor)
+    sees_people = can(actor, Perm.CUSTOMER_VIEW)
     shaper = _Shaper(crm, translate, crm.tz, typed=fmt == "xlsx",
-                     custom=custom_fields(crm, "customer", include_retired=True))
+                     custom=custom_fields(crm, "customer", include_retired=True)
+                     if sees_people else (),
+                     fields=fields, masking=crm.policy().masking)
     count = 0
 
     def on_page(rows: int) -> None:
@@ -227,13 +253,14 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(shaper.headers())
-                for page in _pages(crm, actor):
+                for page in _pages(crm, actor, fields):
                     writer.writerows([defuse(c) for c in shaper.row(r)] for r in page)
                     on_page(len(page))
         else:
-            _write_xlsx(tmp, shaper, _pages(crm, actor), on_page)
+            _write_xlsx(tmp, shaper, _pages(crm, actor, fields), on_page)
         with crm.db.write() as session:
             audit.record(crm.db, session, actor, "customer.export", "customer", "", None,
-                         {"file": path.name, "format": fmt, "count": count, "masked": True})
+                         {"file": path.name, "format": fmt, "count": count, "masked": True,
+                          "personal_columns": sees_people})
             log_access(crm.db, actor, "export", count=count, session=session)
     return ExportReport(path, fmt, count)

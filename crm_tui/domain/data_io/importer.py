@@ -36,9 +36,16 @@ from sqlalchemy import func, insert, select
 
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
-from crm_tui.domain.data_io.readers import Mapper, TableFile, header_key, map_headers, open_table
+from crm_tui.domain.data_io.readers import (
+    Mapper,
+    RowProblem,
+    TableFile,
+    header_key,
+    map_headers,
+    open_table,
+)
 from crm_tui.domain.forms.registry import CustomField, custom_fields
-from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel import audit, safe_files, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, translate
@@ -68,6 +75,57 @@ def _value_columns() -> tuple[str, ...]:
 
 VALUE_COLUMNS = _value_columns()
 INSERT_COLUMNS = (*VALUE_COLUMNS, "created_at", "updated_at")
+
+
+def _column_limits() -> tuple[tuple[int, str, str, int], ...]:
+    """(position, column, "int"|"str", limit) for every value that must fit its column: a
+    value that does not is a row error, never a failed chunk ("bigint out of range")."""
+    from sqlalchemy import BigInteger, Integer, String
+
+    out = []
+    for i, name in enumerate(VALUE_COLUMNS):
+        col_type = CUSTOMER.c[name].type
+        if isinstance(col_type, BigInteger):
+            out.append((i, name, "int", 2**63 - 1))
+        elif isinstance(col_type, Integer):
+            out.append((i, name, "int", 2**31 - 1))
+        elif isinstance(col_type, String) and col_type.length:
+            out.append((i, name, "str", col_type.length))
+    return tuple(out)
+
+
+_LIMITS = _column_limits()
+_FIELD_OF_COLUMN = {"aum_fen": "aum", "annual_income_fen": "annual_income",
+                    "national_id_bidx": "national_id", "phone_bidx": "phone",
+                    "phone_last4": "phone", "bank_account_bidx": "bank_account",
+                    "name_pinyin": "name", "name_initials": "name"}
+
+
+def _misfits(values: tuple[Any, ...], row: int) -> list[FieldError]:
+    errors = []
+    for i, name, kind, limit in _LIMITS:
+        v = values[i]
+        if v is None:
+            continue
+        if kind == "int" and isinstance(v, int) and not -limit - 1 <= v <= limit:
+            errors.append(FieldError(_FIELD_OF_COLUMN.get(name, name), "import.error.too_big",
+                                     {}, row))
+        elif kind == "str" and isinstance(v, str) and len(v) > limit:
+            errors.append(FieldError(_FIELD_OF_COLUMN.get(name, name), "import.error.too_long_value",
+                                     {"limit": limit}, row))
+    return errors
+
+
+def _blame(raw: dict[str, Any], row: int, today: date, exc: BaseException) -> list[FieldError]:
+    """An unexpected failure while cleaning a row, pinned to the first field whose value
+    alone fails the same way; the row is rejected, the import goes on."""
+    detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+    for name, value in raw.items():
+        try:
+            clean_customer({name: value}, row=row, today=today)
+        except Exception:  # noqa: BLE001 - this is the search for the culprit
+            return [FieldError(name, "import.error.row_failed", {"detail": detail}, row)]
+    return [FieldError("", "import.error.row_failed", {"detail": detail}, row)]
 
 
 @dataclass(frozen=True)
@@ -172,39 +230,56 @@ def _owner(ctx: _Context, clean: Any, row: int) -> tuple[int | None, int | None,
     return branch_id, (rm.id if rm else None), errors
 
 
+def _prepare_row(ctx: _Context, number: int, cells: list[Any], width: int,
+                 store: bool) -> tuple[int, str, tuple[Any, ...]] | list[FieldError]:
+    """One row: its insertable (row, blind index, values), or the errors naming its fields."""
+    keys = ctx.keys
+    if len(cells) > width and any(str(c).strip() for c in cells[width:]):
+        return [FieldError("", "import.error.cells", {"cells": len(cells), "columns": width},
+                           number)]
+    raw = {f: c for f, c in zip(ctx.fields, cells, strict=False) if f is not None}
+    clean, errors = clean_customer(raw, row=number, today=ctx.today)
+    custom, custom_errors = _custom(ctx, raw, number)
+    if clean is None or custom_errors:
+        return errors + custom_errors
+    branch_id, rm_id, owner_errors = _owner(ctx, clean, number)
+    if owner_errors:
+        return owner_errors
+    if not store:
+        return (number, keys.blind_index("national_id", clean.national_id) or "", ())
+    row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
+    row["custom"] = custom
+    values = _ROW_VALUES(row)
+    misfits = _misfits(values, number)
+    if misfits:
+        return misfits
+    if ctx.sqlite:
+        values = _sqlite_values(values)
+    return (number, row["national_id_bidx"] or "", values)
+
+
 def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> _Prepared:
     """Clean a batch; with `store`, also encrypt it into insertable value tuples."""
     ctx = _ctx
     assert ctx is not None
     fields = ctx.fields
     width = len(fields)
-    keys = ctx.keys
     good: list[tuple[int, str, tuple[Any, ...]]] = []
     bad: list[tuple[int, list[FieldError]]] = []
     for number, cells in batch:
-        if len(cells) > width and any(str(c).strip() for c in cells[width:]):
-            bad.append((number, [FieldError("", "import.error.cells",
-                                            {"cells": len(cells), "columns": width}, number)]))
+        if isinstance(cells, RowProblem):
+            bad.append((number, [FieldError("", cells.key, cells.params, number)]))
             continue
-        raw = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
-        clean, errors = clean_customer(raw, row=number, today=ctx.today)
-        custom, custom_errors = _custom(ctx, raw, number)
-        if clean is None or custom_errors:
-            bad.append((number, errors + custom_errors))
+        try:
+            item = _prepare_row(ctx, number, cells, width, store)
+        except Exception as exc:  # noqa: BLE001 - no exception type escapes a row
+            raw = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
+            bad.append((number, _blame(raw, number, ctx.today, exc)))
             continue
-        branch_id, rm_id, owner_errors = _owner(ctx, clean, number)
-        if owner_errors:
-            bad.append((number, owner_errors))
-            continue
-        if not store:
-            good.append((number, keys.blind_index("national_id", clean.national_id) or "", ()))
-            continue
-        row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
-        row["custom"] = custom
-        values = _ROW_VALUES(row)
-        if ctx.sqlite:
-            values = _sqlite_values(values)
-        good.append((number, row["national_id_bidx"] or "", values))
+        if isinstance(item, list):
+            bad.append((number, item))
+        else:
+            good.append(item)
     return _Prepared(good, bad)
 
 
@@ -333,6 +408,7 @@ class _ChunkWriter:
                               for _, _, v in fresh]
                     ids = list(conn.execute(insert(CUSTOMER).returning(CUSTOMER.c.id), params).scalars())
                 evaluate_rule_tags(session, self.policy, ids)
+                seals.touch(session, "customer", ids)  # sealed at commit, same transaction
             audit.record(db, session, self.actor, "customer.import", "customer", "", None,
                          {"file": self.file_name, "rows": f"{first_row}-{last_row}",
                           "count": len(fresh), "already_imported": len(rows) - len(fresh),
@@ -370,6 +446,8 @@ class _Rejects:
             # the rejects file is for the operator who ran the import: her language
             self._writer.writerow([safe_files.defuse(h) for h in
                                    [*self.headers, translate("import.rejects.error_column")]])
+        if isinstance(cells, RowProblem):
+            cells = [cells.text]
         row = ["" if c is None else (c.isoformat() if isinstance(c, date | datetime) else str(c))
                for c in cells]
         row += [""] * (len(self.headers) - len(row))
@@ -505,7 +583,8 @@ def _run(crm: Crm, actor: Actor, table: TableFile, ctx: _Context, options: Impor
         report.rows += len(batch)
         report.rejected += len(bad)
         if store:
-            stored, existing = writer.store(good, batch[0][0], batch[-1][0], len(bad))
+            stored, existing = _store_contained(writer, good, batch, bad, rejects, on_error,
+                                                report)
             report.stored += stored
             report.already_imported += existing
             report.chunks += 1
@@ -513,6 +592,36 @@ def _run(crm: Crm, actor: Actor, table: TableFile, ctx: _Context, options: Impor
             report.already_imported += writer.count_existing([b for _, b, _ in good])
         if on_progress:
             on_progress(report.rows, table.estimated_rows)
+
+
+def _store_contained(writer: _ChunkWriter, good: list[tuple[int, str, tuple[Any, ...]]],
+                     batch: list[tuple[int, list[Any]]], bad: list[tuple[int, list[FieldError]]],
+                     rejects: _Rejects, on_error: Callable[[FieldError], None] | None,
+                     report: ImportReport) -> tuple[int, int]:
+    """Store a chunk; if the database refuses it as a whole, store row by row and reject only
+    the rows it refuses (with the database's reason), so one value never stops the file."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return writer.store(good, batch[0][0], batch[-1][0], len(bad))
+    except (SQLAlchemyError, OverflowError, ValueError):
+        pass
+    cells_of = dict(batch)
+    stored = existing = 0
+    for item in good:
+        try:
+            s, e = writer.store([item], item[0], item[0], 0)
+        except (SQLAlchemyError, OverflowError, ValueError) as exc:
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0][:160]
+            error = FieldError("", "import.error.store_failed", {"detail": detail}, item[0])
+            rejects.add(cells_of[item[0]], [error])
+            if on_error:
+                on_error(error)
+            report.rejected += 1
+            continue
+        stored += s
+        existing += e
+    return stored, existing
 
 
 def count_customers(crm: Crm) -> int:

@@ -139,27 +139,141 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+# The longest CSV record (all its fields, quotes included) read as one row: 131,072 characters,
+# Python's csv default field limit. A longer record, or a quote that opens a field and does not
+# close within it, is a row error naming the line where the record opened; reading goes on
+# from the next line.
+MAX_RECORD_CHARS = 131_072
+
+_START, _FIELD, _QUOTED, _QUOTE_IN_QUOTED = range(4)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row the reader could not split into cells; the importer rejects it by this reason."""
+
+    key: str
+    params: dict[str, Any]
+    text: str = ""
+
+
+def _scan(line: str, state: int, delim: str) -> int:
+    """The csv module's quoting state after `line` (default dialect, doublequote): a record
+    is open at the end of a line only when that line ends inside a quoted field."""
+    for c in line:
+        if state == _QUOTED:
+            if c == '"':
+                state = _QUOTE_IN_QUOTED
+        elif state == _QUOTE_IN_QUOTED:
+            state = _QUOTED if c == '"' else (_START if c == delim else _FIELD)
+        elif c == delim:
+            state = _START
+        elif c in "\r\n":
+            state = _START
+        elif state == _START:
+            state = _QUOTED if c == '"' else _FIELD
+    return state
+
+
+def _records(fh: Any, delim: str) -> Iterator[tuple[int, str | RowProblem]]:
+    """Complete records with the line each opened on; a runaway quote or an over-long record
+    becomes a RowProblem at its opening line, and reading resumes on the line after it."""
+    from collections import deque
+
+    pushback: deque[tuple[int, str]] = deque()
+    line_no = 1  # the header was line 1
+
+    def next_line() -> tuple[int, str] | None:
+        nonlocal line_no
+        if pushback:
+            return pushback.popleft()
+        line = fh.readline()
+        if not line:
+            return None
+        line_no += 1
+        return line_no, line
+
+    while (item := next_line()) is not None:
+        start, line = item
+        if '"' not in line:
+            if len(line) > MAX_RECORD_CHARS:
+                yield start, RowProblem("import.error.too_long", {"line": start,
+                                                                  "limit": MAX_RECORD_CHARS})
+                continue
+            yield start, line
+            continue
+        state = _scan(line, _START, delim)
+        parts = [(start, line)]
+        size = len(line)
+        while state == _QUOTED and size <= MAX_RECORD_CHARS:
+            more = next_line()
+            if more is None:
+                break
+            parts.append(more)
+            size += len(more[1])
+            state = _scan(more[1], state, delim)
+        if state == _QUOTED or size > MAX_RECORD_CHARS:
+            key = "import.error.runaway_quote" if state == _QUOTED else "import.error.too_long"
+            yield start, RowProblem(key, {"line": start, "limit": MAX_RECORD_CHARS},
+                                    line[:200])
+            pushback.extendleft(reversed(parts[1:]))  # read on from the line after it
+            continue
+        yield start, "".join(p for _, p in parts)
+
+
+class _Feed:
+    """One record at a time into a single csv.reader (keeps the C parser's speed)."""
+
+    text = ""
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        text, self.text = self.text, ""
+        return text
+
+
 def _open_csv(path: Path, mapper: Mapper) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
     fh.seek(0)
-    reader = csv.reader(fh, delimiter=_delimiter(first))
+    delim = _delimiter(first)
+    header_reader = csv.reader([first], delimiter=delim)
     try:
-        headers = next(reader)
-    except StopIteration:
+        headers = next(header_reader) if first.strip() else []
+    except csv.Error as exc:
         fh.close()
-        raise ImportFileError("import.error.empty", path=path.name) from None
+        raise ImportFileError("import.error.csv", path=path.name, detail=str(exc)) from exc
+    if not headers:
+        fh.close()
+        raise ImportFileError("import.error.empty", path=path.name)
+    fh.readline()
     fields = mapper(headers)
     estimated = max(_count_lines(path) - 1, 0)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS * 2))
 
-    def rows() -> Iterator[tuple[int, list[Any]]]:
+    def rows() -> Iterator[tuple[int, list[Any] | RowProblem]]:
+        feed = _Feed()
+        reader = csv.reader(feed, delimiter=delim)
+        number = 1
         try:
-            for number, cells in enumerate(reader, start=2):
+            for _line, record in _records(fh, delim):
+                number += 1
+                if isinstance(record, RowProblem):
+                    yield number, record
+                    continue
+                feed.text = record
+                try:
+                    cells = next(reader)
+                except (csv.Error, StopIteration) as exc:
+                    reader = csv.reader(feed, delimiter=delim)
+                    yield number, RowProblem("import.error.csv_row", {"detail": str(exc)},
+                                             record[:200])
+                    continue
                 if any(cells):
                     yield number, cells
-        except csv.Error as exc:
-            raise ImportFileError("import.error.csv", path=path.name, detail=str(exc)) from exc
         finally:
             fh.close()
 
@@ -186,16 +300,51 @@ def _cell(value: Any, field: str | None) -> Any:
     return str(value)
 
 
+# A workbook is a zip of XML: its members' declared sizes are checked before any parsing (a
+# 1 MB file can unpack to gigabytes of whitespace), and the XML is parsed through defusedxml
+# (openpyxl uses it when it is installed: no entity expansion, no external entities).
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:240]
+
+
+def check_xlsx_container(path: Path) -> None:
+    """Refuse a zip bomb by its members' sizes, before openpyxl reads a byte of XML."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=str(exc)) from exc
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    worst = max((i.file_size / max(i.compress_size, 1) for i in infos if i.file_size > 1 << 20),
+                default=0)
+    if total > MAX_XLSX_UNCOMPRESSED or max(worst, total / packed) > MAX_XLSX_RATIO:
+        raise ImportFileError("import.error.xlsx_bomb", path=path.name,
+                              size=f"{total / 1048576:,.0f}", ratio=f"{total / packed:,.0f}",
+                              limit=f"{MAX_XLSX_UNCOMPRESSED // 1048576}",
+                              max_ratio=MAX_XLSX_RATIO)
+
+
 def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
     from zipfile import BadZipFile
 
+    import defusedxml  # noqa: F401 - openpyxl parses through it when it can import it
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx_container(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise ImportFileError("import.error.xlsx", path=path.name, detail=str(exc)) from exc
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
+    except Exception as exc:  # defusedxml's EntitiesForbidden, a broken part: the file
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
     ws = wb.active if wb.active is not None else wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     try:
@@ -203,6 +352,9 @@ def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
     except StopIteration:
         wb.close()
         raise ImportFileError("import.error.empty", path=path.name) from None
+    except Exception as exc:  # entity bombs and broken sheet XML surface on the first read
+        wb.close()
+        raise ImportFileError("import.error.xlsx", path=path.name, detail=_one_line(exc)) from exc
     headers = [_cell(v, None) for v in header_cells]
     while headers and not headers[-1]:
         headers.pop()
@@ -213,11 +365,26 @@ def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
         raise
     estimated = max((ws.max_row or 1) - 1, 0)
 
-    def rows() -> Iterator[tuple[int, list[Any]]]:
+    def rows() -> Iterator[tuple[int, list[Any] | RowProblem]]:
+        number = 1
         try:
-            for number, values in enumerate(it, start=2):
-                cells = [_cell(v, fields[i] if i < len(fields) else None)
-                         for i, v in enumerate(values)]
+            while True:
+                try:
+                    values = next(it)
+                except StopIteration:
+                    return
+                except Exception as exc:  # the sheet's XML broke mid-way: name where, stop
+                    yield number + 1, RowProblem("import.error.xlsx_row",
+                                                 {"detail": f"{type(exc).__name__}: {exc}"})
+                    return
+                number += 1
+                try:
+                    cells = [_cell(v, fields[i] if i < len(fields) else None)
+                             for i, v in enumerate(values)]
+                except Exception as exc:  # noqa: BLE001 - any cell: a row error, not the file
+                    yield number, RowProblem("import.error.xlsx_row",
+                                             {"detail": f"{type(exc).__name__}: {exc}"})
+                    continue
                 if any(c != "" for c in cells):
                     yield number, cells
         finally:

@@ -14,6 +14,9 @@ class Actor:
     branch_id: int | None = None
     team_id: int | None = None
     team_visibility: bool = False
+    # The staff row's session epoch at sign-in; None for actors that are not a signed-in
+    # session (the CLI operator, jobs, tests building an Actor by hand).
+    session_epoch: int | None = None
 
     @property
     def label(self) -> str:

@@ -30,6 +30,9 @@ class Crm:
     _policy_id: int | None = field(default=None, repr=False)
     _policy_checked: float = field(default=0.0, repr=False)
 
+    def __post_init__(self) -> None:
+        self.db.audit_key = self.keys.audit_key
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.tz)

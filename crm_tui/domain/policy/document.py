@@ -247,6 +247,23 @@ def _default_alert_rules() -> list[AlertRule]:
     ]
 
 
+class MaskingPolicy(Strict):
+    """How much of a sensitive value stays visible, and which combinations never appear
+    together: a masked ID beside the full birth date re-identifies (two Beijing IDs fit
+    `110***********777X` + 1990-03-07), so beside an ID the birth date shrinks to its year."""
+
+    national_id_head: int = Field(default=0, ge=0, le=6)
+    national_id_tail: int = Field(default=4, ge=0, le=4)
+    phone_head: int = Field(default=3, ge=0, le=3)
+    phone_tail: int = Field(default=4, ge=0, le=4)
+    bank_account_tail: int = Field(default=4, ge=0, le=4)
+    birth_date_beside_id: Literal["year", "hide"] = "year"
+    # Columns withheld from roles that see no personal data (admin) in exports.
+    personal_fields: list[str] = Field(default_factory=lambda: [
+        "name", "national_id", "phone", "bank_account", "email", "birth_date", "gender",
+        "address", "occupation", "annual_income"])
+
+
 class Policy(Strict):
     kyc: KycPolicy
     risk_assessment: RiskAssessmentPolicy = RiskAssessmentPolicy()
@@ -260,6 +277,7 @@ class Policy(Strict):
     sales: SalesPolicy = Field(default_factory=SalesPolicy)
     service: ServicePolicy = Field(default_factory=ServicePolicy)
     forms: FormsPolicy = Field(default_factory=FormsPolicy)
+    masking: MaskingPolicy = Field(default_factory=MaskingPolicy)
     reporting: ReportingPolicy = Field(default_factory=ReportingPolicy)
 
     @model_validator(mode="after")

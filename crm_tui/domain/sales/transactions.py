@@ -22,7 +22,7 @@ from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
 from crm_tui.domain.compliance.suitability import SuitabilityResult, assess
 from crm_tui.domain.customers.scope import load_in_scope
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, seals
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
@@ -122,6 +122,7 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
         # AUM is today's market value, also for a trade recorded with an earlier time
         valuation.refresh_aum(session, max(today, datetime.now(crm.tz).date()),
                               customer_ids=[customer_id])
+    seals.touch(session, "customer", [customer_id])  # the AUM changed through Core
     trade = Trade(customer_id=customer_id, product_id=product_id, kind=kind,
                   amount_fen=amount_fen, currency=currency, occurred_at=now, status="executed",
                   staff_id=maker_id,

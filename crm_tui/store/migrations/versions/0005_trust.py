@@ -4,8 +4,9 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 20:45:00
 
-Reserved in the chain so that areas built side by side each own one revision; a revision
-with nothing to do yet is a no-op.
+Staff get a session epoch (bumped on disable, role change, password reset); audit events get
+a payload digest, a scheme ("sha" marks the events chained before keyed MACs: `crm db upgrade`
+re-keys them when the key is at hand) and a row MAC; row_seal holds each watched row's seal.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -20,8 +21,31 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('staff') as batch:
+        batch.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0',
+                                   nullable=False))
+    with op.batch_alter_table('audit_event') as batch:
+        batch.add_column(sa.Column('payload_digest', sqlmodel.sql.sqltypes.AutoString(length=64),
+                                   server_default='', nullable=False))
+        batch.add_column(sa.Column('scheme', sqlmodel.sql.sqltypes.AutoString(length=40),
+                                   server_default='sha', nullable=False))
+        batch.add_column(sa.Column('row_mac', sqlmodel.sql.sqltypes.AutoString(length=64),
+                                   server_default='', nullable=False))
+    op.create_table(
+        'row_seal',
+        sa.Column('entity', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column('row_id', sa.Integer(), nullable=False),
+        sa.Column('mac', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('event_id', sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint('entity', 'row_id'),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('row_seal')
+    with op.batch_alter_table('audit_event') as batch:
+        batch.drop_column('row_mac')
+        batch.drop_column('scheme')
+        batch.drop_column('payload_digest')
+    with op.batch_alter_table('staff') as batch:
+        batch.drop_column('session_epoch')

@@ -1,0 +1,182 @@
+"""Row seals: a keyed MAC of each watched row (customer, staff, holding, approval request) as
+the product last wrote it, so `crm audit verify --data` names rows changed outside the product.
+
+Sealing is central, not per call site: a Session hook collects every watched row the ORM
+flushes, and seals them at commit in the same transaction. Core statements (bulk import, a few
+`update()`s) call `touch(session, entity, ids)`; `seal_all` seals a whole database once (after
+`crm db upgrade` brought an older one forward). Each row's MAC covers all its columns, so a
+copied ciphertext or a changed AUM is named as well as a changed name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, delete, event, insert, select
+from sqlalchemy.orm import Session as OrmSession
+
+from crm_tui.store.db import Database
+from crm_tui.store.models import Customer, Holding, Staff
+from crm_tui.store.models_compliance import ApprovalRequest
+from crm_tui.store.models_trust import RowSeal
+
+WATCHED: dict[str, Any] = {"customer": Customer, "staff": Staff, "holding": Holding,
+                           "approval_request": ApprovalRequest}
+_BY_CLASS = {cls: name for name, cls in WATCHED.items()}
+_TOUCHED = "seal_touched"
+PAGE = 2000
+
+
+def _table(entity: str) -> Table:
+    return WATCHED[entity].__table__  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | bytes):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
+    body = json.dumps({k: _plain(v) for k, v in sorted(row.items())}, ensure_ascii=False,
+                      sort_keys=True, default=str)
+    msg = f"crm-tui row seal\x1f{entity}\x1f{row['id']}\x1f{body}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def _rows(conn: Any, entity: str, ids: Iterable[int]) -> list[dict[str, Any]]:
+    table = _table(entity)
+    out: list[dict[str, Any]] = []
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        out += [dict(r._mapping) for r in conn.execute(select(table).where(table.c.id.in_(part)))]
+    return out
+
+
+def touch(session: OrmSession, entity: str, ids: Iterable[int | None]) -> None:
+    """Mark rows written by a Core statement; they are sealed when the transaction commits."""
+    bucket = session.info.setdefault(_TOUCHED, set())
+    bucket.update((entity, int(i)) for i in ids if i is not None)
+
+
+def seal_now(key: bytes, conn: Any, entity: str, ids: Iterable[int],
+             event_id: int | None = None) -> dict[int, str]:
+    """(Re)write the seals of these rows from their current content: {id: mac}."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = _rows(conn, entity, ids)
+    macs = {int(r["id"]): row_mac(key, entity, r) for r in rows}
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
+                                           RowSeal.row_id.in_(part)))  # type: ignore[attr-defined]
+    if macs:
+        conn.execute(insert(RowSeal), [{"entity": entity, "row_id": k, "mac": v,
+                                        "event_id": event_id} for k, v in macs.items()])
+    return macs
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _collect(session: OrmSession, _ctx: Any) -> None:
+    if "crm_db" not in session.info:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        entity = _BY_CLASS.get(type(obj))
+        if entity is not None and getattr(obj, "id", None) is not None:
+            touch(session, entity, [obj.id])
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _seal(session: OrmSession) -> None:
+    db: Database | None = session.info.get("crm_db")
+    if db is None or db.audit_key is None:
+        return
+    session.flush()  # pending ORM changes are flushed after this hook; collect them first
+    touched: set[tuple[str, int]] = session.info.pop(_TOUCHED, set())
+    if not touched:
+        return
+    conn = session.connection()
+    for entity in WATCHED:
+        ids = [i for e, i in touched if e == entity]
+        if ids:
+            seal_now(db.audit_key, conn, entity, ids)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def seal_all(db: Database) -> int:
+    """Seal every watched row as it is now (after an upgrade from a version without seals)."""
+    assert db.audit_key is not None
+    count = 0
+    for entity in WATCHED:
+        table = _table(entity)
+        last = 0
+        while True:
+            with db.write() as session:
+                conn = session.connection()
+                ids = [r[0] for r in conn.execute(select(table.c.id).where(table.c.id > last)
+                                                  .order_by(table.c.id).limit(PAGE))]
+                if not ids:
+                    break
+                seal_now(db.audit_key, conn, entity, ids)
+            count += len(ids)
+            last = ids[-1]
+    return count
+
+
+@dataclass(frozen=True)
+class DataFinding:
+    entity: str
+    row_id: int
+    problem: str  # "changed" | "unsealed" | "deleted"
+
+
+def check_data(db: Database, key: bytes) -> Iterator[DataFinding]:
+    """Every watched row whose content is not what the product last sealed, in id order."""
+    with db.read() as session:
+        conn = session.connection()
+        for entity in WATCHED:
+            table = _table(entity)
+            last = 0
+            while True:
+                rows = [dict(r._mapping) for r in conn.execute(
+                    select(table).where(table.c.id > last).order_by(table.c.id).limit(PAGE))]
+                if not rows:
+                    break
+                ids = [r["id"] for r in rows]
+                seals = dict(conn.execute(
+                    select(RowSeal.row_id, RowSeal.mac).where(  # type: ignore[call-overload]
+                        RowSeal.entity == entity, RowSeal.row_id.in_(ids))).all())
+                for r in rows:
+                    sealed = seals.get(r["id"])
+                    if sealed is None:
+                        yield DataFinding(entity, r["id"], "unsealed")
+                    elif not hmac.compare_digest(sealed, row_mac(key, entity, r)):
+                        yield DataFinding(entity, r["id"], "changed")
+                last = ids[-1]
+            # A seal whose row is gone: deleted outside the product (the product never deletes
+            # these rows without an audited change that drops the seal too).
+            gone = conn.execute(
+                select(RowSeal.row_id).where(RowSeal.entity == entity,  # type: ignore[call-overload]
+                                             RowSeal.row_id.not_in(select(table.c.id)))
+                .order_by(RowSeal.row_id)).all()
+            for (rid,) in gone:
+                yield DataFinding(entity, rid, "deleted")
