@@ -32,10 +32,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     body_rows = [[*r, ""] for r in rows(6)]
     name, address, branch, rm, occupation = (headers.index(h) for h in (
         "name", "address", "branch_code", "rm_username", "occupation"))
-    body_rows[0][name] = "=1+2"  # what a spreadsheet would run, if not defused
+    body_rows[0][address] = "=1+2"  # what a spreadsheet would run, if not defused
     body_rows[1][address] = "@SUM(A1:A9)"
     body_rows[2][occupation] = "-3+4"
-    body_rows[3][name] = "+cmd|' /C calc'!A0"
+    body_rows[3][occupation] = "+cmd|' /C calc'!A0"  # names refuse it: the name rule
     body_rows[4][branch], body_rows[4][rm] = "SH01", "rm2"
     write_csv(base / "in.csv", body_rows, headers=headers)
     r = crm_cli("import", "customers", str(base / "in.csv"), "--db", str(db))
@@ -74,9 +74,9 @@ def test_csv_export_is_masked_defused_and_audited(db: Path, tmp_path: Path) -> N
     header, body = got[0], got[1:]
     assert header[:5] == ["Customer no.", "Name", "Customer type", "ID type", "National ID"]
     assert len(body) == 5
-    names = [b[1] for b in body]
-    assert "'=1+2" in names and "'+cmd|' /C calc'!A0" in names
-    assert "'@SUM(A1:A9)" in [b[10] for b in body] and "'-3+4" in [b[11] for b in body]
+    addresses, jobs = [b[10] for b in body], [b[11] for b in body]
+    assert "'=1+2" in addresses and "'+cmd|' /C calc'!A0" in jobs
+    assert "'@SUM(A1:A9)" in addresses and "'-3+4" in jobs
     stored = sql(db, "SELECT c.national_id_enc FROM customer c JOIN branch b ON b.id = c.branch_id "
                      "WHERE b.code = 'BJ01' ORDER BY c.id")
     crm = open_db(db)
