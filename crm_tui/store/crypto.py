@@ -129,10 +129,11 @@ def write_key_file(path: Path, ring: Keyring) -> None:
     os.replace(tmp, path)
 
 
-def load_keyring(key_file: Path, *, create: bool = False) -> Keyring:
-    env = os.environ.get("CRM_KEY")
-    if env:
-        return Keyring.from_env_value(env)
+def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = None) -> Keyring:
+    """The key ring from `env_key` (CRM_KEY, passed in by the caller's Settings), else the key
+    file, else (with `create`) a new one written to the key file."""
+    if env_key:
+        return Keyring.from_env_value(env_key)
     if key_file.exists():
         return Keyring.from_json(key_file.read_text())
     if not create:

@@ -18,7 +18,6 @@ Sessions that were running during rotation hold the old key ring: restart them a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +112,7 @@ def key_status(crm: Crm, actor: Actor) -> KeyStatus:
             kid = crm.keys.key_id(token) or ""
             counts[kid] = counts.get(kid, 0) + 1
     return KeyStatus(crm.keys.active, tuple(sorted(crm.keys.keys)), counts,
-                     bool(os.environ.get("CRM_KEY")))
+                     crm.settings.key is not None)
 
 
 def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyring,
@@ -206,7 +205,7 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
                 on_progress: Callable[[int], None] | None = None) -> RotationReport:
     """Rotate to a new key (or finish an interrupted rotation) as described above."""
     require(actor, Perm.BACKUP)
-    if os.environ.get("CRM_KEY"):
+    if crm.settings.key is not None:
         raise KeyRotationRefused("keys.error.env_key")
     if crm.key_file is None or not crm.key_file.exists():
         raise KeyRotationRefused("keys.error.no_key_file", path=str(crm.key_file or ""))
