@@ -59,6 +59,14 @@ def add_org(path: Path) -> None:
         crm.db.dispose()
 
 
+def key_path(db: Path) -> Path:
+    """Where `crm` finds the key of the SQLite database `db` (config dir, or legacy beside)."""
+    from crm_tui.domain.kernel.context import key_file_for
+    from crm_tui.settings import get_settings
+
+    return key_file_for(f"sqlite:///{db.resolve()}", get_settings())
+
+
 def copy_db(template: Path, dest_dir: Path) -> Path:
     """A private copy of a prepared database and its key (faster than `crm init` per test)."""
     import shutil
@@ -68,8 +76,11 @@ def copy_db(template: Path, dest_dir: Path) -> Path:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     shutil.copyfile(template, dest)
-    shutil.copyfile(template.with_name(template.name + ".key"), dest.with_name(dest.name + ".key"))
-    dest.with_name(dest.name + ".key").chmod(0o600)
+    dest.chmod(0o600)
+    key = key_path(dest)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(key_path(template), key)
+    key.chmod(0o600)
     return dest
 
 

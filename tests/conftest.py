@@ -22,6 +22,9 @@ os.environ.pop("CRM_DATABASE_URL", None)
 os.environ.pop("CRM_DEBUG", None)
 # the log file of the processes under test goes to a throw-away folder, not the user's
 os.environ["CRM_LOG_DIR"] = tempfile.mkdtemp(prefix="crm-test-logs-")
+os.environ.pop("CRM_KEY_FILE", None)
+# Keys default to the platform config dir: keep the tests' keys out of the real one.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="crm-test-config-")
 
 from crm_tui import i18n  # noqa: E402
 from crm_tui.domain.admin.auth import actor_of  # noqa: E402

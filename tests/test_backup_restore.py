@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import add_org, copy_db, crm_cli, init_db, open_db, sql
+from tests.cli_support import add_org, copy_db, crm_cli, init_db, key_path, open_db, sql
 from tests.customer_files import rows, write_csv
 
 
@@ -64,8 +64,14 @@ def test_backup_is_consistent_ciphertext_only_and_records_itself(db: Path, tmp_p
     data = out.read_bytes()
     for nid in national_ids(db):
         assert nid.encode() not in data
-    shutil.copyfile(db.parent / "crm.db.key", tmp_path / "backup.db.key")
-    assert crm_cli("audit", "verify", "--db", str(out)).code == 0
+    beside = tmp_path / "backup.db.key"
+    shutil.copyfile(key_path(db), beside)  # the legacy place still works, with a warning
+    beside.chmod(0o644)
+    wide = crm_cli("audit", "verify", "--db", str(out))
+    assert wide.code == 1 and "chmod 600" in wide.err and len(wide.err.strip().splitlines()) == 1
+    beside.chmod(0o600)
+    ok = crm_cli("audit", "verify", "--db", str(out))
+    assert ok.code == 0 and "move it to" in ok.err
 
     again = crm_cli("backup", str(out), "--db", str(db))
     assert again.code == 1 and "exists" in again.err

@@ -21,6 +21,7 @@ from tests.cli_support import (
     copy_db,
     crm_cli,
     init_db,
+    key_path,
     open_db,
     sql,
 )
@@ -31,7 +32,8 @@ def test_init_creates_key_schema_and_admin(tmp_path: Path) -> None:
     r = crm_cli("init", "--db", str(db), "--admin-password-stdin", input=ADMIN_PASSWORD + "\n")
     assert r.code == 0, r.err
     assert "log in as admin" in r.out
-    key = tmp_path / "crm.db.key"
+    key = key_path(db)
+    assert key.parent != db.parent  # the key lives apart from the data
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     crm = open_db(db)
     assert current_revision(crm.db.read_engine) == head_revision()
@@ -56,7 +58,7 @@ def test_init_prompts_twice_for_the_password(tmp_path: Path) -> None:
 
 def test_init_refuses_a_new_key_for_an_existing_database(tmp_path: Path) -> None:
     db = init_db(tmp_path / "crm.db")
-    key = tmp_path / "crm.db.key"
+    key = key_path(db)
     key.rename(tmp_path / "elsewhere.key")
     r = crm_cli("init", "--db", str(db), "--admin-password-stdin", input=ADMIN_PASSWORD + "\n")
     assert r.code == 1

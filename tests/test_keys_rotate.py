@@ -18,7 +18,7 @@ from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.store.crypto import write_key_file
 from crm_tui.store.models import Customer
 from crm_tui.store.models_compliance import ApprovalRequest
-from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql
+from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, key_path, open_db, sql
 from tests.compliance_world import build_book
 from tests.customer_files import HEADERS_EN, rows, write_csv
 
@@ -57,7 +57,7 @@ def key_ids(path: Path) -> list[str]:
 
 
 def test_rotation_reencrypts_reindexes_and_drops_the_old_key(db: Path, tmp_path: Path) -> None:
-    key_file = db.with_name("crm.db.key")
+    key_file = key_path(db)
     (old,) = key_ids(key_file)
     before = plaintexts(db)
     archive = tmp_path / "retired.key"
@@ -89,7 +89,7 @@ def test_rotation_reencrypts_reindexes_and_drops_the_old_key(db: Path, tmp_path:
 
 
 def test_a_crash_midway_stays_readable_and_resumes(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key_file = db.with_name("crm.db.key")
+    key_file = key_path(db)
     (old,) = key_ids(key_file)
     before = plaintexts(db)
     real = key_rotation._reseal_batch
@@ -134,7 +134,7 @@ def test_a_crash_midway_stays_readable_and_resumes(db: Path, monkeypatch: pytest
 
 def test_a_key_from_the_environment_is_not_rotated_here(db: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRM_KEY", db.with_name("crm.db.key").read_text())
+    monkeypatch.setenv("CRM_KEY", key_path(db).read_text())
     r = crm_cli("keys", "rotate", "--db", str(db))
     assert r.code == 1 and "CRM_KEY" in r.err
 

@@ -10,8 +10,9 @@ import typer
 from crm_tui.cli_commands.base import CliError, DbOption, database_url, note, out, sqlite_file, store
 from crm_tui.domain.admin import backup as backups
 from crm_tui.domain.kernel.actor import system_actor
-from crm_tui.domain.kernel.context import open_crm
+from crm_tui.domain.kernel.context import key_file_for, open_crm
 from crm_tui.i18n import t
+from crm_tui.settings import get_settings
 
 BackupPath = Annotated[Path, typer.Argument(metavar="PATH", help=t("cli.backup.arg_path"))]
 
@@ -46,6 +47,13 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         url = _sqlite_only(db)
+        target_file = sqlite_file(url)
+        new_target = target_file is not None and not target_file.exists()
+        settings = get_settings()
+        key_file = key_file_for(url, settings)
+        if new_target and settings.key is None and not key_file.exists():
+            raise CliError("cli.key.restore_needs_key", target=str(target_file),
+                           key_file=str(key_file))
         crm = open_crm(url)
         try:
             info = backups.inspect_backup(path, crm)
@@ -62,5 +70,7 @@ def register(app: typer.Typer) -> None:
         out(t("cli.restore.done", target=str(target)))
         if report.replaced_copy is not None:
             out(t("cli.restore.kept", path=str(report.replaced_copy)))
+        if new_target:
+            note(t("cli.key.restore_key_note", key_file=str(crm.key_file or "CRM_KEY")))
         if info.needs_upgrade:
             out(t("cli.restore.upgraded", revision=info.revision, head=info.head))

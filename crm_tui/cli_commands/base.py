@@ -63,12 +63,22 @@ def store(db: str | None, *, check_schema: bool = True) -> Iterator[Crm]:
     if path is not None and not path.exists():
         raise CliError("cli.error.no_database", path=str(path))
     crm = open_crm(url)
+    warn_legacy_key(crm)
     try:
         if check_schema:
             require_current_schema(crm)
         yield crm
     finally:
         crm.db.dispose()
+
+
+def warn_legacy_key(crm: Crm) -> None:
+    """One line when the key still sits beside the data, where a folder copy takes both."""
+    from crm_tui.domain.kernel.context import default_key_file, key_file_is_legacy
+
+    if key_file_is_legacy(crm.db.url, crm.settings, crm.key_file):
+        note(t("cli.key.legacy_location", key_file=str(crm.key_file),
+               target=str(default_key_file(crm.db.url))))
 
 
 def require_current_schema(crm: Crm) -> None:

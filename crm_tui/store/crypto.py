@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from crm_tui.store.files import write_private
+
 
 class KeyMaterialError(Exception):
     """The key material is missing, malformed or does not open a value."""
@@ -119,14 +121,18 @@ class Keyring:
 
 
 def write_key_file(path: Path, ring: Keyring) -> None:
-    """Write atomically with 0600 rights (the file never exists with wider rights)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(ring.to_json())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Write atomically with 0600 rights (a new O_EXCL|O_NOFOLLOW temp file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(path, ring.to_json().encode())
+
+
+def check_key_file_rights(key_file: Path) -> None:
+    """A key file that group or others may read (or write) is refused: it is the whole secret."""
+    st = key_file.stat()
+    if st.st_mode & 0o077:
+        raise KeyMaterialError(
+            f"key file {key_file} is readable by other users (mode {st.st_mode & 0o777:o}); "
+            f"run `chmod 600 {key_file}` and try again")
 
 
 def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = None) -> Keyring:
@@ -135,6 +141,7 @@ def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = 
     if env_key:
         return Keyring.from_env_value(env_key)
     if key_file.exists():
+        check_key_file_rights(key_file)
         return Keyring.from_json(key_file.read_text())
     if not create:
         raise KeyMaterialError(f"no encryption key: {key_file} does not exist (run `crm init`) "

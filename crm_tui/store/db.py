@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
+from crm_tui.store.files import FILE_MODE, NOFOLLOW, make_private
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -53,6 +55,22 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """The database holds PII in plaintext columns: create it 0600 before SQLite does, and
+    narrow an older file. SQLite gives -wal/-shm the database file's own mode, so they follow."""
+    if str(path) in ("", ":memory:") or path.name.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, FILE_MODE)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no directory yet, read-only place: SQLite reports it in its own words
+    for suffix in ("", "-wal", "-shm"):
+        make_private(path.with_name(path.name + suffix))
+
+
 class Database:
     """One store: a write engine (serialised writers) and a read engine."""
 
@@ -60,6 +78,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
+            _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
             self.write_engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:

@@ -9,13 +9,12 @@ kept beside it as `<db>.before-restore`.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError
@@ -63,23 +62,16 @@ def _sqlite_path(crm: Crm) -> Path:
     return path
 
 
-def _copy(src: sqlite3.Connection, dest_path: Path) -> None:
+def _copy(src: sqlite3.Connection, dest_path: Path,
+          protected: list[safe_files.Protected] | None = None) -> None:
     """Snapshot `src` into a new single-file database at `dest_path` (0600), atomically."""
-    tmp = dest_path.with_name(dest_path.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    try:
+    with safe_files.atomic_path(dest_path, protected or []) as tmp:
         with closing(_connect(tmp)) as dest:
             src.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal
             ok = dest.execute("PRAGMA quick_check").fetchone()
             if not ok or ok[0] != "ok":
                 raise BackupRefused("backup.error.check_failed", detail=str(ok[0] if ok else ""))
-        os.replace(tmp, dest_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _known_revision(revision: str) -> bool:
@@ -102,9 +94,11 @@ def backup_database(crm: Crm, actor: Actor, dest: Path, *, overwrite: bool = Fal
     """Write a consistent copy of the live database to `dest`; the event is inside it."""
     require(actor, Perm.BACKUP)
     src_path = _sqlite_path(crm)
-    dest = dest.expanduser().resolve()
-    if dest == src_path.resolve():
+    dest = dest.expanduser()
+    if dest.resolve() == src_path.resolve():
         raise BackupRefused("backup.error.same_file")
+    protected = safe_files.protected_for(crm)
+    dest = safe_files.check_output(dest, protected)  # never the key file, the WAL, a link's target
     if dest.exists() and not overwrite:
         raise BackupRefused("backup.error.exists", path=str(dest))
     if not dest.parent.is_dir():
@@ -113,7 +107,7 @@ def backup_database(crm: Crm, actor: Actor, dest: Path, *, overwrite: bool = Fal
         audit.record(crm.db, session, actor, "db.backup", "database", "", None,
                      {"file": dest.name})
     with closing(_connect(src_path)) as src:
-        _copy(src, dest)
+        _copy(src, dest, protected)
     return inspect_backup(dest, crm)
 
 
@@ -169,12 +163,13 @@ def restore_database(crm: Crm, actor: Actor, source: Path) -> RestoreReport:
     if target.exists():
         replaced = target.with_name(target.name + ".before-restore")
         with closing(_connect(target)) as live:
-            replaced.unlink(missing_ok=True)
-            _copy(live, replaced)
+            _copy(live, replaced, safe_files.protected_for(crm, inputs=[source]))
     with closing(sqlite3.connect(f"{info.path.resolve().as_uri()}?mode=ro", uri=True)) as src, \
             closing(_connect(target)) as live:
         src.backup(live)  # one transaction: other connections see old or new, never a mix
         live.execute("PRAGMA journal_mode=WAL")
+    for leftover in safe_files.database_files(target):  # restored content is PII: 0600
+        safe_files.ensure_private(leftover.path)
     if info.needs_upgrade:  # an older backup is brought forward to this version's schema
         from crm_tui.store.migrate import upgrade
 

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel import Session
 
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError
@@ -217,6 +217,8 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
         write_key_file(crm.key_file, ring)  # both keys on disk before any value changes
         crm.keys = ring
     retired = tuple(sorted(k for k in ring.keys if k != ring.active))
+    if archive_old_keys is not None:  # refused now, not after every row was resealed
+        safe_files.check_output(archive_old_keys, safe_files.protected_for(crm))
     with crm.db.write() as session:
         audit.record(crm.db, session, actor, "keys.rotate_start", "keys", ring.active, None,
                      {"new_key": ring.active, "retiring": list(retired), "resumed": resumed})
@@ -246,7 +248,8 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
             break
     if archive_old_keys is not None and retired:
         # Backups taken before today still need the old key; the operator keeps it offline.
-        write_key_file(archive_old_keys, Keyring({k: ring.keys[k] for k in retired}, retired[0]))
+        old = Keyring({k: ring.keys[k] for k in retired}, retired[0])
+        safe_files.write_text(archive_old_keys, old.to_json(), safe_files.protected_for(crm))
     final = Keyring({ring.active: ring.keys[ring.active]}, ring.active)
     with crm.db.write() as session:
         _set_active_setting(session, ring.active)

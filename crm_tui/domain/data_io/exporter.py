@@ -13,7 +13,6 @@ its name only after the export's audit event has committed.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -24,7 +23,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.customers.fields import EXPORT_FIELDS
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError, translate
@@ -178,10 +177,9 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
     path = Path(path).expanduser()
     if not path.parent.is_dir():
         raise ExportRefused("export.error.no_dir", path=str(path.parent))
+    protected = safe_files.protected_for(crm)  # never the live database, its WAL or the key
+    path = safe_files.check_output(path, protected)
     shaper = _Shaper(crm, translate, crm.tz, typed=fmt == "xlsx")
-    tmp = path.with_name(path.name + ".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names and addresses are PII
-    os.close(fd)
     count = 0
 
     def on_page(rows: int) -> None:
@@ -190,7 +188,8 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         if on_progress:
             on_progress(count)
 
-    try:
+    # names and addresses are PII: a new 0600 temp file, renamed into place after the audit
+    with safe_files.atomic_path(path, protected) as tmp:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
@@ -203,8 +202,4 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         with crm.db.write() as session:
             audit.record(crm.db, session, actor, "customer.export", "customer", "", None,
                          {"file": path.name, "format": fmt, "count": count, "masked": True})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return ExportReport(path, fmt, count)

@@ -35,7 +35,7 @@ from sqlalchemy import func, insert, select
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.data_io.readers import TableFile, open_table
-from crm_tui.domain.kernel import audit
+from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, translate
@@ -310,33 +310,45 @@ class _ChunkWriter:
 
 
 class _Rejects:
-    """The rejected rows with their original cells and the reasons, created on first use."""
+    """The rejected rows with their original cells and the reasons, created on first use.
 
-    def __init__(self, path: Path, headers: list[str]) -> None:
-        self.path = path
+    Written through `safe_files` (a new 0600 temp file renamed into place on close, never the
+    database, the key or the file being read) with formula cells defused.
+    """
+
+    def __init__(self, path: Path, headers: list[str], protected: list[safe_files.Protected]) -> None:
+        self.path = safe_files.check_output(path, protected)  # refused before any row is stored
         self.headers = headers
+        self._protected = protected
+        self._tmp: Path | None = None
         self._fh: IO[str] | None = None
         self._writer: Any = None
 
     def add(self, cells: list[Any], errors: list[FieldError]) -> None:
         if self._writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._tmp, fd = safe_files.reserve(self.path, self._protected)
             self._fh = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._fh)
             # the rejects file is for the operator who ran the import: her language
-            self._writer.writerow([*self.headers, translate("import.rejects.error_column")])
+            self._writer.writerow([safe_files.defuse(h) for h in
+                                   [*self.headers, translate("import.rejects.error_column")]])
         row = ["" if c is None else (c.isoformat() if isinstance(c, date | datetime) else str(c))
                for c in cells]
         row += [""] * (len(self.headers) - len(row))
-        self._writer.writerow([*row, " | ".join(e.line() for e in errors)])
+        self._writer.writerow([safe_files.defuse(c) for c in
+                               [*row, " | ".join(e.line() for e in errors)]])
 
     @property
     def used(self) -> bool:
         return self._writer is not None
 
     def close(self) -> None:
-        if self._fh is not None:
+        if self._fh is not None and self._tmp is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
             self._fh.close()
+            self._fh = None
+            safe_files.commit(self._tmp, self.path, self._protected)
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -391,7 +403,8 @@ def import_customers(
     table = open_table(path)
     ctx = _load_context(crm, table, options)
     report = ImportReport(path.name, table.encoding, dry_run=options.dry_run)
-    rejects = _Rejects(options.rejects_path or default_rejects_path(path), table.headers)
+    rejects = _Rejects(options.rejects_path or default_rejects_path(path), table.headers,
+                       safe_files.protected_for(crm, inputs=[path]))
     workers = _workers(options, table.estimated_rows)
     if options.chunk_rows is None:
         big = table.estimated_rows >= LARGE_FILE_ROWS

@@ -52,13 +52,44 @@ class Crm:
         self._policy = None
 
 
-def key_file_for(url: str, settings: Settings) -> Path:
-    """CRM_KEY_FILE, else `<db file>.key` beside a SQLite file, else the data dir."""
-    if settings.key_file:
-        return settings.key_file
+def default_key_file(url: str) -> Path:
+    """The key's default home: the platform config dir, one file per database, apart from the
+    data, so copying the data folder does not take the key with it."""
+    import hashlib
+
+    from platformdirs import user_config_dir
+
+    if url.startswith("sqlite:///"):
+        ident = str(Path(url.removeprefix("sqlite:///")).expanduser().resolve())
+    else:
+        from sqlalchemy.engine import make_url
+
+        ident = make_url(url).set(password=None).render_as_string(hide_password=False)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
+    return Path(user_config_dir("crm-tui", appauthor=False)) / "keys" / f"{digest}.key"
+
+
+def legacy_key_file(url: str) -> Path:
+    """Where versions before issue 7 kept the key: beside the SQLite file, or in the data dir."""
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///") + ".key")
     return default_sqlite_path().with_name("crm.key")
+
+
+def key_file_for(url: str, settings: Settings) -> Path:
+    """CRM_KEY_FILE; else an existing key where older versions kept it; else the config dir."""
+    if settings.key_file:
+        return settings.key_file
+    legacy = legacy_key_file(url)
+    if legacy.exists():
+        return legacy
+    return default_key_file(url)
+
+
+def key_file_is_legacy(url: str, settings: Settings, key_file: Path | None) -> bool:
+    """True when the key still sits beside the data (the CLI says once to move it)."""
+    return (not settings.key_file and key_file is not None
+            and key_file == legacy_key_file(url) and key_file.exists())
 
 
 def open_crm(db: str | None = None, *, create_key: bool = False) -> Crm:
