@@ -113,4 +113,5 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         holdings=tuple(HoldingView(h[0], h[1], h[2], h[3], from_fen(h[4])) for h in holdings),
         tags=tuple(TagView(t[0], t[1], t[2], t[3]) for t in tags),
         interactions=page, more_interactions=more, network=network,
+        change_fields=tuple(policy.approvals.sensitive_fields),
     )

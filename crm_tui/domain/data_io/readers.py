@@ -2,7 +2,8 @@
 GBK/GB18030 or UTF-16 (Excel's "Unicode text"), and XLSX; English or Chinese headers.
 
 A file is read as a stream of `(row number, cells)`; row numbers are the ones a person sees
-in a spreadsheet (the header is row 1, the first data row is row 2).
+in a spreadsheet (the header is row 1, the first data row is row 2), and in a CSV whose
+quoted cells hold line breaks, the line in the file where the record starts.
 """
 
 from __future__ import annotations
@@ -149,7 +150,11 @@ def _open_csv(path: Path) -> TableFile:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
-            for number, cells in enumerate(reader, start=2):
+            # A quoted cell may hold line breaks: a record is numbered by the file line it
+            # starts on, as a text editor shows it (`line_num` counts physical lines read).
+            last = reader.line_num
+            for cells in reader:
+                number, last = last + 1, reader.line_num
                 if any(cells):
                     yield number, cells
         except csv.Error as exc:
