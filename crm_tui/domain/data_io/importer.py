@@ -13,57 +13,38 @@ How it stays safe and fast:
 * `strict` validates the whole file first and stores nothing unless every row is good;
   `dry_run` validates and stores nothing.
 
-The rejects file holds the operator's own input (plaintext, as in the source file) plus the
-reason; it is created with 0600 rights beside the source file.
+The per-row work (cleaning, encryption, worker processes) is in `import_rows`; the chunk
+writer and the rejects file are in `import_store`.
 """
 
 from __future__ import annotations
 
-import csv
-import multiprocessing
 import os
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from operator import itemgetter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from crm_tui.domain.customers.fields import clean_customer, customer_row
-from crm_tui.domain.customers.tags import evaluate_rule_tags
+from crm_tui.domain.data_io.import_rows import RowContext, StaffRef, prepared_batches
+from crm_tui.domain.data_io.import_store import IMPORT_CACHE_KIB, ChunkWriter, Rejects
 from crm_tui.domain.data_io.readers import TableFile, open_table
-from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, translate
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
-from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Branch, Customer, Staff
-from crm_tui.store.types import utcnow
+
+__all__ = ["IMPORT_CACHE_KIB", "ImportOptions", "ImportReport", "count_customers",
+           "default_rejects_path", "import_customers"]
 
 CHUNK_ROWS = 2000
 LARGE_CHUNK_ROWS = 10_000  # big files: fewer commits rewrite far fewer index pages (measured ~2x)
 LARGE_FILE_ROWS = 50_000
-IMPORT_CACHE_KIB = 131_072  # SQLite page cache while importing: index pages stay hot across chunks
 PARALLEL_FROM_ROWS = 20_000  # below this, starting worker processes costs more than it saves
-BOOK_ROLES = ("rm", "supervisor", "branch_head")
-
-CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
-
-
-def _value_columns() -> tuple[str, ...]:
-    """The columns `customer_row` fills, in a fixed order; the timestamps are added per chunk."""
-    from crm_tui.domain.customers.fields import CleanCustomer
-
-    sample = customer_row(Keyring.generate(), CleanCustomer(name="x"), branch_id=None, rm_id=None)
-    return tuple(c.name for c in CUSTOMER.columns if c.name in sample)
-
-
-VALUE_COLUMNS = _value_columns()
-INSERT_COLUMNS = (*VALUE_COLUMNS, "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -96,268 +77,13 @@ class ImportReport:
         return self.rejected == 0
 
 
-@dataclass(frozen=True)
-class _Staff:
-    id: int
-    branch_id: int | None
-    role: str
-    active: bool
-
-
-@dataclass
-class _Context:
-    """What a worker needs to turn raw cells into an insertable row; shared by fork."""
-
-    fields: list[str | None]
-    keys: Keyring
-    branches: dict[str, int]
-    staff: dict[str, _Staff]
-    default_branch: str | None
-    default_rm: str | None
-    sqlite: bool
-    today: date = field(default_factory=date.today)
-
-
-@dataclass
-class _Prepared:
-    """One batch after cleaning: good rows (row, blind index, values) and bad rows."""
-
-    good: list[tuple[int, str, tuple[Any, ...]]]
-    bad: list[tuple[int, list[FieldError]]]
-
-
-# -- the per-row work (runs in worker processes on large files) -------------------------------
-
-_ctx: _Context | None = None
-_ROW_VALUES = itemgetter(*VALUE_COLUMNS)
-
-
-def _init_worker(ctx: _Context) -> None:
-    global _ctx
-    _ctx = ctx
-
-
-def _owner(ctx: _Context, clean: Any, row: int) -> tuple[int | None, int | None, list[FieldError]]:
-    """The branch id and RM id for a row, from its cells or the command's defaults."""
-    errors: list[FieldError] = []
-    rm_name = clean.rm_username or ctx.default_rm
-    rm: _Staff | None = None
-    if rm_name:
-        rm = ctx.staff.get(rm_name)
-        if rm is None:
-            errors.append(FieldError("rm_username", "validation.unknown_rm", {"username": rm_name}, row))
-        elif not rm.active or rm.role not in BOOK_ROLES:
-            errors.append(FieldError("rm_username", "import.error.rm_not_eligible",
-                                     {"username": rm_name}, row))
-            rm = None
-    code = clean.branch_code or ctx.default_branch
-    branch_id: int | None = None
-    if code:
-        branch_id = ctx.branches.get(code.upper())
-        if branch_id is None:
-            errors.append(FieldError("branch_code", "validation.unknown_branch", {"code": code}, row))
-    elif rm is not None and rm.branch_id is not None:
-        branch_id = rm.branch_id
-    else:
-        errors.append(FieldError("branch_code", "import.error.branch_required", {}, row))
-    if rm is not None and branch_id is not None and rm.branch_id not in (None, branch_id):
-        errors.append(FieldError("rm_username", "import.error.rm_other_branch",
-                                 {"username": rm_name, "code": code}, row))
-    return branch_id, (rm.id if rm else None), errors
-
-
-def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> _Prepared:
-    """Clean a batch; with `store`, also encrypt it into insertable value tuples."""
-    ctx = _ctx
-    assert ctx is not None
-    fields = ctx.fields
-    width = len(fields)
-    keys = ctx.keys
-    good: list[tuple[int, str, tuple[Any, ...]]] = []
-    bad: list[tuple[int, list[FieldError]]] = []
-    for number, cells in batch:
-        if len(cells) > width and any(str(c).strip() for c in cells[width:]):
-            bad.append((number, [FieldError("", "import.error.cells",
-                                            {"cells": len(cells), "columns": width}, number)]))
-            continue
-        raw = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
-        clean, errors = clean_customer(raw, row=number, today=ctx.today)
-        if clean is None:
-            bad.append((number, errors))
-            continue
-        branch_id, rm_id, owner_errors = _owner(ctx, clean, number)
-        if owner_errors:
-            bad.append((number, owner_errors))
-            continue
-        if not store:
-            good.append((number, keys.blind_index("national_id", clean.national_id) or "", ()))
-            continue
-        row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
-        values = _ROW_VALUES(row)
-        if ctx.sqlite:
-            values = _sqlite_values(values)
-        good.append((number, row["national_id_bidx"] or "", values))
-    return _Prepared(good, bad)
-
-
-_DATE_POSITIONS = tuple(i for i, c in enumerate(VALUE_COLUMNS) if c in ("birth_date", "risk_valid_until"))
-
-
-def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Bind dates as SQLAlchemy's SQLite dialect stores them (ISO text), for the raw insert."""
-    out = list(values)
-    for i in _DATE_POSITIONS:
-        if out[i] is not None:
-            out[i] = out[i].isoformat()
-    return tuple(out)
-
-
-# -- running batches in this process or in a pool ---------------------------------------------
-
-
-def _batches(table: TableFile, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
-    batch: list[tuple[int, list[Any]]] = []
-    for item in table.rows():
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _prepared_batches(table: TableFile, ctx: _Context, size: int, store: bool,
-                      workers: int) -> Iterator[tuple[list[tuple[int, list[Any]]], _Prepared]]:
-    """Each raw batch with its prepared result, in file order; a bounded window in flight."""
-    if workers <= 1:
-        _init_worker(ctx)
-        for batch in _batches(table, size):
-            yield batch, _prepare(batch, store)
-        return
-    mp = multiprocessing.get_context("fork")
-    with mp.Pool(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
-        pending: deque[tuple[list[tuple[int, list[Any]]], Any]] = deque()
-        for batch in _batches(table, size):
-            pending.append((batch, pool.apply_async(_prepare, (batch, store))))
-            if len(pending) > workers * 2:
-                done, result = pending.popleft()
-                yield done, result.get()
-        while pending:
-            done, result = pending.popleft()
-            yield done, result.get()
-
-
-# -- storing a chunk ---------------------------------------------------------------------------
-
-
-class _ChunkWriter:
-    """Stores one chunk per transaction: rows, rule tags, one audit event."""
-
-    def __init__(self, crm: Crm, actor: Actor, file_name: str) -> None:
-        self.crm = crm
-        self.actor = actor
-        self.file_name = file_name
-        self.policy = crm.policy()
-        self.sqlite_insert = (f"INSERT INTO customer ({', '.join(INSERT_COLUMNS)}) "
-                              f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})")
-
-    def _existing(self, conn: Any, bidxs: list[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(bidxs), 900):
-            part = bidxs[i:i + 900]
-            found.update(conn.execute(
-                select(CUSTOMER.c.national_id_bidx).where(CUSTOMER.c.national_id_bidx.in_(part))
-            ).scalars())
-        return found
-
-    def store(self, rows: list[tuple[int, str, tuple[Any, ...]]], first_row: int, last_row: int,
-              rejected: int) -> tuple[int, int]:
-        """Insert the rows not already stored; returns (stored, already imported)."""
-        db = self.crm.db
-        with db.write() as session:
-            conn = session.connection()
-            existing = self._existing(conn, [b for _, b, _ in rows])
-            fresh = [r for r in rows if r[1] not in existing]
-            now = utcnow()
-            ids: Sequence[int] = []
-            if fresh:
-                if db.is_sqlite:
-                    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-                    conn.exec_driver_sql("PRAGMA wal_autocheckpoint=10000")
-                    stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-                    start = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customer").scalar() or 0
-                    conn.exec_driver_sql(self.sqlite_insert, [v + (stamp, stamp) for _, _, v in fresh])
-                    # BEGIN IMMEDIATE: we are the only writer, so the new rowids are consecutive;
-                    # a range lets the tag rules scan an id range instead of binding 10,000 ids.
-                    ids = range(start + 1, start + 1 + len(fresh))
-                else:
-                    params = [dict(zip(VALUE_COLUMNS, v, strict=True), created_at=now, updated_at=now)
-                              for _, _, v in fresh]
-                    ids = list(conn.execute(insert(CUSTOMER).returning(CUSTOMER.c.id), params).scalars())
-                evaluate_rule_tags(session, self.policy, ids)
-            audit.record(db, session, self.actor, "customer.import", "customer", "", None,
-                         {"file": self.file_name, "rows": f"{first_row}-{last_row}",
-                          "count": len(fresh), "already_imported": len(rows) - len(fresh),
-                          "rejected": rejected})
-        return len(fresh), len(rows) - len(fresh)
-
-    def count_existing(self, bidxs: list[str]) -> int:
-        with self.crm.db.read() as session:
-            return len(self._existing(session.connection(), bidxs))
-
-
-# -- rejects file ------------------------------------------------------------------------------
-
-
-class _Rejects:
-    """The rejected rows with their original cells and the reasons, created on first use.
-
-    Written through `safe_files` (a new 0600 temp file renamed into place on close, never the
-    database, the key or the file being read) with formula cells defused.
-    """
-
-    def __init__(self, path: Path, headers: list[str], protected: list[safe_files.Protected]) -> None:
-        self.path = safe_files.check_output(path, protected)  # refused before any row is stored
-        self.headers = headers
-        self._protected = protected
-        self._tmp: Path | None = None
-        self._fh: IO[str] | None = None
-        self._writer: Any = None
-
-    def add(self, cells: list[Any], errors: list[FieldError]) -> None:
-        if self._writer is None:
-            self._tmp, fd = safe_files.reserve(self.path, self._protected)
-            self._fh = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-            self._writer = csv.writer(self._fh)
-            # the rejects file is for the operator who ran the import: her language
-            self._writer.writerow([safe_files.defuse(h) for h in
-                                   [*self.headers, translate("import.rejects.error_column")]])
-        row = ["" if c is None else (c.isoformat() if isinstance(c, date | datetime) else str(c))
-               for c in cells]
-        row += [""] * (len(self.headers) - len(row))
-        self._writer.writerow([safe_files.defuse(c) for c in
-                               [*row, " | ".join(e.line() for e in errors)]])
-
-    @property
-    def used(self) -> bool:
-        return self._writer is not None
-
-    def close(self) -> None:
-        if self._fh is not None and self._tmp is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
-            safe_files.commit(self._tmp, self.path, self._protected)
-
-
 # -- the command -------------------------------------------------------------------------------
 
 
-def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> _Context:
+def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> RowContext:
     with crm.db.read() as session:
         branches = {code.upper(): bid for bid, code in session.execute(select(Branch.id, Branch.code))}
-        staff = {u: _Staff(i, b, r, a) for i, u, b, r, a in session.execute(
+        staff = {u: StaffRef(i, b, r, a) for i, u, b, r, a in session.execute(
             select(Staff.id, Staff.username, Staff.branch_id, Staff.role, Staff.active))}
     errors = []
     if options.default_branch and options.default_branch.upper() not in branches:
@@ -368,7 +94,7 @@ def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> _Contex
                                  {"username": options.default_rm}))
     if errors:
         raise ValidationFailed(errors)
-    return _Context(table.fields, crm.keys, branches, staff, options.default_branch,
+    return RowContext(table.fields, crm.keys, branches, staff, options.default_branch,
                     options.default_rm, crm.db.is_sqlite,
                     today=datetime.now(crm.tz).date())
 
@@ -403,7 +129,7 @@ def import_customers(
     table = open_table(path)
     ctx = _load_context(crm, table, options)
     report = ImportReport(path.name, table.encoding, dry_run=options.dry_run)
-    rejects = _Rejects(options.rejects_path or default_rejects_path(path), table.headers,
+    rejects = Rejects(options.rejects_path or default_rejects_path(path), table.headers,
                        safe_files.protected_for(crm, inputs=[path]))
     workers = _workers(options, table.estimated_rows)
     if options.chunk_rows is None:
@@ -427,13 +153,13 @@ def import_customers(
         report.elapsed = time.perf_counter() - started
 
 
-def _run(crm: Crm, actor: Actor, table: TableFile, ctx: _Context, options: ImportOptions,
-         report: ImportReport, rejects: _Rejects, workers: int, *, store: bool,
+def _run(crm: Crm, actor: Actor, table: TableFile, ctx: RowContext, options: ImportOptions,
+         report: ImportReport, rejects: Rejects, workers: int, *, store: bool,
          on_error: Callable[[FieldError], None] | None,
          on_progress: Callable[[int, int], None] | None) -> None:
-    writer = _ChunkWriter(crm, actor, table.path.name)
+    writer = ChunkWriter(crm, actor, table.path.name)
     seen: dict[int, int] = {}  # first 64 bits of the blind index → row number
-    for batch, prepared in _prepared_batches(table, ctx, options.chunk_rows or CHUNK_ROWS, store,
+    for batch, prepared in prepared_batches(table, ctx, options.chunk_rows or CHUNK_ROWS, store,
                                              workers):
         cells_of = dict(batch)
         bad = list(prepared.bad)
