@@ -115,15 +115,21 @@ def key_status(crm: Crm, actor: Actor) -> KeyStatus:
                      crm.settings.key is not None)
 
 
+def _locked_rows(crm: Crm, session: Session, q: Any) -> list[Any]:
+    """One batch, row-locked on PostgreSQL (on SQLite, BEGIN IMMEDIATE already serialises
+    writers)."""
+    if not crm.db.is_sqlite:
+        q = q.with_for_update()
+    return list(session.execute(q).all())
+
+
 def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyring,
                   after_id: int, batch: int) -> tuple[int, int]:
     """Re-encrypt one batch of stale rows (id > after_id); returns (rows, last id seen)."""
     t = spec.table
     cols = [t.c.id] + [t.c[f"{f}_enc"] for f in spec.fields]
     q = select(*cols).where(t.c.id > after_id, *_stale(spec, ring.active)).order_by(t.c.id).limit(batch)
-    if not crm.db.is_sqlite:
-        q = q.with_for_update()
-    rows = session.execute(q).all()
+    rows = _locked_rows(crm, session, q)
     if not rows:
         return 0, -1
     params = []
@@ -171,9 +177,7 @@ def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
     not searchable alike on SQLite and PostgreSQL, so the batch is read and checked here."""
     t = ApprovalRequest.__table__  # type: ignore[attr-defined]
     q = select(t.c.id, t.c.payload).where(t.c.id > after_id).order_by(t.c.id).limit(batch)
-    if not crm.db.is_sqlite:
-        q = q.with_for_update()
-    rows = session.execute(q).all()
+    rows = _locked_rows(crm, session, q)
     if not rows:
         return 0, -1
     params = []
