@@ -91,10 +91,23 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _fields_pane() -> Widget:
+    from crm_tui.screens.fields_admin import FieldsAdminPane
+
+    return FieldsAdminPane()
+
+
+def _may_manage_fields(actor: Actor) -> bool:
+    from crm_tui.domain.kernel.permissions import Perm, can
+
+    return can(actor, Perm.FIELDS_MANAGE)
+
+
 AREAS: list[Area] = [
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
+    Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.holdings_table import HoldingsTable
 from crm_tui.widgets.identity_panel import IdentityPanel
 from crm_tui.widgets.interaction_list import InteractionList
@@ -39,6 +40,7 @@ TABS = ("overview", "holdings", "interactions", "network")
 INTERACTION_PAGE = 20
 # Which permission each action needs: the footer hides what the domain would refuse.
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
+                "edit_custom": "customer.edit",
                 "reveal": "sensitive.reveal", "add_tag": "tag.manage",
                 "request_change": "sensitive.request", "record_transaction": "transaction.record"}
 
@@ -55,6 +57,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
         Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
 
@@ -97,6 +100,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
                             yield KycPanel(id="kyc")
                             yield TagList(id="tags")
                     yield RecentInteractions(id="recent")
+                    yield CustomFieldsPanel(self.customer_id, id="custom-fields")
             with TabPane(t("tui.profile.tab.holdings"), id="tab-holdings"):
                 yield HoldingsTable(id="holdings-pane")
             with TabPane(t("tui.profile.tab.interactions"), id="tab-interactions"):
@@ -250,6 +254,21 @@ class ProfileScreen(UsesCrm, Screen[None]):
         if version:
             self.say(t("tui.edit.saved", version=version), ok=True)
             self.load()
+
+    def action_edit_custom(self) -> None:
+        from crm_tui.screens.custom_fields_form import CustomFieldsForm
+
+        panel = self.query_one(CustomFieldsPanel)
+        if panel.view is None or not panel.view.values:
+            self.say(t("tui.forms.none_defined"), ok=False)
+            return
+        self.app.push_screen(CustomFieldsForm(panel.view), self._custom_saved)
+
+    def _custom_saved(self, text: str | None) -> None:
+        if text:
+            self.say(text, ok=True)
+            self.load()
+            self.query_one(CustomFieldsPanel).load()
 
     def action_request_change(self) -> None:
         from crm_tui.screens.sensitive_change_form import open_from_profile

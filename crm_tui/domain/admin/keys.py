@@ -153,7 +153,8 @@ def _sealed_in_request(payload: dict[str, Any]) -> tuple[str, str] | None:
     new value, `payload.data.value_enc`), or None."""
     data = payload.get("data") or {}
     token = data.get("value_enc")
-    return (data["field"], token) if token else None
+    # a custom field's value is sealed under its own column name (`custom.customer.<key>`)
+    return (data.get("column") or data["field"], token) if token else None
 
 
 def _request_tokens(session: Session) -> list[str]:
@@ -191,6 +192,41 @@ def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
     if params:
         session.connection().execute(
             update(t).where(t.c.id == bindparam("_id")).values(payload=bindparam("new_payload")),
+            params)
+    return len(params), rows[-1][0]
+
+
+def _reseal_custom(crm: Crm, session: Session, ring: Keyring, after_id: int,
+                   batch: int) -> tuple[int, int]:
+    """Re-encrypt sensitive custom-field values (in `customer.custom`) that an old key
+    sealed, one batch of customers (id > after_id); returns (customers changed, last id, or
+    -1 past the end, or at once when no sensitive custom field was ever defined)."""
+    from crm_tui.domain.forms.registry import custom_fields
+
+    sensitive = [f.key for f in custom_fields(crm, "customer", include_retired=True)
+                 if f.spec.sensitive]
+    if not sensitive:
+        return 0, -1
+    t = Customer.__table__  # type: ignore[attr-defined]
+    rows = session.execute(select(t.c.id, t.c.custom).where(t.c.id > after_id)
+                           .order_by(t.c.id).limit(batch)).all()
+    if not rows:
+        return 0, -1
+    params = []
+    for customer_id, custom in rows:
+        values = dict(custom or {})
+        changed = False
+        for key in sensitive:
+            token = values.get(key)
+            if token and ring.key_id(token) != ring.active:
+                column = f"custom.customer.{key}"
+                values[key] = ring.encrypt(column, ring.decrypt(column, token))
+                changed = True
+        if changed:
+            params.append({"_id": customer_id, "new_custom": values})
+    if params:
+        session.connection().execute(
+            update(t).where(t.c.id == bindparam("_id")).values(custom=bindparam("new_custom")),
             params)
     return len(params), rows[-1][0]
 
@@ -240,14 +276,15 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
                 total += n
                 if on_progress:
                     on_progress(total)
-        last_id = 0
-        while last_id >= 0:
-            with crm.db.write() as session:
-                n, last_id = _reseal_requests(crm, session, ring, last_id, batch)
-            changed_this_pass += n
-            total += n
-            if n and on_progress:
-                on_progress(total)
+        for reseal in (_reseal_requests, _reseal_custom):
+            last_id = 0
+            while last_id >= 0:
+                with crm.db.write() as session:
+                    n, last_id = reseal(crm, session, ring, last_id, batch)
+                changed_this_pass += n
+                total += n
+                if n and on_progress:
+                    on_progress(total)
         if changed_this_pass == 0:
             break
     if archive_old_keys is not None and retired:

@@ -95,6 +95,7 @@ _KIND_MODULES = {
     "suitability_override": "crm_tui.domain.sales.transactions",
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
+    "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
 }
 
 

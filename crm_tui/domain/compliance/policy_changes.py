@@ -94,12 +94,19 @@ def propose_policy_text(crm: Crm, actor: Actor, text: str, now: datetime | None 
     parse_policy(text)
     old = active_policy_text(crm.db)
     levels = crm.policy().approvals.policy_change_levels
+    from crm_tui.domain.compliance.policy_review import policy_impact
+
+    impact = policy_impact(crm, actor, text)
     with crm.db.write() as session:
         req = approvals.open_request(
             crm, session, actor, kind=KIND, target_entity="policy", target_id="active",
             target_version=_fingerprint(old), levels=levels,
             display={"summary": ["compliance.summary.policy_change", {}],
-                     "diff": _diff(old, text), "changes": []},
+                     "diff": _diff(old, text), "changes": [],
+                     "policy_changes": [[c.key, c.params] for c in impact.changes],
+                     "impact": {"retagged_customers": impact.retagged_customers,
+                                "rerouted_requests": impact.rerouted_requests,
+                                "rule_changes": len(impact.rule_changes)}},
             data={"text": text}, now=now,
         )
         return req.id or 0

@@ -268,6 +268,7 @@ def customer_row(keys: Keyring, c: CleanCustomer, *, branch_id: int | None,
         "rm_id": rm_id,
         "status": "active",
         "version": 1,
+        "custom": {},
     }
     row.update(encrypted_columns(keys, c))
     return row

@@ -16,13 +16,17 @@ import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import aliased
 
+from crm_tui.domain.customers.custom_values import display, plain_value
+from crm_tui.domain.customers.custom_values import mask as mask_custom
 from crm_tui.domain.customers.fields import EXPORT_FIELDS
+from crm_tui.domain.forms.registry import CustomField, custom_fields
 from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -86,7 +90,7 @@ def _source(spec: FieldSpec) -> Any:
 
 def _pages(crm: Crm, actor: Actor) -> Iterator[list[Any]]:
     base = (
-        select(*(_source(s) for s in EXPORT_FIELDS))
+        select(*(_source(s) for s in EXPORT_FIELDS), Customer.custom)
         .outerjoin(Branch, Branch.id == Customer.branch_id)
         .outerjoin(_RM, _RM.id == Customer.rm_id)
         .where(_scope(actor))
@@ -111,6 +115,8 @@ class _Shaper:
     translate: Translate
     tz: tzinfo
     typed: bool  # XLSX: numbers, dates and datetimes stay typed; CSV: ISO text
+    custom: tuple[CustomField, ...] = ()
+    """Custom fields, retired ones included: their stored values stay exportable."""
 
     def value(self, spec: FieldSpec, raw: Any) -> Any:
         if raw is None:
@@ -130,13 +136,36 @@ class _Shaper:
             return raw if self.typed else raw.isoformat()
         return defuse(raw)
 
+    def custom_value(self, f: CustomField, stored: Any) -> Any:
+        value = plain_value(self.crm, f, stored)
+        if value is None:
+            return ""
+        if f.spec.sensitive:
+            return mask_custom(display(value))
+        if f.spec.type == "decimal" and self.typed:
+            return Decimal(str(value))
+        if f.spec.type == "date" and self.typed:
+            return date.fromisoformat(str(value))
+        if isinstance(value, bool | list):
+            return display(value)
+        return defuse(value)
+
     def row(self, row: Any) -> list[Any]:
-        return [self.value(s, v) for s, v in zip(EXPORT_FIELDS, row, strict=True)]
+        *builtin, custom = row
+        cells = [self.value(s, v) for s, v in zip(EXPORT_FIELDS, builtin, strict=True)]
+        custom = custom or {}
+        return cells + [self.custom_value(f, custom.get(f.key)) for f in self.custom]
 
     def headers(self) -> list[str]:
         zone = str(getattr(self.tz, "key", self.tz))
+        lang = self.translate("lang.code")
         return [defuse(f"{self.translate(s.label_key)} ({zone})" if self.typed and s.type == "datetime"
-                       else self.translate(s.label_key)) for s in EXPORT_FIELDS]
+                       else self.translate(s.label_key)) for s in EXPORT_FIELDS] + [
+            defuse(f.label(lang)) for f in self.custom]
+
+    def formats(self) -> list[str | None]:
+        return [_NUMBER_FORMATS.get(s.type) for s in EXPORT_FIELDS] + [
+            DATE_FORMAT if f.spec.type == "date" else None for f in self.custom]
 
 
 _NUMBER_FORMATS = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": TIME_FORMAT}
@@ -149,7 +178,7 @@ def _write_xlsx(tmp: Path, shaper: _Shaper, pages: Iterator[list[Any]],
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(shaper.translate("export.sheet_title"))
-    formats = [_NUMBER_FORMATS.get(s.type) for s in EXPORT_FIELDS]
+    formats = shaper.formats()
     ws.append(shaper.headers())
     for page in pages:
         for r in page:
@@ -179,7 +208,8 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
         raise ExportRefused("export.error.no_dir", path=str(path.parent))
     protected = safe_files.protected_for(crm)  # never the live database, its WAL or the key
     path = safe_files.check_output(path, protected)
-    shaper = _Shaper(crm, translate, crm.tz, typed=fmt == "xlsx")
+    shaper = _Shaper(crm, translate, crm.tz, typed=fmt == "xlsx",
+                     custom=custom_fields(crm, "customer", include_retired=True))
     count = 0
 
     def on_page(rows: int) -> None:

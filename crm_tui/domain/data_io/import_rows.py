@@ -7,17 +7,21 @@ Runs in this process for small files and in forked worker processes for large on
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.data_io.readers import TableFile
+from crm_tui.domain.forms.registry import CustomField
 from crm_tui.domain.kernel.errors import FieldError
+from crm_tui.domain.kernel.validation import BadValue
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Customer
 
@@ -58,6 +62,8 @@ class RowContext:
     default_rm: str | None
     sqlite: bool
     today: date = field(default_factory=date.today)
+    custom: tuple[CustomField, ...] = ()
+    """The active custom fields named by the file's headers, validated like the form's."""
 
 
 @dataclass
@@ -124,8 +130,9 @@ def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> Prepared:
             continue
         raw = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
         clean, errors = clean_customer(raw, row=number, today=ctx.today)
-        if clean is None:
-            bad.append((number, errors))
+        custom, custom_errors = _custom(ctx, raw, number)
+        if clean is None or custom_errors:
+            bad.append((number, errors + custom_errors))
             continue
         branch_id, rm_id, owner_errors = _owner(ctx, clean, number)
         if owner_errors:
@@ -135,6 +142,7 @@ def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> Prepared:
             good.append((number, keys.blind_index("national_id", clean.national_id) or "", ()))
             continue
         row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
+        row["custom"] = custom
         values = _ROW_VALUES(row)
         if ctx.sqlite:
             values = _sqlite_values(values)
@@ -145,12 +153,39 @@ def _prepare(batch: list[tuple[int, list[Any]]], store: bool) -> Prepared:
 _DATE_POSITIONS = tuple(i for i, c in enumerate(VALUE_COLUMNS) if c in ("birth_date", "risk_valid_until"))
 
 
+_CUSTOM_POSITION = VALUE_COLUMNS.index("custom")
+
+
+def _custom(ctx: RowContext, raw: dict[str, Any], row: int) -> tuple[dict[str, Any], list[FieldError]]:
+    """Stored custom values of one row (ciphertext for a sensitive field), or its errors."""
+    out: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for f in ctx.custom:
+        spec = f.spec
+        try:
+            value = spec.parse(raw.get(spec.key))
+        except BadValue as exc:
+            errors.append(FieldError(spec.key, exc.key, exc.params, row,
+                                     (f.label_zh, f.label_en)))
+            continue
+        if value in (None, [], ""):
+            continue
+        if isinstance(value, Decimal | date):
+            value = str(value) if isinstance(value, Decimal) else value.isoformat()
+        if spec.sensitive:
+            value = ctx.keys.encrypt(f"custom.customer.{spec.key}", str(value))
+        out[spec.key] = value
+    return out, errors
+
+
 def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Bind dates as SQLAlchemy's SQLite dialect stores them (ISO text), for the raw insert."""
+    """Bind dates as SQLAlchemy's SQLite dialect stores them (ISO text), and the custom
+    values as its JSON text, for the raw insert."""
     out = list(values)
     for i in _DATE_POSITIONS:
         if out[i] is not None:
             out[i] = out[i].isoformat()
+    out[_CUSTOM_POSITION] = json.dumps(out[_CUSTOM_POSITION], ensure_ascii=False)
     return tuple(out)
 
 

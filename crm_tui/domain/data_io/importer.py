@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 
 from crm_tui.domain.data_io.import_rows import RowContext, StaffRef, prepared_batches
 from crm_tui.domain.data_io.import_store import IMPORT_CACHE_KIB, ChunkWriter, Rejects
-from crm_tui.domain.data_io.readers import TableFile, open_table
+from crm_tui.domain.data_io.readers import Mapper, TableFile, header_key, map_headers, open_table
+from crm_tui.domain.forms.registry import custom_fields
 from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -94,9 +95,11 @@ def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> RowCont
                                  {"username": options.default_rm}))
     if errors:
         raise ValidationFailed(errors)
+    named = set(table.fields)
+    custom = tuple(f for f in custom_fields(crm, "customer") if f.key in named)
     return RowContext(table.fields, crm.keys, branches, staff, options.default_branch,
-                    options.default_rm, crm.db.is_sqlite,
-                    today=datetime.now(crm.tz).date())
+                      options.default_rm, crm.db.is_sqlite,
+                      today=datetime.now(crm.tz).date(), custom=custom)
 
 
 def _workers(options: ImportOptions, estimated_rows: int) -> int:
@@ -105,6 +108,15 @@ def _workers(options: ImportOptions, estimated_rows: int) -> int:
     if estimated_rows < PARALLEL_FROM_ROWS:
         return 1
     return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def customer_headers(crm: Crm) -> Mapper:
+    """The customer header mapper, knowing the active custom fields by key and by label."""
+    extra: dict[str, str] = {}
+    for f in custom_fields(crm, "customer"):
+        for name in (f.key, f.label_zh, f.label_en):
+            extra[header_key(name)] = f.key
+    return lambda headers: map_headers(headers, extra)
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -126,7 +138,7 @@ def import_customers(
     require(actor, Perm.DATA_IMPORT)
     started = time.perf_counter()
     path = Path(path)
-    table = open_table(path)
+    table = open_table(path, customer_headers(crm))
     ctx = _load_context(crm, table, options)
     report = ImportReport(path.name, table.encoding, dry_run=options.dry_run)
     rejects = Rejects(options.rejects_path or default_rejects_path(path), table.headers,
@@ -142,7 +154,7 @@ def import_customers(
             if report.rejected:
                 report.strict_refused = True
                 return report
-            table = open_table(path)  # every row is good: read it again and store it
+            table = open_table(path, customer_headers(crm))  # all good: read again and store
             report = ImportReport(path.name, table.encoding)
         _run(crm, actor, table, ctx, options, report, rejects, workers,
              store=not options.dry_run, on_error=on_error, on_progress=on_progress)

@@ -12,7 +12,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -46,8 +46,10 @@ class ImportFileError(DomainError):
     key = "import.error.file"
 
 
-def map_headers(headers: list[str]) -> list[str | None]:
-    """The canonical field of each column (None for a blank header), or ImportFileError."""
+def map_headers(headers: list[str], extra: dict[str, str] | None = None) -> list[str | None]:
+    """The canonical field of each column (None for a blank header), or ImportFileError.
+    `extra` maps more header keys (see `header_key`) to fields: the custom fields' keys and
+    labels in both languages."""
     fields: list[str | None] = []
     seen: dict[str, str] = {}
     for col, raw in enumerate(headers, start=1):
@@ -55,7 +57,8 @@ def map_headers(headers: list[str]) -> list[str | None]:
         if not text:
             fields.append(None)
             continue
-        field = _LOOKUP.get(header_key(text))
+        key = header_key(text)
+        field = _LOOKUP.get(key) or (extra or {}).get(key)
         if field is None:
             raise ImportFileError("import.error.unknown_header", header=text, column=col,
                                   known=", ".join(FIELDS))
@@ -67,6 +70,9 @@ def map_headers(headers: list[str]) -> list[str | None]:
     if missing:
         raise ImportFileError("import.error.missing_header", fields=", ".join(missing))
     return fields
+
+
+Mapper = Callable[[list[str]], list[str | None]]
 
 
 @dataclass
@@ -134,7 +140,7 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path) -> TableFile:
+def _open_csv(path: Path, mapper: Mapper) -> TableFile:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, errors="strict", newline="")
     first = fh.readline()
@@ -145,7 +151,7 @@ def _open_csv(path: Path) -> TableFile:
     except StopIteration:
         fh.close()
         raise ImportFileError("import.error.empty", path=path.name) from None
-    fields = map_headers(headers)
+    fields = mapper(headers)
     estimated = max(_count_lines(path) - 1, 0)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -185,7 +191,7 @@ def _cell(value: Any, field: str | None) -> Any:
     return str(value)
 
 
-def _open_xlsx(path: Path) -> TableFile:
+def _open_xlsx(path: Path, mapper: Mapper) -> TableFile:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -206,7 +212,7 @@ def _open_xlsx(path: Path) -> TableFile:
     while headers and not headers[-1]:
         headers.pop()
     try:
-        fields = map_headers(headers)
+        fields = mapper(headers)
     except ImportFileError:
         wb.close()
         raise
@@ -225,8 +231,10 @@ def _open_xlsx(path: Path) -> TableFile:
     return TableFile(path, "xlsx", None, headers, fields, estimated, rows())
 
 
-def open_table(path: Path) -> TableFile:
-    """Open a CSV or XLSX customer file; ImportFileError says why one cannot be read."""
+def open_table(path: Path, mapper: Mapper | None = None) -> TableFile:
+    """Open a CSV or XLSX customer file (or, with its own header `mapper`, another entity's,
+    e.g. leads); ImportFileError says why one cannot be read."""
+    mapper = mapper or map_headers
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("import.error.not_found", path=str(path))
@@ -236,5 +244,5 @@ def open_table(path: Path) -> TableFile:
     if suffix == ".xls" or magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("import.error.xls", path=path.name)
     if suffix in (".xlsx", ".xlsm") or magic.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path)
-    return _open_csv(path)
+        return _open_xlsx(path, mapper)
+    return _open_csv(path, mapper)

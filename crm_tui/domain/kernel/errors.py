@@ -71,6 +71,8 @@ class FieldError:
     key: str
     params: dict[str, Any]
     row: int | None = None
+    labels: tuple[str, str] | None = None
+    """(zh, en) labels of a field the catalog does not know (a custom field)."""
 
     @property
     def message(self) -> str:
@@ -78,7 +80,12 @@ class FieldError:
 
     def line(self) -> str:
         """`row N: field: reason` for imports, `field: reason` otherwise."""
-        label = t(f"field.{self.field}") if self.field else ""
+        if self.labels is not None:
+            from crm_tui.i18n import language
+
+            label = self.labels[1] if language() == "en" else self.labels[0]
+        else:
+            label = t(f"field.{self.field}") if self.field else ""
         head = f"{t('import.row', row=self.row)}: " if self.row is not None else ""
         return f"{head}{label}: {self.message}" if label else f"{head}{self.message}"
 

@@ -43,6 +43,7 @@ class Perm(StrEnum):
     ALERT_CLEAR = "alert.clear"
     FEED_IMPORT = "feed.import"
     JOBS_RUN = "jobs.run"
+    FIELDS_MANAGE = "fields.manage"  # the form engine: define custom fields
 
 
 _FRONT = {Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EDIT, Perm.INTERACTION_LOG, Perm.TAG_MANAGE,
@@ -64,7 +65,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.SERVICE: frozenset({Perm.CUSTOMER_VIEW, Perm.INTERACTION_LOG}),
     Role.ADMIN: frozenset({Perm.STAFF_MANAGE, Perm.POLICY_APPLY, Perm.AUDIT_VIEW,
                            Perm.DATA_IMPORT, Perm.DATA_EXPORT, Perm.BACKUP, Perm.ALERT_VIEW,
-                           Perm.FEED_IMPORT, Perm.JOBS_RUN}),
+                           Perm.FEED_IMPORT, Perm.JOBS_RUN, Perm.FIELDS_MANAGE}),
 }
 
 ROLES = tuple(r.value for r in Role)

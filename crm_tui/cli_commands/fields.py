@@ -1,0 +1,149 @@
+"""`crm fields add|list|edit|retire|history`: custom fields that admins define (form engine)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crm_tui.cli_commands.base import DbOption, JsonOption, group, out, print_json, print_table, store
+from crm_tui.domain.kernel.actor import system_actor
+from crm_tui.i18n import t
+
+Entity = Annotated[str, typer.Argument(metavar="ENTITY", help=t("forms.cli.opt_entity"))]
+Key = Annotated[str, typer.Argument(metavar="KEY")]
+
+
+def _opt(name: str, help_key: str) -> Any:
+    return typer.Option(name, help=t(help_key), show_default=False)
+
+
+def _attrs(type_: str | None, label_zh: str | None, label_en: str | None, required: bool | None,
+           choices: str | None, pattern: str | None, min_: str | None, max_: str | None,
+           help_text: str | None, section: str | None, sensitive: bool | None,
+           filterable: bool | None) -> dict[str, Any]:
+    raw = {"type": type_, "label_zh": label_zh, "label_en": label_en, "required": required,
+           "pattern": pattern, "min_value": min_, "max_value": max_, "section": section,
+           "sensitive": sensitive, "filterable": filterable}
+    if choices is not None:
+        raw["choices"] = [c.strip() for c in choices.replace("，", ",").split(",") if c.strip()]
+    if help_text is not None:
+        raw["help_zh"] = raw["help_en"] = help_text
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _row(f: Any) -> dict[str, Any]:
+    return {"entity": f.entity, "key": f.key, "type": f.type, "label_zh": f.label_zh,
+            "label_en": f.label_en, "required": f.required, "choices": list(f.choices),
+            "pattern": f.pattern, "min": f.min_value, "max": f.max_value,
+            "help_zh": f.help_zh, "help_en": f.help_en, "section": f.section,
+            "position": f.position, "sensitive": f.sensitive, "filterable": f.filterable,
+            "status": f.status, "version": f.version, "updated_at": f.updated_at}
+
+
+def register(app: typer.Typer) -> None:
+    fields_app = group(app, "fields", t("forms.cli.help"))
+
+    @fields_app.command("add", help=t("forms.cli.add_help"))
+    def add(
+        entity: Entity,
+        key: Key,
+        type_: Annotated[str, _opt("--type", "forms.cli.opt_type")] = "text",
+        label_zh: Annotated[str, _opt("--label-zh", "forms.cli.opt_label_zh")] = "",
+        label_en: Annotated[str, _opt("--label-en", "forms.cli.opt_label_en")] = "",
+        required: Annotated[bool, _opt("--required", "forms.cli.opt_required")] = False,
+        choices: Annotated[str | None, _opt("--choices", "forms.cli.opt_choices")] = None,
+        pattern: Annotated[str | None, _opt("--pattern", "forms.cli.opt_pattern")] = None,
+        min_: Annotated[str | None, _opt("--min", "forms.cli.opt_min")] = None,
+        max_: Annotated[str | None, _opt("--max", "forms.cli.opt_max")] = None,
+        help_text: Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")] = None,
+        section: Annotated[str | None, _opt("--section", "forms.cli.opt_section")] = None,
+        sensitive: Annotated[bool, _opt("--sensitive", "forms.cli.opt_sensitive")] = False,
+        filterable: Annotated[bool, _opt("--filterable", "forms.cli.opt_filterable")] = False,
+        json_out: JsonOption = False,
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.domain.forms.definitions import add_field
+
+        attrs = _attrs(type_, label_zh, label_en, required, choices, pattern, min_, max_,
+                       help_text, section, sensitive, filterable)
+        with store(db) as crm:
+            view = add_field(crm, system_actor(), entity, key, **attrs)
+        if json_out:
+            print_json(_row(view))
+        else:
+            out(t("forms.cli.added", entity=view.entity, key=view.key, version=view.version))
+
+    @fields_app.command("edit", help=t("forms.cli.edit_help"))
+    def edit(
+        entity: Entity,
+        key: Key,
+        type_: Annotated[str | None, _opt("--type", "forms.cli.opt_type")] = None,
+        label_zh: Annotated[str | None, _opt("--label-zh", "forms.cli.opt_label_zh")] = None,
+        label_en: Annotated[str | None, _opt("--label-en", "forms.cli.opt_label_en")] = None,
+        required: Annotated[bool | None, _opt("--required/--optional", "forms.cli.opt_required")] = None,
+        choices: Annotated[str | None, _opt("--choices", "forms.cli.opt_choices")] = None,
+        pattern: Annotated[str | None, _opt("--pattern", "forms.cli.opt_pattern")] = None,
+        min_: Annotated[str | None, _opt("--min", "forms.cli.opt_min")] = None,
+        max_: Annotated[str | None, _opt("--max", "forms.cli.opt_max")] = None,
+        help_text: Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")] = None,
+        section: Annotated[str | None, _opt("--section", "forms.cli.opt_section")] = None,
+        filterable: Annotated[bool | None,
+                              _opt("--filterable/--not-filterable", "forms.cli.opt_filterable")] = None,
+        json_out: JsonOption = False,
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.domain.forms.definitions import edit_field
+
+        attrs = _attrs(type_, label_zh, label_en, required, choices, pattern, min_, max_,
+                       help_text, section, None, filterable)
+        with store(db) as crm:
+            view = edit_field(crm, system_actor(), entity, key, **attrs)
+        if json_out:
+            print_json(_row(view))
+        else:
+            out(t("forms.cli.edited", entity=view.entity, key=view.key, version=view.version))
+
+    @fields_app.command("retire", help=t("forms.cli.retire_help"))
+    def retire(entity: Entity, key: Key, db: DbOption = None) -> None:
+        from crm_tui.domain.forms.definitions import retire_field
+
+        with store(db) as crm:
+            view = retire_field(crm, system_actor(), entity, key)
+        out(t("forms.cli.retired", entity=view.entity, key=view.key))
+
+    @fields_app.command("list", help=t("forms.cli.list_help"))
+    def list_(
+        entity: Annotated[str | None, typer.Argument(metavar="[ENTITY]",
+                                                     help=t("forms.cli.opt_entity"))] = None,
+        all_: Annotated[bool, _opt("--all", "forms.cli.opt_all")] = False,
+        json_out: JsonOption = False,
+        db: DbOption = None,
+    ) -> None:
+        from crm_tui.domain.forms.definitions import list_fields
+        from crm_tui.i18n import language
+
+        with store(db) as crm:
+            rows = list_fields(crm, system_actor(), entity, include_retired=all_)
+        if json_out:
+            print_json([_row(f) for f in rows])
+            return
+        if not rows:
+            out(t("forms.cli.none"))
+            return
+        en = language() == "en"
+        print_table(
+            [t(f"forms.cli.col_{c}") for c in ("entity", "key", "type", "label", "flags",
+                                                "status", "version")],
+            [[f.entity, f.key, f.type, f.label_en if en else f.label_zh,
+              " ".join(t(f"forms.cli.flag_{flag}") for flag in ("required", "sensitive",
+                                                                 "filterable")
+                       if getattr(f, flag)),
+              t(f"forms.cli.status_{f.status}"), str(f.version)] for f in rows])
+
+    @fields_app.command("history", help=t("forms.cli.history_help"))
+    def history(entity: Entity, key: Key, db: DbOption = None) -> None:
+        from crm_tui.domain.forms.definitions import field_history
+
+        with store(db) as crm:
+            print_json(field_history(crm, system_actor(), entity, key))
