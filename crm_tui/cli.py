@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "data",  # import customers, export customers
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
+    "sales",  # leads list, opportunities list, import leads
     "fields",  # custom fields (form engine)
 )
 

@@ -53,7 +53,7 @@ def test_seeds_a_whole_branch(crm) -> None:
 
     with crm.db.read() as s:
         count = lambda model: s.scalar(select(func.count()).select_from(model))  # noqa: E731
-        assert count(Customer) == N
+        assert count(Customer) == N + 1  # the demo lead converted by seed_sales (issue 9)
         assert count(Staff) == len(logins)
         assert s.scalar(select(func.count()).select_from(Customer)
                         .where(Customer.kind == "institutional")) > 0
@@ -109,9 +109,12 @@ def test_inbox_and_alerts_have_work_waiting(crm) -> None:
     change = approval_views.get_request(crm, sup1, next(r.id for r in inbox if r.customer_name == "张三"))
     assert change.can_decide and change.changes[0].before != change.changes[0].after
     assert "*" in change.changes[0].after and change.evidence  # masked, with the maker's reason
-    # comp1: the suitability override, with the assessment and the product risk as evidence
-    (override,) = approval_views.inbox(crm, comp1)
-    assert approval_views.inbox_count(crm, comp1) == 1 and override.kind == "suitability_override"
+    # comp1: the suitability override, with the assessment and the product risk as evidence,
+    # and a contract closing from the pipeline (issue 9)
+    comp_inbox = approval_views.inbox(crm, comp1)
+    assert sorted(r.kind for r in comp_inbox) == ["contract_close", "suitability_override"]
+    override = next(r for r in comp_inbox if r.kind == "suitability_override")
+    assert approval_views.inbox_count(crm, comp1) == 2
     evidence = {render(k): render(v)
                 for k, v in approval_views.get_request(crm, comp1, override.id).evidence}
     assert "C3" in evidence.values() and "R4" in evidence.values()
@@ -154,7 +157,7 @@ def test_identities_are_valid_and_encrypted(sqlite_crm) -> None:
     with crm.db.read() as s:
         rows = s.execute(select(Customer.kind, Customer.national_id_enc, Customer.phone_enc,
                                 Customer.birth_date, Customer.national_id_bidx)).all()
-    assert len({r[4] for r in rows}) == N
+    assert len({r[4] for r in rows}) == N + 1  # with the converted demo lead
     for kind, nid_enc, phone_enc, born, _ in rows:
         nid = crm.keys.decrypt("national_id", nid_enc)
         assert nid and nid not in nid_enc
@@ -250,3 +253,23 @@ def test_refuses_a_database_that_has_data_and_needs_admin(sqlite_crm, sqlite_wor
 def test_identifier_check_digits() -> None:
     assert luhn_complete("7992739871") == "79927398713"  # the textbook Luhn example
     assert credit_code("350100", "M000100Y") == "91350100M000100Y43"  # GB 32100's example
+
+
+def test_demo_pipeline_has_every_stage_breached_leads_a_proposal_and_a_closing(crm) -> None:
+    from crm_tui.domain.sales import board, leads
+    from crm_tui.store.models_compliance import ApprovalRequest
+    from crm_tui.store.models_sales import OpportunityProposal
+
+    _seed(crm)
+    rm1, sup2 = _staff(crm, "rm1"), _staff(crm, "sup2")
+    columns = {c.stage: c.count for c in board.columns(crm, rm1)}
+    assert all(columns[s] >= 1 for s in ("needs", "matching", "proposal", "closing", "won",
+                                         "lost")), columns
+    everyone = leads.list_leads(crm, system_actor("test"))
+    assert sum(v.breached for v in everyone) >= 2
+    assert any(v.owner is None for v in everyone)  # the unassigned queue
+    assert leads.list_leads(crm, sup2, view="breached")  # the online leads went to team 二组
+    with crm.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(OpportunityProposal)) >= 2
+        assert s.scalar(select(func.count()).select_from(ApprovalRequest).where(
+            ApprovalRequest.kind == "contract_close", ApprovalRequest.status == "pending")) == 1

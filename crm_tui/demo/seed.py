@@ -25,6 +25,7 @@ from crm_tui.demo.book import BookPlanner
 from crm_tui.demo.compliance import seed_compliance
 from crm_tui.demo.people import PeoplePlanner
 from crm_tui.demo.plan import Plan
+from crm_tui.demo.sales import seed_sales
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
@@ -216,4 +217,5 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
         }
         audit.record(crm.db, session, actor, "demo.seed", "database", "", None, counts)
     seed_compliance(crm, actor, now)
+    seed_sales(crm, actor, now)
     return [(u, r, n) for u, n, r, *_ in D.STAFF]

@@ -91,6 +91,43 @@ def _open_alerts(crm: Crm, actor: Actor) -> int | None:
     return count_open(crm, actor)
 
 
+def _pipeline_pane() -> Widget:
+    from crm_tui.screens.pipeline_board import PipelineBoardPane
+
+    return PipelineBoardPane()
+
+
+def _leads_pane() -> Widget:
+    from crm_tui.screens.leads_list import LeadListPane
+
+    return LeadListPane()
+
+
+def _sells(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads work leads and the pipeline."""
+    return actor.role in ("rm", "supervisor", "branch_head")
+
+
+def _open_leads(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.sales.leads import count_waiting
+
+    return count_waiting(crm, actor)
+
+
+def _notifications_pane() -> Widget:
+    from crm_tui.screens.notifications import NotificationsPane
+
+    return NotificationsPane()
+
+
+def _has_inbox(actor: Actor) -> bool:
+    return actor.id is not None
+
+
+def _unread(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.workflow.notifications import unread_count
+
+    return unread_count(crm, actor)
 def _fields_pane() -> Widget:
     from crm_tui.screens.fields_admin import FieldsAdminPane
 
@@ -109,5 +146,8 @@ AREAS: list[Area] = [
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
+    Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _sells),
+    Area("leads", "tui.leads.area", "f6", _leads_pane, _sells, _open_leads),
+    Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

@@ -214,6 +214,10 @@ class ProfileScreen(UsesCrm, Screen[None]):
         return perm is None or can(self.actor, Perm(perm))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_custom":  # offered only once custom fields exist
+            panels = self.query(CustomFieldsPanel)
+            view = panels.first().view if panels else None
+            return self._may(action) and bool(view and view.values)
         if action in ACTION_PERMS:
             return self._may(action) and self.view is not None
         return True

@@ -55,6 +55,7 @@ class CustomFieldsPanel(DomainCalls, UsesCrm, Vertical):
         for v in view.values:
             table.add_row(v.section, v.label(lang), v.text or "—", key=v.key)
         self.set_class(bool(view.values), "-filled")
+        self.screen.refresh_bindings()  # the profile offers `u` only when there are fields
 
     def say(self, text: str, *, ok: bool) -> None:
         self.query_one(Static).update(f"{t('tui.forms.panel_title')} — {text}")

@@ -144,8 +144,23 @@ def evaluate_event(crm: Crm, session: Session, actor: Actor, policy: Policy,
         audit.record(crm.db, session, actor, "alert.raise", "risk_alert", alert.id, None,
                      {"rule": rule.name, "severity": rule.severity, "freeze": rule.freeze,
                       "customer_id": ev.customer_id, **details})
+        _notify_alert(session, alert)
         raised.append(alert)
     return raised
+
+
+def _notify_alert(session: Session, alert: RiskAlert) -> None:
+    """Risk officers and the customer's RM hear of a new alert in the notification centre."""
+    from crm_tui.domain.workflow.notifications import notify
+    from crm_tui.store.models import Customer, Staff
+
+    rm = session.scalar(select(Customer.rm_id).where(Customer.id == alert.customer_id))
+    risk = session.scalars(select(Staff.id).where(Staff.role == "risk", Staff.active)  # type: ignore[arg-type]
+                           .order_by(Staff.id).limit(50)).all()
+    for staff_id in {*risk, *([rm] if rm else [])}:
+        notify(session, staff_id, "alert_raised", "notify.alert_raised",
+               {"id": alert.id, "rule": alert.rule, "severity": f"@compliance.severity.{alert.severity}"},
+               entity="risk_alert", entity_id=alert.id, dedupe_key=f"alert:{alert.id}:{staff_id}")
 
 
 # -- reading and clearing ----------------------------------------------------------------

@@ -52,6 +52,8 @@ from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.document import ApprovalLevelSpec
+from crm_tui.domain.workflow.notifications import notify
+from crm_tui.store.models import Staff
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from crm_tui.store.types import utcnow
 
@@ -95,6 +97,7 @@ _KIND_MODULES = {
     "suitability_override": "crm_tui.domain.sales.transactions",
     "large_transaction": "crm_tui.domain.sales.transactions",
     "policy_change": "crm_tui.domain.compliance.policy_changes",
+    "contract_close": "crm_tui.domain.sales.closing",
     "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
 }
 
@@ -150,7 +153,37 @@ def open_request(
     audit.record(crm.db, session, maker, "approval.request", "approval_request", req.id, None,
                  {"kind": kind, "target": f"{target_entity}:{target_id}",
                   "target_version": target_version, "levels": plan, **display})
+    notify_deciders(session, req)
     return req
+
+
+NOTIFY_MAX = 50
+
+
+def notify_deciders(session: Session, req: ApprovalRequest) -> None:
+    """Tell the people who may decide the current level (role and scope) that it waits."""
+    q = select(Staff.id).where(Staff.role == req.next_role, Staff.active)  # type: ignore[arg-type]
+    if req.next_scope == "team":
+        q = q.where(Staff.team_id == req.team_id)
+    elif req.next_scope == "branch":
+        q = q.where(Staff.branch_id == req.branch_id)
+    if req.maker_id is not None:
+        q = q.where(Staff.id != req.maker_id)
+    for staff_id in session.scalars(q.order_by(Staff.id).limit(NOTIFY_MAX)):
+        notify(session, staff_id, "approval_waiting", "notify.approval_waiting",
+               {"id": req.id, "kind": f"@compliance.kind.{req.kind}"},
+               entity="approval_request", entity_id=req.id,
+               dedupe_key=f"approval-wait:{req.id}:{req.next_level}:{staff_id}")
+
+
+def notify_maker(session: Session, req: ApprovalRequest) -> None:
+    """Tell the maker how her request ended."""
+    if req.maker_id is not None:
+        notify(session, req.maker_id, "approval_closed", "notify.approval_closed",
+               {"id": req.id, "kind": f"@compliance.kind.{req.kind}",
+                "status": f"@compliance.status.{req.status}"},
+               entity="approval_request", entity_id=req.id,
+               dedupe_key=f"approval-closed:{req.id}")
 
 
 def pending_for_target(session: Session, kind: str, target_entity: str, target_id: Any,
@@ -191,6 +224,7 @@ def _close(crm: Crm, session: Session, req: ApprovalRequest, actor: Actor, statu
     session.add(req)
     audit.record(crm.db, session, actor, action, "approval_request", req.id, before,
                  {"status": status, "note": note, **(extra or {})})
+    notify_maker(session, req)
 
 
 def _check_decider(session: Session, req: ApprovalRequest, actor: Actor) -> Place:
@@ -272,6 +306,9 @@ def approve(crm: Crm, actor: Actor, request_id: int, comment: str = "",
                 req.result_ref = handler.apply(crm, session, req, actor, now)
                 session.add(req)
                 applied = True
+                notify_maker(session, req)
+            else:
+                notify_deciders(session, req)
             status = req.status
     if late is not None:
         raise late

@@ -73,7 +73,29 @@ def log_interaction(crm: Crm, actor: Actor, customer_id: int, new: NewInteractio
         session.flush()
         audit.record(crm.db, session, actor, "interaction.log", "customer", customer_id, None,
                      {"interaction_id": row.id, "channel": row.channel, "subject": row.subject})
+        _stop_lead_clocks(crm, session, actor, customer_id, row.occurred_at)
         return row.id or 0
+
+
+def _stop_lead_clocks(crm: Crm, session: Session, actor: Actor, customer_id: int,
+                      at: datetime) -> None:
+    """A contact with a customer is the first contact of her open leads (issue 9): the
+    first-contact clock stops and the lead's contact task is cancelled."""
+    from crm_tui.domain.workflow.tasks import cancel_tasks
+    from crm_tui.store.models_sales import Lead
+
+    leads = session.scalars(select(Lead).where(
+        Lead.customer_id == customer_id, Lead.first_contact_at.is_(None),  # type: ignore[union-attr]
+        Lead.status.in_(("new", "assigned")))).all()  # type: ignore[attr-defined]
+    for lead in leads:
+        lead.first_contact_at = at
+        lead.status = "contacted" if lead.owner_id is not None else lead.status
+        lead.version += 1
+        session.add(lead)
+        cancel_tasks(crm.db, session, actor, entity="lead", entity_id=lead.id or 0,
+                     kind="lead_contact")
+        audit.record(crm.db, session, actor, "lead.contact", "lead", lead.id, None,
+                     {"first_contact_at": at, "interaction": True})
 
 
 def interaction_page(

@@ -9,6 +9,7 @@ rejection at any level ends it. A frozen customer can do none of this.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -115,10 +116,14 @@ def _execute(crm: Crm, session: Session, actor: Actor, *, customer_id: int, kind
 
 def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
                        amount: Decimal | str, *, product_code: str | None = None,
-                       currency: str | None = None, now: datetime | None = None
+                       currency: str | None = None, now: datetime | None = None,
+                       session: Session | None = None, override_approved: bool = False,
                        ) -> TransactionOutcome:
     """Record a transaction: executed now, or sent up its approval chain; Blocked if a
-    rule refuses it (KYC, suitability, freeze, insufficient holding)."""
+    rule refuses it (KYC, suitability, freeze, insufficient holding).
+
+    `session` runs it inside the caller's transaction (a won contract, issue 9);
+    `override_approved` says a suitability override was already approved there."""
     require(actor, Perm.TRANSACTION_RECORD)
     if kind not in TX_KINDS:
         raise _bad("tx_kind", "validation.choice", value=kind)
@@ -128,7 +133,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
         raise ValidationFailed([FieldError("tx_amount", exc.key, exc.params)]) from exc
     now = now or utcnow()
     policy = crm.policy()
-    with crm.db.write() as session:
+    with nullcontext(session) if session is not None else crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)
         product: Product | None = None
         if kind in PRODUCT_KINDS:
@@ -150,7 +155,7 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
             suit = assess(crm, session, c, product, now.astimezone(crm.tz).date())
             if suit.action == "block":
                 raise Blocked(suit.reason_key, **suit.params)
-            if suit.action == "approve":
+            if suit.action == "approve" and not override_approved:
                 override = [ApprovalLevelSpec(role=suit.approver_role)]  # type: ignore[arg-type]
         if kind == "redemption":
             held = session.scalar(select(Holding.amount_fen).where(
@@ -182,7 +187,11 @@ def record_transaction(crm: Crm, actor: Actor, customer_id: int, kind: str,
             display["evidence"]["suitability"] = stored(suit.note)
         req = approvals.open_request(
             crm, session, actor,
-            kind="suitability_override" if override else "large_transaction",
+            # an override approved upstream (a won contract) keeps the request an override,
+            # so its approval still accepts the "approve" cell of the matrix
+            kind="suitability_override" if override or (
+                override_approved and suit is not None and suit.action == "approve")
+            else "large_transaction",
             target_entity="customer", target_id=customer_id,
             target_version=_version(session, customer_id, kind, product_id), levels=levels,
             display=display, customer_id=customer_id, now=now,

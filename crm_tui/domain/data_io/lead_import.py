@@ -1,0 +1,146 @@
+"""`crm import leads FILE`: leads from CSV/XLSX, headers in Chinese or English through the
+field registry (key, aliases, every language's label), the same row errors, rejects file
+and exit codes as the customer import. Each lead goes through the same intake as the form
+(sealing, linking to an existing customer, assignment, notification and task); a row that
+fails is rolled back alone (a savepoint) and lands in the rejects file. An optional
+`created_at` column loads history (its first-contact clock starts then)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm_tui.domain.data_io.importer import _Rejects, default_rejects_path
+from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
+from crm_tui.domain.kernel import safe_files
+from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.kernel.context import Crm
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, catalog_labels
+from crm_tui.domain.kernel.fields import clean, fields_of, header_map, normalise_header
+from crm_tui.domain.kernel.permissions import Perm, require
+from crm_tui.domain.sales import fields as _fields  # noqa: F401  (registers the lead fields)
+from crm_tui.domain.sales.leads import intake
+from crm_tui.store.types import utcnow
+
+CHUNK = 500
+REQUIRED = ("name", "source")
+
+
+@dataclass
+class LeadImportReport:
+    file: str
+    encoding: str | None
+    rows: int = 0
+    stored: int = 0
+    rejected: int = 0
+    assigned: int = 0
+    rejects_path: Path | None = None
+    elapsed: float = 0.0
+    dry_run: bool = False
+    strict_refused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0
+
+
+def _labels(key: str) -> list[str]:
+    return list(catalog_labels(key))
+
+
+def map_lead_headers(headers: list[str]) -> list[str | None]:
+    known = header_map("lead", _labels)
+    out: list[str | None] = []
+    seen: dict[str, str] = {}
+    for col, raw in enumerate(headers, start=1):
+        text = str(raw or "").strip()
+        if not text:
+            out.append(None)
+            continue
+        field = known.get(normalise_header(text)) or known.get(header_key(text))
+        if field is None:
+            raise ImportFileError("import.error.unknown_header", header=text, column=col,
+                                  known=", ".join(s.key for s in fields_of("lead")))
+        if field in seen:
+            raise ImportFileError("import.error.duplicate_header", header=text, other=seen[field])
+        seen[field] = text
+        out.append(field)
+    missing = [f for f in REQUIRED if f not in seen]
+    if missing:
+        raise ImportFileError("import.error.missing_header", fields=", ".join(missing))
+    return out
+
+
+def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
+                 dry_run: bool = False, rejects_path: Path | None = None,
+                 on_error: Callable[[FieldError], None] | None = None) -> LeadImportReport:
+    require(actor, Perm.DATA_IMPORT)
+    started = time.perf_counter()
+    table = open_table(Path(path), map_lead_headers)
+    report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
+    rejects = _Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
+                       safe_files.protected_for(crm, inputs=[Path(path)]))
+    store = not dry_run and not strict
+    try:
+        rows = list(_cleaned(table))  # (number, cells, values | None, errors)
+        for _number, cells, _values, errors in rows:
+            report.rows += 1
+            if errors:
+                _reject(report, rejects, cells, errors, on_error)
+        if strict and not dry_run and report.rejected == 0:
+            store = True
+        elif strict and report.rejected:
+            report.strict_refused = not dry_run
+        if store:
+            good = [(n, c, v) for n, c, v, e in rows if not e]
+            for start in range(0, len(good), CHUNK):
+                _store_chunk(crm, actor, good[start:start + CHUNK], report, rejects, on_error)
+        return report
+    finally:
+        rejects.close()
+        report.rejects_path = rejects.path if rejects.used else None
+        report.elapsed = time.perf_counter() - started
+
+
+def _cleaned(table):  # type: ignore[no-untyped-def]
+    fields = table.fields
+    for number, cells in table.rows():
+        if len(cells) > len(fields):
+            yield number, cells, None, [FieldError("", "import.error.cells",
+                                                   {"cells": len(cells), "columns": len(fields)},
+                                                   number)]
+            continue
+        raw = {f: cells[i] for i, f in enumerate(fields) if f is not None and i < len(cells)}
+        values, errors = clean("lead", raw, only=[f for f in fields if f is not None] +
+                               [r for r in REQUIRED if r not in fields], row=number)
+        yield number, cells, values, errors
+
+
+def _reject(report: LeadImportReport, rejects: _Rejects, cells: list, errors: list[FieldError],
+            on_error: Callable[[FieldError], None] | None) -> None:
+    report.rejected += 1
+    rejects.add(cells, errors)
+    if on_error:
+        for e in errors:
+            on_error(e)
+
+
+def _store_chunk(crm: Crm, actor: Actor, chunk: list, report: LeadImportReport,
+                 rejects: _Rejects, on_error: Callable[[FieldError], None] | None) -> None:
+    now = utcnow()
+    failed: list[tuple[list, list[FieldError]]] = []
+    with crm.db.write() as session:
+        for number, cells, values in chunk:
+            try:
+                with session.begin_nested():
+                    lead = intake(crm, session, actor, values, now=now, row=number)
+            except ValidationFailed as exc:
+                failed.append((cells, [FieldError(e.field, e.key, e.params, number)
+                                       for e in exc.errors]))
+                continue
+            report.stored += 1
+            report.assigned += lead.owner_id is not None
+    for cells, errors in failed:
+        _reject(report, rejects, cells, errors, on_error)

@@ -1,0 +1,264 @@
+"""The pipeline board (销售看板): six columns, needs → matching → proposal → closing, then
+won and lost, each with its count and total, cards paged from the database.
+
+Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the card to the next or
+previous stage (only along allowed transitions: a refused move says why), `l` marks it
+lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
+from the matching list, `g` generate the proposal, `b` the customer's
+feedback on it, `f` filter, `r` reload. With the mouse:
+click a card, then click another column's header to move it there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalScroll, Vertical
+from textual.widgets import Static
+
+from crm_tui.i18n import t
+from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.kanban_column import KanbanColumn
+from crm_tui.widgets.session import UsesCrm
+
+if TYPE_CHECKING:
+    from crm_tui.domain.sales.board import Board, BoardFilter, Card
+
+STAGES = ("needs", "matching", "proposal", "closing", "won", "lost")
+PAGE = 25
+FIRST_PAGE = 12
+
+
+class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
+    DEFAULT_CSS = """
+    PipelineBoardPane #board { height: 1fr; }
+    PipelineBoardPane #board-message.-error { color: $error; }
+    """
+    BINDINGS = [
+        Binding("left", "column(-1)", "tui.pipeline.key.prev_col", show=False),
+        Binding("right", "column(1)", "tui.pipeline.key.next_col", show=False),
+        Binding("shift+right", "move(1)", "tui.pipeline.key.forward", id="board-forward"),
+        Binding("shift+left", "move(-1)", "tui.pipeline.key.back", id="board-back"),
+        Binding("l", "lost", "tui.pipeline.key.lost", id="board-lost"),
+        Binding("n", "needs", "tui.pipeline.key.needs", id="board-needs"),
+        Binding("k", "risk", "tui.pipeline.key.risk", id="board-risk"),
+        Binding("p", "product", "tui.pipeline.key.product", id="board-product"),
+        Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
+        Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
+        Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
+        Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="area-pane")
+        translate_bindings(self)
+        self.filter_values: dict[str, str] = {}
+        self.board_filter: BoardFilter | None = None
+        self.picked: Card | None = None  # for mouse moves
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("tui.pipeline.title"), classes="pane-title")
+        yield Static("", id="board-filter-line", classes="pane-status", markup=False)
+        with HorizontalScroll(id="board"):
+            for stage in STAGES:
+                yield KanbanColumn(stage)
+        yield Static("", id="board-message", classes="pane-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def focus_default(self) -> None:
+        self.column("needs").focus_cards()
+
+    def column(self, stage: str) -> KanbanColumn:
+        return self.query_one(f"#col-{stage}", KanbanColumn)
+
+    # -- loading ---------------------------------------------------------------------
+
+    def reload(self) -> None:
+        from crm_tui.domain.sales.board import load_board
+
+        bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
+        self.query_one("#board-filter-line", Static).update(
+            t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
+        self.call_domain(load_board, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
+                         on_done=self._painted, group="board")
+
+    def _painted(self, board: Board) -> None:
+        for col in board.columns:
+            self.column(col.stage).set_head(col.count, col.total)
+        for stage, cards in board.pages.items():
+            self.column(stage).show_page(cards, append=False, page=FIRST_PAGE, now=board.now)
+
+    @on(KanbanColumn.NeedMore)
+    def _more(self, event: KanbanColumn.NeedMore) -> None:
+        from crm_tui.domain.sales.board import column_cards
+
+        col = event.column
+        last = col.cards[-1]
+        now = datetime.now(UTC)
+        self.call_domain(column_cards, self.crm, self.actor, col.stage, self.board_filter,
+                         after=(last.stage_entered_at, last.id), limit=PAGE, now=now,
+                         on_done=lambda cards: col.show_page(cards, append=True, page=PAGE, now=now),
+                         group=f"more-{col.stage}")
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # -- navigation ------------------------------------------------------------------
+
+    def current(self) -> KanbanColumn:
+        focused = self.app.focused
+        for stage in STAGES:
+            col = self.column(stage)
+            if focused is not None and col in focused.ancestors_with_self:
+                return col
+        return self.column("needs")
+
+    def action_column(self, step: int) -> None:
+        i = STAGES.index(self.current().stage)
+        target = self.column(STAGES[max(0, min(len(STAGES) - 1, i + step))])
+        target.focus_cards()
+        target.scroll_visible()
+
+    # -- moves -------------------------------------------------------------------------
+
+    def selected(self) -> Card | None:
+        card = self.current().selected()
+        if card is None:
+            self.say(t("tui.pipeline.no_card"), ok=False)
+        return card
+
+    def action_move(self, step: int) -> None:
+        card = self.selected()
+        if card is None:
+            return
+        i = STAGES.index(card.stage) + step
+        if not 0 <= i < len(STAGES) - 1:  # nothing moves onto lost by arrow; use `l`
+            self.say(t("tui.pipeline.no_further"), ok=False)
+            return
+        self.move_to(card, STAGES[i])
+
+    def move_to(self, card: Card, stage: str, reason: str | None = None) -> None:
+        from crm_tui.domain.sales.opportunities import move
+
+        self.call_domain(move, self.crm, self.actor, card.id, stage, reason=reason,
+                         on_done=lambda new: self._moved(card, new), group="move", block=True)
+
+    def _moved(self, card: Card, stage: str) -> None:
+        self.say(t("tui.pipeline.moved", customer=card.customer,
+                   stage=t(f"sales.stage.{stage}")), ok=True)
+        self.reload()
+        self.call_later(lambda: self.column(stage).focus_cards())
+
+    @on(KanbanColumn.HeadClicked)
+    def _head_clicked(self, event: KanbanColumn.HeadClicked) -> None:
+        if self.picked is not None and self.picked.stage != event.column.stage:
+            card, self.picked = self.picked, None
+            if event.column.stage == "lost":
+                self._ask_lost(card)
+            else:
+                self.move_to(card, event.column.stage)
+
+    def on_option_list_option_highlighted(self, event: Any) -> None:
+        for stage in STAGES:
+            col = self.column(stage)
+            if event.option_list is col.option_list:
+                self.picked = col.selected()
+
+    def action_lost(self) -> None:
+        card = self.selected()
+        if card is not None:
+            self._ask_lost(card)
+
+    def _ask_lost(self, card: Card) -> None:
+        from crm_tui.screens.pipeline_forms import LostForm
+
+        reasons = list(self.crm.policy().sales.lost_reasons)
+        self.app.push_screen(LostForm(t("tui.pipeline.lost_title", customer=card.customer),
+                                      card.id, reasons),
+                             lambda done: self._moved(card, "lost") if done else None)
+
+    # -- forms -----------------------------------------------------------------------------
+
+    def action_needs(self) -> None:
+        from crm_tui.domain.sales.questionnaires import submit_needs
+        from crm_tui.screens.pipeline_forms import RegistryForm
+
+        card = self.selected()
+        if card is not None:
+            self.app.push_screen(RegistryForm(
+                t("tui.pipeline.needs_title", customer=card.customer), "needs_questionnaire",
+                lambda v: submit_needs(self.crm, self.actor, card.customer_id, v)),
+                lambda v: self.say(t("tui.pipeline.needs_saved", version=v), ok=True) if v else None)
+
+    def action_risk(self) -> None:
+        from crm_tui.domain.sales.questionnaires import submit_risk
+        from crm_tui.screens.pipeline_forms import RegistryForm
+
+        card = self.selected()
+        if card is not None:
+            self.app.push_screen(RegistryForm(
+                t("tui.pipeline.risk_title", customer=card.customer), "risk_questionnaire",
+                lambda v: submit_risk(self.crm, self.actor, card.customer_id, v)),
+                lambda lv: self.say(t("tui.pipeline.risk_saved", level=lv), ok=True) if lv else None)
+
+    def action_product(self) -> None:
+        from crm_tui.domain.sales.matching import match_products
+
+        card = self.selected()
+        if card is not None:
+            self.call_domain(match_products, self.crm, self.actor, card.id,
+                             on_done=lambda ms: self._choose(card, ms), group="match")
+
+    def _choose(self, card: Card, matches: list[Any]) -> None:
+        from crm_tui.screens.pipeline_forms import ProductForm
+
+        self.app.push_screen(ProductForm(t("tui.pipeline.product_title", customer=card.customer),
+                                         card.id, matches),
+                             lambda code: self._after(t("tui.pipeline.product_saved", code=code))
+                             if code else None)
+
+    def action_proposal(self) -> None:
+        from crm_tui.domain.sales.proposals import make_proposal
+
+        card = self.selected()
+        if card is not None:
+            self.call_domain(make_proposal, self.crm, self.actor, card.id,
+                             on_done=lambda pid: self._after(t("tui.pipeline.proposal_saved",
+                                                               id=pid)), group="proposal")
+
+    def action_feedback(self) -> None:
+        from crm_tui.screens.pipeline_forms import FeedbackForm
+
+        card = self.selected()
+        if card is not None:
+            self.app.push_screen(FeedbackForm(t("tui.pipeline.feedback_title",
+                                                customer=card.customer), card.id),
+                                 lambda pid: self.say(t("tui.pipeline.feedback_saved", id=pid),
+                                                      ok=True) if pid else None)
+
+    def _after(self, text: str) -> None:
+        self.say(text, ok=True)
+        self.reload()
+
+    def action_filter(self) -> None:
+        from crm_tui.screens.pipeline_forms import FilterForm
+
+        self.app.push_screen(FilterForm(t("tui.pipeline.filter_title"), self.filter_values),
+                             self._filtered)
+
+    def _filtered(self, result: Any) -> None:
+        if result:
+            self.filter_values, self.board_filter = result
+            self.reload()
+
+    def say(self, text: str, *, ok: bool) -> None:
+        line = self.query_one("#board-message", Static)
+        line.update(text)
+        line.set_class(not ok, "-error")
