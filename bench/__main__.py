@@ -4,8 +4,8 @@ Environment:
   BENCH_SCALE    fraction of production size (1 = 1M customers, 5M interactions; default 1)
   BENCH_QUERIES  queries per search/profile figure (default 300)
   BENCH_RUNS     cold starts per app (default 12)
-  BENCH_ONLY     comma list of parts to run: search, profile, import, startup, pipeline
-                 (default all)
+  BENCH_ONLY     comma list of parts to run: search, profile, import, startup, pipeline,
+                 tickets (default all)
   BENCH_PIPELINE_OPEN  open opportunities on the pipeline board (default 100000)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
 """
@@ -26,7 +26,7 @@ os.environ["CRM_LANG"] = "en"
 from bench.generate import Spec, ensure_database, key_path  # noqa: E402
 from bench.report import RESULTS, Figure, print_table, write_results  # noqa: E402
 
-PARTS = ("search", "profile", "import", "startup", "pipeline")
+PARTS = ("search", "profile", "import", "startup", "pipeline", "tickets")
 
 
 def main() -> int:
@@ -44,10 +44,15 @@ def main() -> int:
           f"{spec.interactions:,} interactions), {queries} queries per figure; "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
           f"{os.cpu_count()} CPU(s)", flush=True)
-    if only == ["pipeline"]:  # its own data: no need to build the customer database
-        from bench.pipeline import run_pipeline
+    if only in (["pipeline"], ["tickets"]):  # each has data of its own: no customer database
+        if only == ["pipeline"]:
+            from bench.pipeline import run_pipeline
 
-        figures = run_pipeline()
+            figures = run_pipeline()
+        else:
+            from bench.tickets import run_tickets
+
+            figures = run_tickets(scale)
         print_table(figures)
         write_results(figures)
         return 0
@@ -94,6 +99,10 @@ def main() -> int:
         from bench.pipeline import run_pipeline
 
         figures += run_pipeline()
+    if "tickets" in only:
+        from bench.tickets import run_tickets
+
+        figures += run_tickets(scale)
     print(f"\nmeasured in {time.perf_counter() - started:.0f} s "
           f"(rm = {actors['rm'].username}, branch head = {actors['branch_head'].username})\n")
     print_table(figures)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "backup",  # backup, restore
     "compliance",  # alerts list/clear, import events, jobs run
     "sales",  # leads list, opportunities list, import leads
+    "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)
 )
 

@@ -26,6 +26,9 @@ async def test_queries_find_by_initials_phone_tail_and_id_and_open(
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.badges["customers"] == 4  # rm1's book; 王五 is rm3's
+        assert app.screen.query_one("#area-switcher").current == "my_day"  # an RM's home
+        await pilot.press("f2")
+        await settle(pilot)
         assert app.focused is app.screen.query_one("#search-input")
 
         await search(pilot, "zs", wait_debounce=True)

@@ -136,7 +136,11 @@ async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PAS
 
 
 async def search(pilot: Pilot[None], text: str, *, wait_debounce: bool = False) -> None:
-    """Type `text` into the customer search; then wait out the debounce, or press Enter."""
+    """Type `text` into the customer search; then wait out the debounce, or press Enter.
+    (My day is an RM's first area; the search lives in the customers area.)"""
+    show_area = getattr(pilot.app.screen, "show_area", None)
+    if show_area is not None:
+        show_area("customers")
     field = pilot.app.screen.query_one("#search-input", Input)
     field.focus()
     field.value = ""

@@ -6,8 +6,9 @@ products R1–R5; holdings whose AUM follows a branch's pyramid; trades; two yea
 interactions. Everything is planned in Python first (so dates hang together: `demo_plan`,
 `demo_people`, `demo_book`, `demo_activity`), then written
 with Core executemany in ONE transaction with ONE audit event, so a failure leaves nothing.
-Then `demo_compliance` puts work in the approval inbox and the alert list through the
-domain functions staff use, each step with its own audit event.
+Then `demo_compliance` puts work in the approval inbox and the alert list, and
+`demo_service` a working service desk (tickets, a complaint, reviews, the outbox), through
+the domain functions staff use, each step with its own audit event.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from crm_tui.demo.compliance import seed_compliance
 from crm_tui.demo.people import PeoplePlanner
 from crm_tui.demo.plan import Plan
 from crm_tui.demo.sales import seed_sales
+from crm_tui.demo.service import seed_service
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
 from crm_tui.domain.customers.tags import evaluate_rule_tags
@@ -218,4 +220,5 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
         audit.record(crm.db, session, actor, "demo.seed", "database", "", None, counts)
     seed_compliance(crm, actor, now)
     seed_sales(crm, actor, now)
+    seed_service(crm, actor, now)
     return [(u, r, n) for u, n, r, *_ in D.STAFF]

@@ -128,6 +128,41 @@ def _unread(crm: Crm, actor: Actor) -> int | None:
     from crm_tui.domain.workflow.notifications import unread_count
 
     return unread_count(crm, actor)
+
+
+def _my_day_pane() -> Widget:
+    from crm_tui.screens.my_day import MyDayPane
+
+    return MyDayPane()
+
+
+def _has_tasks(actor: Actor) -> bool:
+    """People whose work arrives as tasks (RMs, their supervisors, branch heads, the desk)."""
+    return actor.role in ("rm", "supervisor", "branch_head", "service")
+
+
+def _due_today(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.service.reviews import count_due_today
+
+    return count_due_today(crm, actor)
+
+
+def _tickets_pane() -> Widget:
+    from crm_tui.screens.tickets import TicketQueuePane
+
+    return TicketQueuePane()
+
+
+def _may_work_tickets(actor: Actor) -> bool:
+    return actor.role in ("rm", "supervisor", "branch_head", "service", "compliance")
+
+
+def _my_open_tickets(crm: Crm, actor: Actor) -> int | None:
+    from crm_tui.domain.service.queue import count_mine
+
+    return count_mine(crm, actor)
+
+
 def _fields_pane() -> Widget:
     from crm_tui.screens.fields_admin import FieldsAdminPane
 
@@ -141,6 +176,8 @@ def _may_manage_fields(actor: Actor) -> bool:
 
 
 AREAS: list[Area] = [
+    # My day comes first for everyone whose work arrives as tasks: it is their home.
+    Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
     Area("customers", "tui.area.customers", "f2", _customers_pane, _may_view_customers, _book_size),
     Area("approvals", "tui.compliance.area.approvals", "f3", _approvals_pane, _may_use_approvals,
          _inbox_count),
@@ -149,5 +186,6 @@ AREAS: list[Area] = [
     Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _sells),
     Area("leads", "tui.leads.area", "f6", _leads_pane, _sells, _open_leads),
     Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
+    Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
 ]

@@ -57,6 +57,7 @@ class ProfileScreen(UsesCrm, Screen[None]):
         Binding("s", "request_change", "tui.compliance.key.request_change", id="request-change"),
         Binding("b", "record_transaction", "tui.compliance.key.record_transaction",
                 id="record-transaction"),
+        Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
     ]
@@ -281,6 +282,11 @@ class ProfileScreen(UsesCrm, Screen[None]):
 
     def action_record_transaction(self) -> None:
         from crm_tui.screens.transaction_form import open_from_profile
+
+        open_from_profile(self)
+
+    def action_new_ticket(self) -> None:
+        from crm_tui.screens.ticket_forms import open_from_profile
 
         open_from_profile(self)
 

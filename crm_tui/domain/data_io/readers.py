@@ -181,7 +181,7 @@ def _cell(value: Any, field: str | None) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, datetime | date):
-        if field == "birth_date":
+        if field in ("birth_date", "created_at"):
             return value
         return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, bool):

@@ -17,6 +17,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.errors import PolicyInvalid
 from crm_tui.domain.policy.forms_policy import FormsPolicy
 from crm_tui.domain.policy.sales_policy import SalesPolicy
+from crm_tui.domain.policy.service_policy import ServicePolicy
 from crm_tui.store.db import Database
 from crm_tui.store.models import PolicyVersion
 
@@ -246,6 +247,7 @@ class Policy(Strict):
     suitability: SuitabilityPolicy = Field(default_factory=SuitabilityPolicy)
     alert_rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
     sales: SalesPolicy = Field(default_factory=SalesPolicy)
+    service: ServicePolicy = Field(default_factory=ServicePolicy)
     forms: FormsPolicy = Field(default_factory=FormsPolicy)
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ JobFn = Callable[[Crm, datetime], dict[str, int]]
 JOB_MODULES: tuple[str, ...] = (
     "crm_tui.domain.compliance.approval_jobs",
     "crm_tui.domain.sales.lead_jobs",
+    "crm_tui.domain.service.service_jobs",
 )
 
 
