@@ -39,7 +39,7 @@ from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.store.models import Branch, Customer, Staff
 
-__all__ = ["IMPORT_CACHE_KIB", "ImportOptions", "ImportReport", "count_customers",
+__all__ = ["IMPORT_CACHE_KIB", "ImportOptions", "ImportReport", "Rejects", "count_customers",
            "default_rejects_path", "import_customers"]
 
 CHUNK_ROWS = 2000

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_tui.domain.data_io.importer import _Rejects, default_rejects_path
+from crm_tui.domain.data_io.import_store import Rejects
+from crm_tui.domain.data_io.importer import default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
 from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
@@ -80,7 +81,7 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
     started = time.perf_counter()
     table = open_table(Path(path), map_lead_headers)
     report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
-    rejects = _Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
+    rejects = Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
                        safe_files.protected_for(crm, inputs=[Path(path)]))
     store = not dry_run and not strict
     try:
@@ -118,7 +119,7 @@ def _cleaned(table):  # type: ignore[no-untyped-def]
         yield number, cells, values, errors
 
 
-def _reject(report: LeadImportReport, rejects: _Rejects, cells: list, errors: list[FieldError],
+def _reject(report: LeadImportReport, rejects: Rejects, cells: list, errors: list[FieldError],
             on_error: Callable[[FieldError], None] | None) -> None:
     report.rejected += 1
     rejects.add(cells, errors)
@@ -128,7 +129,7 @@ def _reject(report: LeadImportReport, rejects: _Rejects, cells: list, errors: li
 
 
 def _store_chunk(crm: Crm, actor: Actor, chunk: list, report: LeadImportReport,
-                 rejects: _Rejects, on_error: Callable[[FieldError], None] | None) -> None:
+                 rejects: Rejects, on_error: Callable[[FieldError], None] | None) -> None:
     now = utcnow()
     failed: list[tuple[list, list[FieldError]]] = []
     with crm.db.write() as session:
