@@ -136,6 +136,10 @@ class CrmApp(App[None]):
             age = _process_age_ms()
             self.started_ms = age if age is not None else (perf_counter() - _IMPORTED_AT) * 1000
             self.log.info(f"started in {self.started_ms:.0f} ms")
+            from crm_tui.logs import log, setup_logging
+
+            setup_logging()
+            log.info("tui started in %.0f ms", self.started_ms)
 
     def _signed_in(self, session: SignedIn | None) -> None:
         if session is None:

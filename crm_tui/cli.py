@@ -8,7 +8,7 @@ becomes one translated line on stderr and a non-zero exit (see `cli_commands.err
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 if TYPE_CHECKING:
     import typer
@@ -35,10 +35,11 @@ COMMAND_MODULES = (
 def _missing_sqlite_file(db: str | None) -> str | None:
     """The SQLite file the TUI would open, if it does not exist (checked without SQLAlchemy,
     which the login screen must not wait for)."""
-    import os
     from pathlib import Path
 
-    target = db or os.environ.get("CRM_DATABASE_URL")
+    from crm_tui.settings import early
+
+    target = db or early("database_url")
     if target and "://" in target:
         if not target.startswith("sqlite:///"):
             return None
@@ -88,6 +89,10 @@ def build_app() -> "typer.Typer":
                  complete_var: str | None = None, standalone_mode: bool = True,
                  **extra: Any) -> Any:
             try:
+                from crm_tui.i18n import prefer_language
+                from crm_tui.settings import get_settings
+
+                prefer_language(get_settings().lang)
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
                 code = rv if isinstance(rv, int) else 0
             except BaseException as exc:  # noqa: BLE001 - this IS the one handler
@@ -109,14 +114,20 @@ def build_app() -> "typer.Typer":
     )
 
     @app.callback()
-    def root(ctx: typer.Context, db: DbOption = None) -> None:
+    def root(ctx: typer.Context, db: DbOption = None,
+             verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                                  help=t("cli.opt.verbose"))] = 0) -> None:
         from crm_tui.cli_commands.base import GLOBAL_DB
+        from crm_tui.logs import log, setup_logging
 
+        setup_logging(verbose=verbose)
         GLOBAL_DB.clear()
         if db:
             GLOBAL_DB.append(db)
         if ctx.invoked_subcommand is None:
             start_tui(db)
+        else:
+            log.info("crm %s", ctx.invoked_subcommand)
 
     from crm_tui.cli_commands.click_i18n import install
 
@@ -142,6 +153,9 @@ def main() -> None:
         from crm_tui.cli_commands.errors import report
 
         try:
+            from crm_tui.logs import setup_logging
+
+            setup_logging()
             start_tui(db if isinstance(db, str) else None)
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, SystemExit):

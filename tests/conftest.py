@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +19,12 @@ from sqlmodel import SQLModel
 os.environ.setdefault("CRM_LANG", "en")
 os.environ.pop("CRM_KEY", None)
 os.environ.pop("CRM_DATABASE_URL", None)
+os.environ.pop("CRM_DEBUG", None)
+# the log file of the processes under test goes to a throw-away folder, not the user's
+os.environ["CRM_LOG_DIR"] = tempfile.mkdtemp(prefix="crm-test-logs-")
 os.environ.pop("CRM_KEY_FILE", None)
 # Keys default to the platform config dir: keep the tests' keys out of the real one.
-os.environ["XDG_CONFIG_HOME"] = __import__("tempfile").mkdtemp(prefix="crm-test-config-")
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="crm-test-config-")
 
 from crm_tui import i18n  # noqa: E402
 from crm_tui.domain.admin.auth import actor_of  # noqa: E402
@@ -28,7 +32,7 @@ from crm_tui.domain.kernel import audit  # noqa: E402
 from crm_tui.domain.kernel.actor import Actor, system_actor  # noqa: E402
 from crm_tui.domain.kernel.context import Crm  # noqa: E402
 from crm_tui.domain.policy.document import activate_policy, default_policy_text  # noqa: E402
-from crm_tui.settings import Settings  # noqa: E402
+from crm_tui.settings import Settings, get_settings  # noqa: E402
 from crm_tui.store.crypto import Keyring  # noqa: E402
 from crm_tui.store.db import Database  # noqa: E402
 from crm_tui.store.models import Branch, Staff, Team  # noqa: E402
@@ -56,6 +60,14 @@ def password_hash() -> str:
     from crm_tui.domain.admin.auth import hash_password
 
     return hash_password(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are cached per process; a test that changes CRM_* starts from a clean cache."""
+    get_settings.cache_clear()  # type: ignore[attr-defined]
+    yield
+    get_settings.cache_clear()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -143,3 +143,15 @@ def test_xlsx_export_has_real_types(crm: Crm, world: World, exported: int, tmp_p
     assert abs((datetime.now() - created).total_seconds()) < 86_400 * 2
     assert cells["姓名"].value == "'=HYPERLINK(1)" and cells["姓名"].data_type == "s"
     assert cells["证件类型"].value == "居民身份证"
+
+
+def test_csv_row_numbers_are_the_file_lines_where_records_start(tmp_path: Path) -> None:
+    from crm_tui.domain.data_io.readers import open_table
+
+    good = list(rows(3))
+    address = HEADERS_ZH.index("地址")
+    good[0][address] = "北京市朝阳区\n建国路88号\n3单元"  # spans lines 2-4
+    path = write_csv(tmp_path / "multi.csv", good)
+    numbers = [n for n, _ in open_table(path).rows()]
+    assert numbers == [2, 5, 6]
+    assert path.read_text(encoding="utf-8").splitlines()[4].startswith(good[1][0])

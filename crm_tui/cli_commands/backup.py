@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -50,8 +49,9 @@ def register(app: typer.Typer) -> None:
         url = _sqlite_only(db)
         target_file = sqlite_file(url)
         new_target = target_file is not None and not target_file.exists()
-        key_file = key_file_for(url, get_settings())
-        if new_target and not os.environ.get("CRM_KEY") and not key_file.exists():
+        settings = get_settings()
+        key_file = key_file_for(url, settings)
+        if new_target and settings.key is None and not key_file.exists():
             raise CliError("cli.key.restore_needs_key", target=str(target_file),
                            key_file=str(key_file))
         crm = open_crm(url)

@@ -5,7 +5,6 @@ Kept free of Typer so the fast path that starts the TUI can use it without impor
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -64,7 +63,29 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError):
         where = exc.filename if exc.filename is not None else ""
         return t("cli.error.os", path=where, detail=exc.strerror or _first_line(exc)), EXIT_FAILURE
-    return t("cli.error.internal", kind=type(exc).__name__, detail=_first_line(exc)), EXIT_INTERNAL
+    if _is_settings_error(exc):
+        return t("error.settings", detail=_first_line(exc)), EXIT_USAGE
+    from crm_tui.logs import log_path, log_unexpected
+
+    error_id = log_unexpected(exc, "cli")
+    return t("cli.error.internal", id=error_id, kind=type(exc).__name__, detail=_first_line(exc),
+             log=str(log_path())), EXIT_INTERNAL
+
+
+def _is_settings_error(exc: BaseException) -> bool:
+    """pydantic's ValidationError raised while loading Settings (a bad CRM_* value)."""
+    pydantic_core = sys.modules.get("pydantic_core")
+    cls = getattr(pydantic_core, "ValidationError", None)
+    return isinstance(cls, type) and isinstance(exc, cls) and "Settings" in str(exc)
+
+
+def _debug() -> bool:
+    try:
+        from crm_tui.settings import get_settings
+
+        return get_settings().debug
+    except Exception:  # a bad CRM_* value is itself reported, not raised from here
+        return False
 
 
 def codes(exc: BaseException) -> dict[str, Any]:
@@ -85,7 +106,7 @@ def codes(exc: BaseException) -> dict[str, Any]:
 def report(exc: BaseException, *, as_json: bool = False) -> int:
     """Print the one line on stderr and return the exit code; with `as_json` the line is a
     JSON object with the message and its codes. `CRM_DEBUG=1` re-raises."""
-    if os.environ.get("CRM_DEBUG") and not isinstance(exc, KeyboardInterrupt):
+    if _debug() and not isinstance(exc, KeyboardInterrupt):
         raise exc
     try:
         message, code = describe(exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -50,8 +49,9 @@ def open_for_setup(db: str | None) -> tuple[Crm, bool]:
     would make every encrypted value in it unreadable.
     """
     url = database_url(db)
-    key_file = key_file_for(url, get_settings())
-    has_key = bool(os.environ.get("CRM_KEY")) or key_file.exists()
+    settings = get_settings()
+    key_file = key_file_for(url, settings)
+    has_key = settings.key is not None or key_file.exists()
     revision = _existing_revision(url)
     if revision is not None and not has_key:
         raise CliError("cli.init.key_missing", key_file=str(key_file), db=display_url(url))

@@ -2,7 +2,8 @@
 
 Catalogs are TOML files under ``i18n/<lang>/*.toml``; their tables nest into dotted keys
 (``[error] not_found = "..."`` → ``error.not_found``). zh-CN and en must hold the same keys
-(a test checks). The language comes from `set_language`, else `CRM_LANG`, else an en/zh locale, else zh-CN.
+(a test checks). The language comes from `set_language`, else `CRM_LANG` (Settings.lang), else an
+en/zh locale, else zh-CN.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def normalise(lang: str | None) -> str | None:
 
 
 def detect_language() -> str:
-    env = normalise(os.environ.get("CRM_LANG"))
+    from crm_tui.settings import early
+
+    env = normalise(early("lang"))  # Settings.lang, read before pydantic is loaded
     if env:
         return env
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
@@ -63,6 +66,11 @@ def set_language(lang: str | None) -> str:
     global _current
     _current = normalise(lang) or detect_language()
     return _current
+
+
+def prefer_language(lang: str | None) -> str:
+    """The configured language (Settings.lang), unless `set_language` already chose one."""
+    return _current or set_language(lang)
 
 
 def language() -> str:

@@ -61,7 +61,7 @@ def open_from_profile(profile: Any) -> None:
     view = profile.view
     if view is None:
         return
-    fields = profile.crm.policy().approvals.sensitive_fields
+    fields = view.change_fields  # read with the profile, in its worker
 
     def done(request_id: int | None) -> None:
         if request_id:

@@ -163,10 +163,11 @@ def check_key_file_rights(key_file: Path) -> None:
             f"run `chmod 600 {key_file}` and try again")
 
 
-def load_keyring(key_file: Path, *, create: bool = False) -> Keyring:
-    env = os.environ.get("CRM_KEY")
-    if env:
-        return Keyring.from_env_value(env)
+def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = None) -> Keyring:
+    """The key ring from `env_key` (CRM_KEY, passed in by the caller's Settings), else the key
+    file, else (with `create`) a new one written to the key file."""
+    if env_key:
+        return Keyring.from_env_value(env_key)
     if key_file.exists():
         check_key_file_rights(key_file)
         return Keyring.from_json(key_file.read_text())

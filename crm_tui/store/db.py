@@ -67,13 +67,11 @@ def default_sqlite_path() -> Path:
 
 
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
-    """`--db PATH` wins, then `CRM_DATABASE_URL`, then the SQLite file in the data dir."""
+    """`--db PATH` (or the caller's `CRM_DATABASE_URL` setting) wins, else the SQLite file in
+    the data dir."""
     if db:
         s = str(db)
         return s if "://" in s else f"sqlite:///{Path(s).expanduser().resolve()}"
-    env = os.environ.get("CRM_DATABASE_URL")
-    if env:
-        return env
     path = default_sqlite_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"

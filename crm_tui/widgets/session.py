@@ -78,8 +78,9 @@ def failure_text(node: DOMNode, exc: Exception) -> str:
     """What to tell the user when a call into the domain fails.
 
     A refusal (`DomainError`) is shown in the domain's own words. Anything else — the
-    store unreachable or locked, a bug — gets one short line on screen and the full
-    traceback in the log, instead of taking the whole session down.
+    store unreachable or locked, a bug — gets one translated line with an error id on
+    screen, and the same id with the full traceback in the log file (`crm_tui.logs`),
+    instead of taking the whole session down.
     """
     from crm_tui.domain.kernel.errors import DomainError
     from crm_tui.domain.kernel.sessions import SessionRevoked
@@ -89,6 +90,8 @@ def failure_text(node: DOMNode, exc: Exception) -> str:
         return exc.message
     if isinstance(exc, DomainError):
         return exc.message
-    node.log.error("".join(traceback.format_exception(exc)))
-    first_line = (str(exc).splitlines() or [""])[0][:160]
-    return t("tui.common.failed", detail=f"{type(exc).__name__}: {first_line}")
+    from crm_tui.logs import log_path, log_unexpected
+
+    error_id = log_unexpected(exc, f"tui {type(node).__name__}")
+    node.log.error(f"error {error_id}\n" + "".join(traceback.format_exception(exc)))
+    return t("error.unexpected", id=error_id, kind=type(exc).__name__, log=str(log_path()))

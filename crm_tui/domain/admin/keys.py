@@ -18,7 +18,6 @@ Sessions that were running during rotation hold the old key ring: restart them a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +112,15 @@ def key_status(crm: Crm, actor: Actor) -> KeyStatus:
             kid = crm.keys.key_id(token) or ""
             counts[kid] = counts.get(kid, 0) + 1
     return KeyStatus(crm.keys.active, tuple(sorted(crm.keys.keys)), counts,
-                     bool(os.environ.get("CRM_KEY")))
+                     crm.settings.key is not None)
+
+
+def _locked_rows(crm: Crm, session: Session, q: Any) -> list[Any]:
+    """One batch, row-locked on PostgreSQL (on SQLite, BEGIN IMMEDIATE already serialises
+    writers)."""
+    if not crm.db.is_sqlite:
+        q = q.with_for_update()
+    return list(session.execute(q).all())
 
 
 def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyring,
@@ -122,9 +129,7 @@ def _reseal_batch(crm: Crm, session: Session, spec: EncryptedTable, ring: Keyrin
     t = spec.table
     cols = [t.c.id] + [t.c[f"{f}_enc"] for f in spec.fields]
     q = select(*cols).where(t.c.id > after_id, *_stale(spec, ring.active)).order_by(t.c.id).limit(batch)
-    if not crm.db.is_sqlite:
-        q = q.with_for_update()
-    rows = session.execute(q).all()
+    rows = _locked_rows(crm, session, q)
     if not rows:
         return 0, -1
     params = []
@@ -175,9 +180,7 @@ def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
     not searchable alike on SQLite and PostgreSQL, so the batch is read and checked here."""
     t = ApprovalRequest.__table__  # type: ignore[attr-defined]
     q = select(t.c.id, t.c.payload).where(t.c.id > after_id).order_by(t.c.id).limit(batch)
-    if not crm.db.is_sqlite:
-        q = q.with_for_update()
-    rows = session.execute(q).all()
+    rows = _locked_rows(crm, session, q)
     if not rows:
         return 0, -1
     params = []
@@ -245,7 +248,7 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
                 on_progress: Callable[[int], None] | None = None) -> RotationReport:
     """Rotate to a new key (or finish an interrupted rotation) as described above."""
     require(actor, Perm.BACKUP)
-    if os.environ.get("CRM_KEY"):
+    if crm.settings.key is not None:
         raise KeyRotationRefused("keys.error.env_key")
     if crm.key_file is None or not crm.key_file.exists():
         raise KeyRotationRefused("keys.error.no_key_file", path=str(crm.key_file or ""))

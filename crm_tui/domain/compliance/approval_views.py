@@ -2,7 +2,7 @@
 request in detail, as frozen views for the screens.
 
 Who may decide what is worked out by the same helpers the deciding side uses
-(`approvals.place`, `in_scope`, `scope_clause`, `why_not`), so a request appears in an
+(`approval_scope`: `place`, `in_scope`, `scope_clause`, `why_not`), so a request appears in an
 inbox exactly when approving it would be allowed.
 """
 
@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlmodel import Session
 
-from crm_tui.domain.compliance.approvals import Place, actor_ref, in_scope, place, scope_clause, why_not
+from crm_tui.domain.compliance.approval_scope import (
+    Place,
+    actor_ref,
+    in_scope,
+    place,
+    scope_clause,
+    why_not,
+)
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm

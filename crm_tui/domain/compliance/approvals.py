@@ -24,20 +24,21 @@ configuration switch and the target is never re-checked):
 
 Each request kind has a handler (in its own module) that says what the target's version is
 now, what blocks applying right now (a freeze, an incomplete KYC file) and how to apply.
-The read side (inbox, history, one request in detail) is `approval_views`.
+Who may decide (place, scope, the reason code when not) is `approval_scope`; the read side
+(inbox, history, one request in detail) is `approval_views`.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from crm_tui.domain.compliance.approval_scope import Place, actor_ref, place, why_not
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor, system_actor
 from crm_tui.domain.kernel.context import Crm
@@ -45,7 +46,6 @@ from crm_tui.domain.kernel.errors import (
     DomainError,
     FieldError,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from crm_tui.domain.kernel.messages import label
@@ -113,55 +113,6 @@ def handler_for(kind: str) -> KindHandler:
     if kind not in _HANDLERS and kind in _KIND_MODULES:
         importlib.import_module(_KIND_MODULES[kind])
     return _HANDLERS[kind]
-
-
-# -- who -----------------------------------------------------------------------------
-
-def actor_ref(actor: Actor) -> str:
-    """The never-NULL name the database compares for maker ≠ checker."""
-    return f"staff:{actor.id}" if actor.id is not None else f"system:{actor.username}"
-
-
-@dataclass(frozen=True)
-class Place:
-    """A staff member as the database knows her right now (role, branch, team)."""
-
-    id: int | None
-    ref: str
-    name: str
-    role: str
-    branch_id: int | None
-    team_id: int | None
-
-
-def place(session: Session, actor: Actor) -> Place:
-    if actor.id is None:
-        return Place(None, actor_ref(actor), actor.username, actor.role, None, None)
-    staff = session.get(Staff, actor.id)
-    if staff is None or not staff.active:
-        raise PermissionDenied(role=actor.role, action=Perm.APPROVAL_DECIDE.value)
-    return Place(staff.id, actor_ref(actor), staff.username, staff.role, staff.branch_id,
-                  staff.team_id)
-
-
-def in_scope(scope: str | None, who: Place, req: ApprovalRequest) -> bool:
-    if scope == "any":
-        return True
-    if scope == "branch":
-        return who.branch_id is not None and who.branch_id == req.branch_id
-    if scope == "team":
-        return who.team_id is not None and who.team_id == req.team_id
-    return False
-
-
-def scope_clause(who: Place) -> ColumnElement[bool]:
-    """SQL twin of `in_scope` for the inbox query."""
-    team = (and_(ApprovalRequest.next_scope == "team", ApprovalRequest.team_id == who.team_id)
-            if who.team_id is not None else false())
-    branch = (and_(ApprovalRequest.next_scope == "branch",
-                   ApprovalRequest.branch_id == who.branch_id)
-              if who.branch_id is not None else false())
-    return or_(ApprovalRequest.next_scope == "any", team, branch)
 
 
 # -- making a request ------------------------------------------------------------------
@@ -263,24 +214,6 @@ def _lock(session: Session, request_id: int) -> ApprovalRequest:
     if req is None:
         raise NotFound("compliance.error.request_not_found", id=request_id)
     return req
-
-
-def why_not(session: Session, req: ApprovalRequest, who: Place) -> str | None:
-    """The catalog key saying why `who` may not decide `req`'s current level, or None."""
-    if req.status != "pending":
-        return "compliance.error.closed"
-    if who.ref == req.maker_ref:
-        return "compliance.error.own_request"
-    if who.role != req.next_role:
-        return "compliance.error.wrong_role"
-    if not in_scope(req.next_scope, who, req):
-        return "compliance.error.out_of_scope"
-    if who.id is not None and session.scalar(
-        select(ApprovalDecision.id).where(ApprovalDecision.request_id == req.id,
-                                          ApprovalDecision.decider_id == who.id)
-    ):
-        return "compliance.error.already_decided"
-    return None
 
 
 def _close(crm: Crm, session: Session, req: ApprovalRequest, actor: Actor, status: str,

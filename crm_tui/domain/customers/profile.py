@@ -141,4 +141,5 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         holdings=holdings,
         tags=tuple(TagView(t[0], t[1], t[2], t[3]) for t in tags),
         interactions=page, more_interactions=more, network=network,
+        change_fields=tuple(policy.approvals.sensitive_fields),
     )

@@ -132,3 +132,6 @@ class CustomerView:
     interactions: tuple[InteractionView, ...] = ()
     more_interactions: bool = False
     network: tuple[RelationNode, ...] = field(default_factory=tuple)
+    change_fields: tuple[str, ...] = ()
+    """The fields a change request may name (the policy's maker-checker list), read with the
+    profile so the screen need not ask the policy on the UI thread."""

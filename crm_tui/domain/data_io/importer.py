@@ -470,6 +470,9 @@ class _Rejects:
 # -- the command -------------------------------------------------------------------------------
 
 
+
+Rejects = _Rejects  # the lead and ticket importers share the rejects file
+
 def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> _Context:
     with crm.db.read() as session:
         branches = {code.upper(): bid for bid, code in session.execute(select(Branch.id, Branch.code))}

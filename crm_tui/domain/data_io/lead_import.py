@@ -12,17 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_tui.domain.data_io.importer import _Rejects, default_rejects_path
+from crm_tui.domain.data_io.importer import Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
 from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, catalog_labels
 from crm_tui.domain.kernel.fields import clean, fields_of, header_map, normalise_header
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.sales import fields as _fields  # noqa: F401  (registers the lead fields)
 from crm_tui.domain.sales.leads import intake
-from crm_tui.i18n import catalog
 from crm_tui.store.types import utcnow
 
 CHUNK = 500
@@ -48,7 +47,7 @@ class LeadImportReport:
 
 
 def _labels(key: str) -> list[str]:
-    return [v for v in (catalog("en").get(key), catalog("zh_CN").get(key)) if v]
+    return list(catalog_labels(key))
 
 
 def map_lead_headers(headers: list[str]) -> list[str | None]:
@@ -81,7 +80,7 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
     started = time.perf_counter()
     table = open_table(Path(path), map_lead_headers)
     report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
-    rejects = _Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
+    rejects = Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
                        safe_files.protected_for(crm, inputs=[Path(path)]))
     store = not dry_run and not strict
     try:
@@ -119,7 +118,7 @@ def _cleaned(table):  # type: ignore[no-untyped-def]
         yield number, cells, values, errors
 
 
-def _reject(report: LeadImportReport, rejects: _Rejects, cells: list, errors: list[FieldError],
+def _reject(report: LeadImportReport, rejects: Rejects, cells: list, errors: list[FieldError],
             on_error: Callable[[FieldError], None] | None) -> None:
     report.rejected += 1
     rejects.add(cells, errors)
@@ -129,7 +128,7 @@ def _reject(report: LeadImportReport, rejects: _Rejects, cells: list, errors: li
 
 
 def _store_chunk(crm: Crm, actor: Actor, chunk: list, report: LeadImportReport,
-                 rejects: _Rejects, on_error: Callable[[FieldError], None] | None) -> None:
+                 rejects: Rejects, on_error: Callable[[FieldError], None] | None) -> None:
     now = utcnow()
     failed: list[tuple[list, list[FieldError]]] = []
     with crm.db.write() as session:

@@ -14,18 +14,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_tui.domain.data_io.importer import ImportReport, _Rejects, default_rejects_path
+from crm_tui.domain.data_io.importer import ImportReport, Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, open_table
 from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError
+from crm_tui.domain.kernel.errors import FieldError, catalog_labels
 from crm_tui.domain.kernel.fields import header_map, normalise_header
 from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text, parse_mobile
 from crm_tui.domain.service.ticket_fields import clean_ticket
 from crm_tui.domain.service.tickets import new_ticket_row, open_complaint
-from crm_tui.i18n import LANGUAGES, catalog
 from crm_tui.store.models import Customer
 from crm_tui.store.types import utcnow
 
@@ -34,7 +33,7 @@ ENTITY = "ticket_import"
 
 
 def _labels(key: str) -> list[str]:
-    return [catalog(lang)[key] for lang in LANGUAGES if key in catalog(lang)]
+    return list(catalog_labels(key))
 
 
 def ticket_headers(headers: list[str]) -> list[str | None]:
@@ -92,7 +91,7 @@ def import_tickets(crm: Crm, actor: Actor, path: Path, *, rejects_path: Path | N
     path = Path(path)
     table = open_table(path, ticket_headers)
     report = ImportReport(path.name, table.encoding)
-    rejects = _Rejects(rejects_path or default_rejects_path(path), table.headers,
+    rejects = Rejects(rejects_path or default_rejects_path(path), table.headers,
                        safe_files.protected_for(crm, inputs=[path]))
     policy = crm.policy().service
     rows = table.rows()
@@ -111,7 +110,7 @@ def import_tickets(crm: Crm, actor: Actor, path: Path, *, rejects_path: Path | N
 
 
 def _store_chunk(crm: Crm, actor: Actor, chunk: list[tuple[int, list[Any]]],
-                 fields: list[str | None], policy, report: ImportReport, rejects: _Rejects,  # type: ignore[no-untyped-def]
+                 fields: list[str | None], policy, report: ImportReport, rejects: Rejects,  # type: ignore[no-untyped-def]
                  on_error: Callable[[FieldError], None] | None, file_name: str) -> None:
     with crm.db.write() as session:
         stored = []

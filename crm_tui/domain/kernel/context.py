@@ -99,5 +99,6 @@ def open_crm(db: str | None = None, *, create_key: bool = False) -> Crm:
     settings = get_settings()
     url = resolve_url(db or settings.database_url)
     key_file = key_file_for(url, settings)
-    keys = load_keyring(key_file, create=create_key)
+    env_key = settings.key.get_secret_value() if settings.key is not None else None
+    keys = load_keyring(key_file, create=create_key, env_key=env_key)
     return Crm(Database(url), keys, settings, key_file)

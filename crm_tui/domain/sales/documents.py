@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 
 from crm_tui.domain.kernel.errors import PolicyInvalid
-from crm_tui.i18n import t
+from crm_tui.domain.kernel.errors import translate as t  # a document is rendered for a reader
 
 HERE = Path(__file__).with_name("templates")
 

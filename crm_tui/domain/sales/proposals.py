@@ -15,13 +15,13 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.errors import translate as t  # the proposal document's words
 from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, normalise_text
 from crm_tui.domain.sales.documents import render_markdown, to_html
 from crm_tui.domain.sales.opportunities import load_opportunity
 from crm_tui.domain.sales.questionnaires import latest_needs
-from crm_tui.i18n import t
 from crm_tui.store.models import Branch, Customer, Product, Staff
 from crm_tui.store.models_sales import Opportunity, OpportunityProposal
 from crm_tui.store.types import utcnow

@@ -18,6 +18,8 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked, FieldError, NotFound, ValidationFailed
+from crm_tui.domain.kernel.errors import translate as t
+from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Role
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.service.tickets import WORKERS, ticket_scope
@@ -78,12 +80,10 @@ def _advance(c: Complaint, step: str) -> None:
     """Refuse `step` unless it is the one after the complaint's current step."""
     expected = STEPS[STEPS.index(c.step) + 1] if c.step != STEPS[-1] else None
     if step != expected:
-        from crm_tui.i18n import t
-
         raise Blocked("service.error.complaint_step", id=c.id,
-                      current=t(f"service.step.{c.step}"),
-                      expected=t(f"service.step.{expected}") if expected else "—",
-                      step=t(f"service.step.{step}"))
+                      current=label("service.step", c.step),
+                      expected=label("service.step", expected) if expected else "—",
+                      step=label("service.step", step))
     c.step = step
 
 
@@ -165,8 +165,7 @@ def record_feedback(crm: Crm, actor: Actor, complaint_id: int, feedback: str,
 
     def apply(session: Session, c: Complaint, ticket: Ticket, now: datetime) -> dict[str, Any]:
         c.feedback, c.satisfied, c.feedback_at, c.feedback_by = text, satisfied, now, actor.id
-        from crm_tui.i18n import t
-
+        # the interaction's subject is stored text, in the language of the one who logged it
         session.add(Interaction(customer_id=ticket.customer_id, staff_id=actor.id, channel="phone",
                                 occurred_at=now, summary=text,
                                 subject=t("service.interaction.complaint_feedback", id=c.id)))

@@ -108,7 +108,7 @@ def complete_review(crm: Crm, actor: Actor, task_id: int, summary: str = "",
                     channel: str = "phone") -> None:
     """Mark a review done and log it as an interaction, in one transaction."""
     from crm_tui.domain.customers.interactions import CHANNELS
-    from crm_tui.i18n import t
+    from crm_tui.domain.kernel.errors import translate as t  # the logged subject is stored text
 
     text = normalise_text(summary or "")[:2000]
     with crm.db.write() as session:

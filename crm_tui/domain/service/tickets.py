@@ -27,6 +27,7 @@ from crm_tui.domain.kernel.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from crm_tui.domain.kernel.messages import Msg, label
 from crm_tui.domain.kernel.permissions import Role, customer_scope
 from crm_tui.domain.kernel.validation import normalise_text
 from crm_tui.domain.policy.service_policy import ServicePolicy
@@ -180,20 +181,11 @@ class TransitionRefused(Blocked):
 
     key = "service.error.transition"
 
-    @property
-    def message(self) -> str:
-        from crm_tui.i18n import t
-
-        p = dict(self.params)
-        p["state"] = t(f"service.state.{p['state']}")
-        p["target"] = t(f"service.state.{p['target']}")
-        p["reason"] = t(p["reason"])
-        return t(self.key, **p)
-
 
 def _refuse(ticket: Ticket, target: str, reason: str) -> Blocked:
-    return TransitionRefused(id=ticket.id, state=ticket.state, target=target,
-                             reason=f"service.reason.{reason}")
+    return TransitionRefused(id=ticket.id, state=label("service.state", ticket.state),
+                             target=label("service.state", target),
+                             reason=Msg(f"service.reason.{reason}"))
 
 
 def _check(ticket: Ticket, target: str, session: Session) -> None:
