@@ -13,7 +13,10 @@ language, and the database the TUI would open) are read by `early()` under the s
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ENV_PREFIX = "CRM_"
@@ -102,3 +105,18 @@ def early(name: str) -> str | None:
     """The raw value of setting `name` (`early("lang")` is `CRM_LANG`), for the start-up
     path that must not wait for pydantic; empty counts as unset, as it does for Settings."""
     return os.environ.get(ENV_PREFIX + name.upper()) or None
+
+
+@contextmanager
+def key_file_override(path: Path | None) -> Iterator[None]:
+    """Open stores with this key file for a while (`crm audit verify --key-file`), then forget it."""
+    if path is None:
+        yield
+        return
+    os.environ["CRM_KEY_FILE"] = str(path)
+    get_settings.cache_clear()  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        os.environ.pop("CRM_KEY_FILE", None)
+        get_settings.cache_clear()  # type: ignore[attr-defined]

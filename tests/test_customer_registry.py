@@ -4,7 +4,7 @@ declaration, one limit, the same answer on every path."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,10 +77,10 @@ def test_edit_refuses_approval_fields_and_roles_without_the_right(crm: Crm, worl
 def test_maker_checker_parses_with_the_registry(crm: Crm, world: World) -> None:
     cid = make_customer(crm, world["rm1"], "周九")
     with pytest.raises(ValidationFailed) as exc:
-        sensitive_changes.request_change(crm, world["rm1"], cid, "name", "名" * 201)
+        sensitive_changes.request_change(crm, world["rm1"], cid, "name", "名" * 201, reason="更名")
     assert [(e.field, e.key) for e in exc.value.errors] == [("name", "validation.too_long")]
     with pytest.raises(ValidationFailed) as exc:
-        sensitive_changes.request_change(crm, world["rm1"], cid, "phone", " ")
+        sensitive_changes.request_change(crm, world["rm1"], cid, "phone", " ", reason="换号")
     assert [(e.field, e.key) for e in exc.value.errors] == [("phone", "validation.required")]
 
 
@@ -101,7 +101,7 @@ def test_import_applies_the_same_limit(crm: Crm, world: World, tmp_path: Path) -
 @pytest.fixture
 def exported(crm: Crm, world: World) -> Iterator[int]:
     set_language("zh_CN")
-    cid = make_customer(crm, world["rm1"], "=HYPERLINK(1)", aum="1234567.8",
+    cid = make_customer(crm, world["rm1"], "胡一", address="=HYPERLINK(1)", aum="1234567.8",
                         birth_date="1985-06-12", national_id=new_id("19850612"))
     yield cid
     set_language(None)
@@ -116,11 +116,11 @@ def test_csv_export_uses_labels_and_iso_times(crm: Crm, world: World, exported: 
         header, body = next(csv.reader(fh)), next(csv.reader(fh))
     assert header == [t(k) for k in COLUMNS]
     row = dict(zip(header, body, strict=True))
-    assert row["姓名"] == "'=HYPERLINK(1)"
+    assert row["地址"] == "'=HYPERLINK(1)"
     assert row["证件类型"] == "居民身份证" and row["客户类型"] == "个人"
     assert row["状态"] == "正常" and row["性别"] in ("男", "女")
     assert row["资产规模"] == "1234567.80"
-    assert row["出生日期"] == "1985-06-12"
+    assert row["出生日期"] == "1985"  # beside a masked ID only the birth year (issue 7)
     created = datetime.fromisoformat(row["建档时间"])
     assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 8 * 3600
 
@@ -136,12 +136,11 @@ def test_xlsx_export_has_real_types(crm: Crm, world: World, exported: int, tmp_p
     aum = cells["资产规模"]
     assert aum.data_type == "n" and Decimal(str(aum.value)) == Decimal("1234567.8")
     assert aum.number_format == "#,##0.00"
-    assert cells["出生日期"].value.date() == date(1985, 6, 12)
-    assert cells["出生日期"].is_date
+    assert str(cells["出生日期"].value) == "1985"  # the year only beside a masked ID
     created = cells[header[-1]].value
     assert isinstance(created, datetime) and created.tzinfo is None
     assert abs((datetime.now() - created).total_seconds()) < 86_400 * 2
-    assert cells["姓名"].value == "'=HYPERLINK(1)" and cells["姓名"].data_type == "s"
+    assert cells["地址"].value == "'=HYPERLINK(1)" and cells["地址"].data_type == "s"
     assert cells["证件类型"].value == "居民身份证"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,23 +41,21 @@ def _read_anchor(path: Path) -> audit.Anchor:
 def _store_with_key(db: str | None, key_file: Path | None) -> Iterator[Crm]:
     """The store, opened with `--key-file` when given; without a usable key, name the key the
     chain needs (a backup verified on another machine)."""
-    if key_file is not None:
-        os.environ["CRM_KEY_FILE"] = str(key_file)
-    try:
-        with store(db) as crm:
-            yield crm
-    except KeyMaterialError:
-        from crm_tui.domain.kernel.context import key_file_for
-        from crm_tui.settings import get_settings
+    from crm_tui.settings import get_settings, key_file_override
 
-        if os.environ.get("CRM_KEY") or key_file_for(database_url(db), get_settings()).exists():
-            raise  # a key is there but unusable (wide rights, malformed): its own message
-        needs = _needed_audit_key(db)
-        raise CliError("cli.audit2.needs_key", db=display_url(database_url(db)),
-                       needs=needs or "?") from None
-    finally:
-        if key_file is not None:
-            os.environ.pop("CRM_KEY_FILE", None)
+    with key_file_override(key_file):
+        try:
+            with store(db) as crm:
+                yield crm
+        except KeyMaterialError:
+            from crm_tui.domain.kernel.context import key_file_for
+
+            settings = get_settings()
+            if settings.key is not None or key_file_for(database_url(db), settings).exists():
+                raise  # a key is there but unusable (wide rights, malformed): its own message
+            needs = _needed_audit_key(db)
+            raise CliError("cli.audit2.needs_key", db=display_url(database_url(db)),
+                           needs=needs or "?") from None
 
 
 def _needed_audit_key(db: str | None) -> str | None:

@@ -11,7 +11,6 @@ from textual.widgets import Input, Select, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.formatting import moment
 
@@ -40,7 +39,7 @@ def loop_text(view: ComplaintView, tz: Any) -> str:
     return "\n".join(lines)
 
 
-class ComplaintModal(DomainCalls, FormModal[str]):
+class ComplaintModal(FormModal[str]):
     SUBMIT_LABEL = "tui.service.submit.step"
 
     def __init__(self, ticket_id: int) -> None:

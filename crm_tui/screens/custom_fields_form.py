@@ -13,14 +13,13 @@ from textual.widgets import Input, Select, SelectionList, Static, Switch
 
 from crm_tui.i18n import language, t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.custom_values import CustomFieldsView, CustomValue
 
 
-class CustomFieldsForm(DomainCalls, FormModal[str | None]):
+class CustomFieldsForm(FormModal[str | None]):
     def __init__(self, view: CustomFieldsView) -> None:
         super().__init__(t("tui.forms.edit_title"))
         self.view = view

@@ -11,7 +11,6 @@ from textual.widgets import Input, Select, Switch
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ TEXTS = ("label_zh", "label_en", "choices", "pattern", "min_value", "max_value",
          "section")
 
 
-class FieldDefinitionForm(DomainCalls, FormModal[str | None]):
+class FieldDefinitionForm(FormModal[str | None]):
     def __init__(self, field: FieldView | None) -> None:
         super().__init__(t("tui.forms.define_title") if field is None
                          else t("tui.forms.change_title", entity=field.entity, key=field.key))

@@ -15,7 +15,6 @@ from textual.widgets.option_list import Option
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 
 
@@ -29,7 +28,7 @@ def _checked(fn: Callable[..., Any], *args: Any) -> tuple[str, Any]:
         return "invalid", exc.by_field()
 
 
-class DomainForm(DomainCalls, FormModal[Any]):
+class DomainForm(FormModal[Any]):
     """A form whose submit is one domain call: `perform(values)` in a worker."""
 
     def perform(self, values: dict[str, Any]) -> Any:

@@ -260,8 +260,6 @@ class RestrictedReasonModal(ReasonModal):
     def done_text(self) -> str:
         return ""
 
-    def on_reason_modal_outcome(self, message: ReasonModal.Outcome) -> None:
-        if message.ok:
-            self.dismiss(self.view)  # type: ignore[arg-type]
-        else:
-            self.failed(message.errors, message.text)
+    def _run(self, text: str) -> None:
+        # dismiss with the view the domain returned, not with a line of text
+        self.call_form(self.perform, text, on_done=lambda _: self.dismiss(self.view))  # type: ignore[arg-type]

@@ -11,7 +11,6 @@ from textual.widgets import Input, Select, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import FormField
 
 NOTICE_VERSION = "2026.1"  # the privacy notice the branch currently hands out
@@ -33,7 +32,7 @@ def _value(select: Select[str]) -> str:
     return value if isinstance(value, str) else ""
 
 
-class PrivacyRequestForm(DomainCalls, FormModal[int]):
+class PrivacyRequestForm(FormModal[int]):
     """Dismisses with the new request's id."""
 
     SUBMIT_LABEL = "tui.privacy.request.submit"
@@ -83,7 +82,7 @@ class PrivacyRequestForm(DomainCalls, FormModal[int]):
             self.dismiss(request_id)
 
 
-class ConsentModal(DomainCalls, FormModal[bool]):
+class ConsentModal(FormModal[bool]):
     """The consent in force per purpose, and a grant or withdrawal to record."""
 
     SUBMIT_LABEL = "tui.privacy.consent.submit"

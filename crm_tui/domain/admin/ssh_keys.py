@@ -173,17 +173,19 @@ def sign_in_by_key(crm: Crm, username: str, fingerprint: str, peer: str) -> Acto
         if row is None or row[1].username != username:
             audit.record(crm.db, session, subject, "auth.ssh_refused", "staff",
                          who.id if who else "", None,
-                         {**detail, "reason": "unknown_key" if row is None else "other_users_key"})
+                         {**detail, "reason": "unknown_key" if row is None else "other_users_key"},
+                         check_session=False)  # a refusal is recorded whoever is refused
             failure = AuthFailed("error.ssh_key_not_registered", username=username)
         else:
             key, staff = row
             if not staff.active:
                 audit.record(crm.db, session, subject, "auth.ssh_refused", "staff", staff.id, None,
-                             {**detail, "reason": "disabled"})
+                             {**detail, "reason": "disabled"}, check_session=False)
                 failure = AuthFailed("error.account_disabled", username=username)
             elif staff.locked_until and staff.locked_until > now:
                 audit.record(crm.db, session, subject, "auth.ssh_refused", "staff", staff.id, None,
-                             {**detail, "reason": "locked", "locked_until": staff.locked_until})
+                             {**detail, "reason": "locked", "locked_until": staff.locked_until},
+                             check_session=False)
                 failure = AccountLocked(until=staff.locked_until.astimezone(crm.tz)
                                         .strftime("%Y-%m-%d %H:%M"))
             else:

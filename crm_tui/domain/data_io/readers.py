@@ -259,8 +259,9 @@ def _open_csv(path: Path, mapper: Mapper) -> TableFile:
         reader = csv.reader(feed, delimiter=delim)
         number = 1
         try:
-            for _line, record in _records(fh, delim):
-                number += 1
+            # a record is numbered by the file line it starts on, as a text editor shows it
+            # (a quoted cell may hold line breaks)
+            for number, record in _records(fh, delim):
                 if isinstance(record, RowProblem):
                     yield number, record
                     continue
