@@ -147,8 +147,9 @@ def _leads_pane() -> Widget:
     return LeadListPane()
 
 
-def _sells(actor: Actor) -> bool:
-    """RMs, supervisors and branch heads work leads and the pipeline."""
+def _works_a_branch_book(actor: Actor) -> bool:
+    """RMs, supervisors and branch heads: they work leads and the pipeline, and read the
+    KPI figures of their own scope."""
     return actor.role in ("rm", "supervisor", "branch_head")
 
 
@@ -226,11 +227,6 @@ def _kpi_pane() -> Widget:
     return KpiPane()
 
 
-def _reads_kpis(actor: Actor) -> bool:
-    """RMs, supervisors and branch heads read the figures of their own scope."""
-    return actor.role in ("rm", "supervisor", "branch_head")
-
-
 AREAS: list[Area] = [
     # My day comes first for everyone whose work arrives as tasks: it is their home.
     Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
@@ -239,12 +235,12 @@ AREAS: list[Area] = [
          _inbox_count),
     Area("alerts", "tui.compliance.area.alerts", "f4", _alerts_pane, _may_view_alerts,
          _open_alerts),
-    Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _sells),
-    Area("leads", "tui.leads.area", "f6", _leads_pane, _sells, _open_leads),
+    Area("pipeline", "tui.pipeline.area", "f5", _pipeline_pane, _works_a_branch_book),
+    Area("leads", "tui.leads.area", "f6", _leads_pane, _works_a_branch_book, _open_leads),
     Area("notifications", "tui.notify.area", "f9", _notifications_pane, _has_inbox, _unread),
     Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
-    Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _reads_kpis),
+    Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _works_a_branch_book),
     # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
     Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
     Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),

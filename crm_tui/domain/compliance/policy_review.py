@@ -97,7 +97,8 @@ def _rerouted(session: Session, old: Policy, new: Policy) -> int:
 
 def policy_impact(crm: Crm, actor: Actor, new_text: str) -> PolicyImpact:
     """What applying `new_text` would change, measured and then rolled back."""
-    require(actor, Perm.POLICY_APPLY) if not _reviewer(actor) else None
+    if not _reviewer(actor):
+        require(actor, Perm.POLICY_APPLY)
     new = parse_policy(new_text)
     old = parse_policy(active_policy_text(crm.db))
     changes = tuple(policy_diff(old, new))

@@ -316,7 +316,8 @@ def retire_field(crm: Crm, actor: Actor, entity: str, key: str) -> FieldView:
 
 def list_fields(crm: Crm, actor: Actor, entity: str | None = None, *,
                 include_retired: bool = False) -> list[FieldView]:
-    require(actor, Perm.FIELDS_MANAGE) if include_retired else None
+    if include_retired:
+        require(actor, Perm.FIELDS_MANAGE)
     q = select(FieldDefinition).order_by(FieldDefinition.entity, FieldDefinition.position,
                                          FieldDefinition.id)
     if entity is not None:
