@@ -31,7 +31,8 @@ class SalesTarget(SQLModel, table=True):
 
 
 class SavedReport(SQLModel, table=True):
-    """A report definition (entity, filters, group-by, measures) kept as its TOML text."""
+    """A report definition (entity, filters, group-by, measures) kept as its TOML text;
+    `version` refuses the second of two concurrent edits."""
 
     __tablename__ = "saved_report"
 
@@ -40,3 +41,4 @@ class SavedReport(SQLModel, table=True):
     body: str = Field(sa_type=Text())
     created_by: str = Field(max_length=100)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})

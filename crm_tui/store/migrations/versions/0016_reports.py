@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 14:00:00
 
-Reserved for the area named above; no schema change yet.
+Saved reports carry a version, so the second of two concurrent edits is refused.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('saved_report', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('saved_report', schema=None) as batch_op:
+        batch_op.drop_column('version')
