@@ -29,6 +29,7 @@ from crm_tui.demo.plan import Plan
 from crm_tui.demo.privacy import seed_privacy
 from crm_tui.demo.products import seed_catalogue
 from crm_tui.demo.sales import seed_sales
+from crm_tui.demo.saved_reports import seed_reports
 from crm_tui.demo.service import seed_service
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
@@ -226,6 +227,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
     seed_sales(crm, actor, now)
     seed_service(crm, actor, now)
     seed_privacy(crm, actor, now)
+    seed_reports(crm, actor)
     from crm_tui.domain.kernel.seals import seal_all
 
     seal_all(crm.db)  # the demo rows went in through Core: seal them as the product wrote them

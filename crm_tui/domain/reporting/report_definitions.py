@@ -123,9 +123,9 @@ def path_of(loc: tuple[Any, ...]) -> str:
     return out or "report"
 
 
-def problem(path: str, key: str, **params: Any) -> FieldError:
+def problem(path: str, msg_key: str, /, **params: Any) -> FieldError:
     """A definition problem named by its path (`filters[0].value`), shown as it is written."""
-    return FieldError(path, key, params, labels=(path, path))
+    return FieldError(path, msg_key, params, labels=(path, path))
 
 
 _PYDANTIC_KEYS = {

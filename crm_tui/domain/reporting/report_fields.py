@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Boolean, Date, and_, cast, func, inspect
+from sqlalchemy import BigInteger, Boolean, Date, and_, cast, func, inspect, true
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.forms.registry import custom_fields
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.fields import FieldSpec, fields_of
-from crm_tui.domain.kernel.permissions import customer_scope
+from crm_tui.domain.kernel.permissions import customer_scope, sees_every_branch
 from crm_tui.domain.policy.reporting_policy import ReportingPolicy
 from crm_tui.store.models import Branch, Customer, Holding, Product, Staff, Team, Trade
 from crm_tui.store.models_sales import Lead, Opportunity
@@ -216,8 +216,10 @@ def _linked_scope(actor: Actor) -> Any:
 def _lead_scope(actor: Actor) -> Any:
     from crm_tui.domain.sales.leads import lead_scope
 
-    # a lead linked to a restricted (PIPL) customer leaves reports as it leaves lists
-    return and_(lead_scope(actor), Lead.customer_id.is_(None)  # type: ignore[union-attr]
+    # compliance and risk read every branch's figures, leads included; a lead linked to a
+    # restricted (PIPL) customer leaves reports as it leaves lists
+    book = true() if sees_every_branch(actor) else lead_scope(actor)
+    return and_(book, Lead.customer_id.is_(None)  # type: ignore[union-attr]
                 | Customer.restricted.is_(False))  # type: ignore[attr-defined]
 
 
