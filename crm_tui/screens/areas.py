@@ -227,6 +227,19 @@ def _kpi_pane() -> Widget:
     return KpiPane()
 
 
+def _reports_pane() -> Widget:
+    from crm_tui.screens.report_list import ReportsPane
+
+    return ReportsPane()
+
+
+def _reads_figures(actor: Actor) -> bool:
+    """Whoever reads KPI figures runs and defines reports (each in her own scope)."""
+    from crm_tui.domain.reporting.base import REPORTING_ROLES
+
+    return actor.role in REPORTING_ROLES
+
+
 AREAS: list[Area] = [
     # My day comes first for everyone whose work arrives as tasks: it is their home.
     Area("my_day", "tui.area.my_day", "f8", _my_day_pane, _has_tasks, _due_today),
@@ -241,6 +254,8 @@ AREAS: list[Area] = [
     Area("tickets", "tui.area.tickets", "f7", _tickets_pane, _may_work_tickets, _my_open_tickets),
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
     Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _works_a_branch_book),
+    # every function key is taken: ctrl+r ("reports") opens saved reports for every reader
+    Area("reports", "tui.reports.area", "ctrl+r", _reports_pane, _reads_figures),
     # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
     Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
     Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),
