@@ -114,3 +114,27 @@ def test_limit_sort_and_an_empty_result(crm, world) -> None:
     none = report("customers", ["tier"], ["count"],
                   filters=[{"field": "aum", "op": "gt", "value": "1000000000000"}])
     assert table(run_report(crm, world["bh1"], none)) == []
+
+
+def test_holdings_by_category_and_a_lead_of_a_restricted_customer(crm, world) -> None:
+    from sqlalchemy import select, update
+
+    from crm_tui.store.models import Holding, Product
+    from crm_tui.store.models_sales import Lead
+
+    ids = build_book(crm, world)
+    with crm.db.write() as s:
+        fund = s.scalars(select(Product).where(Product.code == "P1")).one()
+        deposit = s.scalars(select(Product).where(Product.code == "P2")).one()
+        for cust, product, fen, units in (("A", fund, 300_000_00, 1), ("A", deposit, 50_000_00, 1),
+                                          ("B", fund, 100_000_00, 1), ("C", fund, 0, 0),  # emptied
+                                          ("G", fund, 900_000_00, 1)):  # restricted
+            s.add(Holding(customer_id=ids[cust], product_id=product.id, amount_fen=fen, units_e4=units))
+        s.execute(update(Lead).where(Lead.id == ids["L3"]).values(customer_id=ids["G"]))
+    d = report("holdings", ["product_category"], ["count", "sum:cost"])
+    # BJ01: fund A + B (C's is emptied, G's restricted), deposit A
+    assert table(run_report(crm, world["bh1"], d)) == [
+        ("deposit", 1, Decimal("50000.00")), ("fund", 2, Decimal("400000.00"))]
+    # L3 now belongs to restricted G: it leaves the branch head's lead report
+    leads = report("leads", [], ["count"])
+    assert table(run_report(crm, world["bh1"], leads)) == [(3,)]
