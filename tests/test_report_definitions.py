@@ -171,3 +171,14 @@ def test_import_checks_every_file_before_saving_any(crm, world, tmp_path) -> Non
     assert import_reports(crm, system_actor("t"), [tmp_path / "a.toml"]) == [("aum-by-tier", "unchanged")]
     (tmp_path / "a.toml").write_text(GOOD.replace("limit = 20", "limit = 30"), encoding="utf-8")
     assert import_reports(crm, system_actor("t"), [tmp_path]) == [("aum-by-tier", "updated")]
+
+
+def test_the_documented_example_checks(crm, world) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "REPORTS.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    d = parse_toml(example)
+    compiled = compile_definition(crm, world["bh1"], d)
+    assert [c.key for c in compiled.columns] == ["closed_at:month", "product_category", "count",
+                                                 "sum_amount", "avg_cycle_days", "big"]
