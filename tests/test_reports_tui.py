@@ -141,3 +141,21 @@ def test_report_run_snapshot(snap_compare: Callable[..., bool], sqlite_crm, sqli
 
     assert snap_compare(signed_in_app(sqlite_crm, sqlite_world, "comp1"), terminal_size=(140, 45),
                         run_before=run)
+
+
+def test_report_designer_snapshot(snap_compare: Callable[..., bool], sqlite_crm, sqlite_world,
+                                  chinese: None) -> None:
+    build_book(sqlite_crm, sqlite_world)
+    save_report(sqlite_crm, system_actor("t"), parse_toml(WON))
+
+    async def design(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+
+    assert snap_compare(signed_in_app(sqlite_crm, sqlite_world, "bh1"), terminal_size=(140, 45),
+                        run_before=design)
