@@ -22,11 +22,18 @@ CHART_GROUPS = 24
 
 
 def fill_table(table: DataTable[str], result: Any) -> None:
+    """Columns as wide as their widest cell, measured here (CJK counts double) so the table
+    is laid out once, not re-measured as rows arrive."""
+    from rich.cells import cell_len
+
+    cells = [[c.cell(v, t) for c, v in zip(result.columns, row, strict=True)] for row in result.rows]
     table.clear(columns=True)
-    for c in result.columns:
-        table.add_column(c.label(t), key=c.key)
-    for row in result.rows:
-        table.add_row(*(c.cell(v, t) for c, v in zip(result.columns, row, strict=True)))
+    for i, c in enumerate(result.columns):
+        label = c.label(t)
+        width = max([cell_len(label), *(cell_len(r[i]) for r in cells)])
+        table.add_column(label, key=c.key, width=min(width, 40))
+    for r in cells:
+        table.add_row(*r)
 
 
 def _number(value: Any) -> float:
