@@ -12,6 +12,23 @@ from crm_tui.i18n import t
 
 Entity = Annotated[str, typer.Argument(metavar="ENTITY", help=t("forms.cli.opt_entity"))]
 Key = Annotated[str, typer.Argument(metavar="KEY")]
+FieldFilters = Annotated[list[str] | None, typer.Option(
+    "--field", metavar="KEY=VALUE", help=t("forms_values.cli.opt_field"), show_default=False)]
+"""`--field KEY=VALUE` (repeatable) on the list commands: filterable custom fields."""
+
+
+def with_custom(crm: Any, entity: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each JSON row with its record's `custom` object (active fields; sensitive masked)."""
+    from crm_tui.domain.forms.values import custom_json_by_id
+
+    found = custom_json_by_id(crm, entity, [r["id"] for r in rows])
+    return [{**r, "custom": found.get(r["id"], {})} for r in rows]
+
+
+def custom_filters(crm: Any, entity: str, items: list[str] | None) -> tuple[Any, ...]:
+    from crm_tui.domain.forms.filters import parse_filters
+
+    return parse_filters(crm, entity, items) if items else ()
 
 
 def _opt(name: str, help_key: str) -> Any:

@@ -51,6 +51,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
         Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
         Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="board-custom"),
         Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
     ]
 
@@ -246,6 +247,14 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def _after(self, text: str) -> None:
         self.say(text, ok=True)
         self.reload()
+
+    def action_custom_fields(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_custom_form
+
+        card = self.selected()
+        if card is not None:
+            open_custom_form(self, "opportunity", card.id,
+                             lambda text: self._after(text) if text else None)
 
     def action_filter(self) -> None:
         from crm_tui.screens.pipeline_forms import FilterForm

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlmodel import Session
@@ -37,6 +38,39 @@ class PolicyImpact:
     retagged_customers: int
     rerouted_requests: int
     rule_changes: tuple[PolicyChange, ...]
+
+
+@dataclass(frozen=True)
+class ReviewText:
+    """What a reviewer reads in the approval detail of a configuration change: one line per
+    change (catalog key and parameters, translated by the screen as `crm policy diff`
+    prints them) and the measured impact stored when the request was made."""
+
+    changes: tuple[tuple[str, dict[str, Any]], ...]
+    rule_changes: tuple[tuple[str, dict[str, Any]], ...] = ()
+    impact: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+def review_of(kind: str, display: dict[str, Any]) -> ReviewText | None:
+    """The review text of a stored request's display, for the kinds that change
+    configuration (None for the others)."""
+    if kind == "policy_change":
+        stored = [tuple(c) + ("",) * (3 - len(c)) for c in display.get("policy_changes", [])]
+        changes = tuple((str(k), dict(p)) for k, p, _path in stored)
+        rules = tuple((str(k), dict(p)) for k, p, path in stored
+                      if str(path).split(".", 1)[0].split("[", 1)[0] in RULE_SECTIONS)
+        measured = display.get("impact") or {}
+        impact = tuple((f"policy.impact.{name}", {"n": measured[field]}) for name, field in (
+            ("retagged", "retagged_customers"), ("rerouted", "rerouted_requests"))
+            if field in measured)
+        if "rule_changes" in measured:
+            impact += (("policy.impact.rules", {"n": measured["rule_changes"]}),)
+        return ReviewText(changes, rules, impact)
+    if kind == "field_definition":
+        from crm_tui.domain.forms.review import describe_change
+
+        return ReviewText(tuple(describe_change(display.get("before"), display.get("after"))))
+    return None
 
 
 @dataclass(frozen=True)

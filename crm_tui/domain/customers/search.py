@@ -11,9 +11,8 @@ from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.customers.views import CustomerSummary
-from crm_tui.domain.forms.filters import CustomFilter
+from crm_tui.domain.forms.filters import CustomFilter, split_query
 from crm_tui.domain.forms.filters import clauses as custom_clauses
-from crm_tui.domain.forms.filters import split_query
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm

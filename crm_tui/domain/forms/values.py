@@ -46,6 +46,9 @@ class CustomValue:
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
 
+    def help(self, lang: str) -> str:
+        return self.help_en if lang == "en" else self.help_zh
+
 
 @dataclass(frozen=True)
 class CustomFieldsView:
