@@ -29,7 +29,8 @@ PLACEHOLDERS = {"date": "YYYY-MM-DD", "number": "0", "decimal": "0.00"}
 def control_for(v: CustomValue, cid: str) -> Widget:
     if v.type == "choice":
         return Select([(c, c) for c in v.choices], value=v.text if v.text in v.choices
-                      else Select.NULL, allow_blank=not v.required, id=cid, compact=True)
+                      else Select.NULL, allow_blank=not v.required, id=cid, compact=True,
+                      prompt=t("forms_values.choose"))
     if v.type == "multi_choice":
         chosen = {s.strip() for s in v.text.split(",")}
         return SelectionList[str](*((c, c, c in chosen) for c in v.choices), id=cid,
