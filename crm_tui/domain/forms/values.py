@@ -160,13 +160,14 @@ def custom_json_by_id(crm: Crm, entity: str, ids: Iterable[int]) -> dict[int, di
 
 
 def stored_for_new(crm: Crm, entity: str, raw: dict[str, Any] | None, *,
-                   row: int | None = None) -> dict[str, Any]:
-    """The `custom` column of a new record: every active field validated (a required one
-    must be given), sensitive ones encrypted. Raises ValidationFailed with every problem."""
+                   row: int | None = None, require_all: bool = True) -> dict[str, Any]:
+    """The `custom` column of a new record: every given field validated (and, unless
+    `require_all` is off — an import file without the column — every required one must be
+    given), sensitive ones encrypted. Raises ValidationFailed with every problem."""
     raw = {k: v for k, v in (raw or {}).items()}
     fields = {f.key: f for f in custom_fields(crm, entity)}
     for key, f in fields.items():
-        if f.spec.required:
+        if f.spec.required and require_all:
             raw.setdefault(key, None)
     clean = validate_custom(crm, entity, raw, row=row)
     out: dict[str, Any] = {}
