@@ -49,6 +49,25 @@ def _attrs(type_: str | None, label_zh: str | None, label_en: str | None, requir
     return {k: v for k, v in raw.items() if v is not None}
 
 
+# The attribute options `add` and `edit` share (declared once).
+TypeOpt = Annotated[str | None, _opt("--type", "forms.cli.opt_type")]
+LabelZh = Annotated[str | None, _opt("--label-zh", "forms.cli.opt_label_zh")]
+LabelEn = Annotated[str | None, _opt("--label-en", "forms.cli.opt_label_en")]
+Choices = Annotated[str | None, _opt("--choices", "forms.cli.opt_choices")]
+Pattern = Annotated[str | None, _opt("--pattern", "forms.cli.opt_pattern")]
+Min = Annotated[str | None, _opt("--min", "forms.cli.opt_min")]
+Max = Annotated[str | None, _opt("--max", "forms.cli.opt_max")]
+HelpText = Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")]
+Section = Annotated[str | None, _opt("--section", "forms.cli.opt_section")]
+
+
+def _done(view: Any, json_out: bool, key: str) -> None:
+    if json_out:
+        print_json(_row(view))
+    else:
+        out(t(key, entity=view.entity, key=view.key, version=view.version))
+
+
 def _row(f: Any) -> dict[str, Any]:
     return {"entity": f.entity, "key": f.key, "type": f.type, "label_zh": f.label_zh,
             "label_en": f.label_en, "required": f.required, "choices": list(f.choices),
@@ -63,22 +82,14 @@ def register(app: typer.Typer) -> None:
 
     @fields_app.command("add", help=t("forms.cli.add_help"))
     def add(
-        entity: Entity,
-        key: Key,
-        type_: Annotated[str, _opt("--type", "forms.cli.opt_type")] = "text",
-        label_zh: Annotated[str, _opt("--label-zh", "forms.cli.opt_label_zh")] = "",
-        label_en: Annotated[str, _opt("--label-en", "forms.cli.opt_label_en")] = "",
+        entity: Entity, key: Key, type_: TypeOpt = "text", label_zh: LabelZh = None,
+        label_en: LabelEn = None,
         required: Annotated[bool, _opt("--required", "forms.cli.opt_required")] = False,
-        choices: Annotated[str | None, _opt("--choices", "forms.cli.opt_choices")] = None,
-        pattern: Annotated[str | None, _opt("--pattern", "forms.cli.opt_pattern")] = None,
-        min_: Annotated[str | None, _opt("--min", "forms.cli.opt_min")] = None,
-        max_: Annotated[str | None, _opt("--max", "forms.cli.opt_max")] = None,
-        help_text: Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")] = None,
-        section: Annotated[str | None, _opt("--section", "forms.cli.opt_section")] = None,
+        choices: Choices = None, pattern: Pattern = None, min_: Min = None, max_: Max = None,
+        help_text: HelpText = None, section: Section = None,
         sensitive: Annotated[bool, _opt("--sensitive", "forms.cli.opt_sensitive")] = False,
         filterable: Annotated[bool, _opt("--filterable", "forms.cli.opt_filterable")] = False,
-        json_out: JsonOption = False,
-        db: DbOption = None,
+        json_out: JsonOption = False, db: DbOption = None,
     ) -> None:
         from crm_tui.domain.forms.definitions import add_field
 
@@ -86,29 +97,19 @@ def register(app: typer.Typer) -> None:
                        help_text, section, sensitive, filterable)
         with store(db) as crm:
             view = add_field(crm, system_actor(), entity, key, **attrs)
-        if json_out:
-            print_json(_row(view))
-        else:
-            out(t("forms.cli.added", entity=view.entity, key=view.key, version=view.version))
+        _done(view, json_out, "forms.cli.added")
 
     @fields_app.command("edit", help=t("forms.cli.edit_help"))
     def edit(
-        entity: Entity,
-        key: Key,
-        type_: Annotated[str | None, _opt("--type", "forms.cli.opt_type")] = None,
-        label_zh: Annotated[str | None, _opt("--label-zh", "forms.cli.opt_label_zh")] = None,
-        label_en: Annotated[str | None, _opt("--label-en", "forms.cli.opt_label_en")] = None,
-        required: Annotated[bool | None, _opt("--required/--optional", "forms.cli.opt_required")] = None,
-        choices: Annotated[str | None, _opt("--choices", "forms.cli.opt_choices")] = None,
-        pattern: Annotated[str | None, _opt("--pattern", "forms.cli.opt_pattern")] = None,
-        min_: Annotated[str | None, _opt("--min", "forms.cli.opt_min")] = None,
-        max_: Annotated[str | None, _opt("--max", "forms.cli.opt_max")] = None,
-        help_text: Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")] = None,
-        section: Annotated[str | None, _opt("--section", "forms.cli.opt_section")] = None,
+        entity: Entity, key: Key, type_: TypeOpt = None, label_zh: LabelZh = None,
+        label_en: LabelEn = None,
+        required: Annotated[bool | None,
+                            _opt("--required/--optional", "forms.cli.opt_required")] = None,
+        choices: Choices = None, pattern: Pattern = None, min_: Min = None, max_: Max = None,
+        help_text: HelpText = None, section: Section = None,
         filterable: Annotated[bool | None,
                               _opt("--filterable/--not-filterable", "forms.cli.opt_filterable")] = None,
-        json_out: JsonOption = False,
-        db: DbOption = None,
+        json_out: JsonOption = False, db: DbOption = None,
     ) -> None:
         from crm_tui.domain.forms.definitions import edit_field
 
@@ -116,10 +117,7 @@ def register(app: typer.Typer) -> None:
                        help_text, section, None, filterable)
         with store(db) as crm:
             view = edit_field(crm, system_actor(), entity, key, **attrs)
-        if json_out:
-            print_json(_row(view))
-        else:
-            out(t("forms.cli.edited", entity=view.entity, key=view.key, version=view.version))
+        _done(view, json_out, "forms.cli.edited")
 
     @fields_app.command("retire", help=t("forms.cli.retire_help"))
     def retire(entity: Entity, key: Key, db: DbOption = None) -> None:
