@@ -70,3 +70,18 @@ def test_a_malformed_filter_is_one_line(db: tuple[Path, str, str], item: str) ->
     path, _, _ = db
     r = crm_cli("tickets", "list", "--field", item, "--db", str(path))
     assert r.code != 0 and "KEY=VALUE" in r.err and "Traceback" not in r.err
+
+
+def test_field_history_says_each_change_in_words(tmp_path: Path) -> None:
+    path = init_db(tmp_path / "crm.db")
+    _define(path, "ticket", "severity", "--type", "choice", "--label-zh", "严重程度",
+            "--label-en", "Severity", "--choices", "低,高")
+    assert crm_cli("fields", "edit", "ticket", "severity", "--choices", "低,中,高",
+                   "--filterable", "--db", str(path)).code == 0
+    assert crm_cli("fields", "retire", "ticket", "severity", "--db", str(path)).code == 0
+    history = json.loads(crm_cli("fields", "history", "ticket", "severity", "--db",
+                                 str(path)).out)
+    assert [h["changes"] for h in history] == [
+        ["new field ticket.severity: 严重程度 (choice)"],
+        ["ticket.severity choices: 低, 高 → 低, 中, 高", "ticket.severity filterable: ✗ → ✓"],
+        ["field ticket.severity retired (stored values are kept)"]]

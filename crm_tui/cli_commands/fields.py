@@ -160,5 +160,13 @@ def register(app: typer.Typer) -> None:
     def history(entity: Entity, key: Key, db: DbOption = None) -> None:
         from crm_tui.domain.forms.definitions import field_history
 
+        from crm_tui.domain.forms.review import describe_change
+        from crm_tui.i18n.words import say
+
         with store(db) as crm:
-            print_json(field_history(crm, system_actor(), entity, key))
+            rows = field_history(crm, system_actor(), entity, key)
+        before = None
+        for row in rows:  # each version in words against the one before it
+            row["changes"] = [say(k, p) for k, p in describe_change(before, row["definition"])]
+            before = row["definition"]
+        print_json(rows)

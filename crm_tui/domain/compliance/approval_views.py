@@ -90,7 +90,7 @@ class RequestDetail:
     why_not: Msg | None  # why the viewer cannot decide (None if she can)
     diff: str = ""  # a policy change's unified diff
     review: ReviewText | None = None
-    """A configuration change in words (policy change, field definition), with its impact."""
+    """A policy change in words, with its measured impact (`policy_review.review_of`)."""
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
