@@ -159,7 +159,6 @@ def register(app: typer.Typer) -> None:
     @fields_app.command("history", help=t("forms.cli.history_help"))
     def history(entity: Entity, key: Key, db: DbOption = None) -> None:
         from crm_tui.domain.forms.definitions import field_history
-
         from crm_tui.domain.forms.review import describe_change
         from crm_tui.i18n.words import say
 

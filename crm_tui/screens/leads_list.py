@@ -1,7 +1,7 @@
 """The lead list: my leads, the unassigned queue, breached leads (and all in scope), each
 with its first-contact countdown. `a` new lead (a form from the field registry), `c` log
 the first contact, `t` convert to a customer and an opportunity, `s` reassign
-(supervisors), `v` next view, `r` reload. Pages by keyset from the database."""
+(supervisors), `v` next view, `r` reload, `u` the lead's custom fields. Pages by keyset from the database."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         Binding("t", "convert", "tui.leads.key.convert", id="lead-convert"),
         Binding("s", "reassign", "tui.leads.key.reassign", id="lead-reassign"),
         Binding("v", "next_view", "tui.leads.key.view", id="lead-view"),
-        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="lead-custom"),
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="lead-custom",
+                show=False),
         Binding("r", "reload", "tui.leads.key.reload", id="lead-reload"),
     ]
 

@@ -5,7 +5,7 @@ Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the
 previous stage (only along allowed transitions: a refused move says why), `l` marks it
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
 from the matching list, `g` generate the proposal, `b` the customer's
-feedback on it, `f` filter, `r` reload. With the mouse:
+feedback on it, `f` filter, `r` reload, `u` the opportunity's custom fields. With the mouse:
 click a card, then click another column's header to move it there.
 """
 
@@ -51,7 +51,8 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
         Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
         Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
-        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="board-custom"),
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="board-custom",
+                show=False),
         Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
     ]
 

@@ -81,8 +81,11 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         Binding("c", "to_state('closed')", "tui.service.key.close", id="ticket-close"),
         Binding("k", "complaint", "tui.service.key.complaint", id="ticket-complaint"),
         Binding("r", "reload", "tui.service.key.reload", id="ticket-reload"),
-        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="ticket-custom"),
-        Binding("f", "custom_filter", "forms_values.key_filter", id="ticket-custom-filter"),
+        # past the footer's width at 120 columns: shown in the keys panel (Ctrl+P → Keys)
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="ticket-custom",
+                show=False),
+        Binding("f", "custom_filter", "forms_values.key_filter", id="ticket-custom-filter",
+                show=False),
     ]
 
     def __init__(self) -> None:
