@@ -155,3 +155,24 @@ async def test_policy_change_detail_reads_in_words_with_impact(sqlite_crm, sqlit
         "  pending requests that would climb another chain: 0",
         "  assignment and SLA rules that change: 1",
         "    sales.first_contact_hours: 24 → 12"]
+
+
+async def test_customer_search_takes_a_custom_field_filter(sqlite_crm, sqlite_world) -> None:
+    from textual.widgets import DataTable
+
+    from crm_tui.domain.customers.custom_values import update_custom_fields
+    from tests.tui_support import search
+
+    book = build_book(sqlite_crm, sqlite_world)
+    D.add_field(sqlite_crm, system_actor("t"), "customer", "tier", type="choice",
+                label_zh="层级", label_en="Tier", choices=["金卡", "白金"], filterable=True)
+    rm1 = sqlite_world["rm1"]
+    update_custom_fields(sqlite_crm, rm1, book.li_si, 1, {"tier": "白金"})
+    app = signed_in_app(sqlite_crm, sqlite_world, "rm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "tier=白金")
+        table = app.screen.query_one("#search-results", DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["李四"]
+        await search(pilot, "tier=铜卡")
+        assert "Tier" in screen_text(app) and table.row_count == 0
