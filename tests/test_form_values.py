@@ -199,3 +199,45 @@ def test_customer_search_filters_by_a_custom_field(crm, world) -> None:
     assert [c.id for c in search_customers(crm, rm1, "tier=金卡")] == [a]
     with pytest.raises(ValidationFailed):
         search_customers(crm, rm1, "tier=铜卡")
+
+
+def test_definition_changes_through_approval_when_the_policy_says_so(crm, world) -> None:
+    from crm_tui.domain.compliance.approval_views import get_request
+    from crm_tui.domain.compliance.field_definition_changes import submit_field_change
+    from crm_tui.domain.forms.registry import custom_fields
+    from crm_tui.domain.kernel.errors import DomainError
+    from crm_tui.domain.policy.document import activate_policy, default_policy_text
+
+    # off (the default): applied at once
+    assert submit_field_change(crm, ADMIN, "add", "ticket", "area", {
+        "label_zh": "区域", "label_en": "Area"}).view is not None
+    text = default_policy_text().replace("definition_changes_need_approval = false",
+                                         "definition_changes_need_approval = true")
+    with crm.db.write() as s:
+        activate_policy(crm.db, s, ADMIN, text)
+    crm.forget_policy()
+    comp = world["comp1"]
+    sub = submit_field_change(crm, ADMIN, "add", "ticket", "severity", {
+        "type": "choice", "label_zh": "严重程度", "label_en": "Severity", "choices": ["低", "高"]})
+    assert sub.view is None and [f.key for f in custom_fields(crm, "ticket")] == ["area"]
+    with pytest.raises(ValidationFailed):  # checked when asked, not when approved
+        submit_field_change(crm, ADMIN, "add", "ticket", "bad", {"type": "choice",
+                                                                  "label_zh": "坏", "label_en": "B"})
+    detail = get_request(crm, comp, sub.request_id)
+    assert detail.review is not None and detail.review.changes == (
+        ("forms_values.def.added", {"field": "ticket.severity", "type": "choice",
+                                    "label": "严重程度"}),)
+    approvals.approve(crm, comp, sub.request_id)
+    assert [f.key for f in custom_fields(crm, "ticket")] == ["area", "severity"]
+    edit = submit_field_change(crm, ADMIN, "edit", "ticket", "severity",
+                               {"choices": ["低", "中", "高"], "filterable": True})
+    words = get_request(crm, comp, edit.request_id).review.changes
+    assert ("forms_values.def.changed", {"field": "ticket.severity", "attr": "choices",
+                                         "before": "低, 高", "after": "低, 中, 高"}) in words
+    D.edit_field(crm, ADMIN, "ticket", "severity", label_en="Severity level")  # meanwhile
+    with pytest.raises(DomainError):  # stale: the definition moved on
+        approvals.approve(crm, comp, edit.request_id)
+    assert D.find_field(crm, "ticket", "severity").choices == ("低", "高")
+    retire = submit_field_change(crm, ADMIN, "retire", "ticket", "area")
+    approvals.approve(crm, comp, retire.request_id)
+    assert [f.key for f in custom_fields(crm, "ticket")] == ["severity"]

@@ -176,3 +176,28 @@ async def test_customer_search_takes_a_custom_field_filter(sqlite_crm, sqlite_wo
         assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["李四"]
         await search(pilot, "tier=铜卡")
         assert "Tier" in screen_text(app) and table.row_count == 0
+
+
+async def test_field_definition_request_detail_reads_in_words(sqlite_crm, sqlite_world) -> None:
+    from crm_tui.domain.compliance.field_definition_changes import submit_field_change
+    from crm_tui.domain.policy.document import activate_policy, default_policy_text
+    from crm_tui.screens.approval_detail import ApprovalDetailScreen
+
+    D.add_field(sqlite_crm, system_actor("t"), "ticket", "severity", type="choice",
+                label_zh="严重程度", label_en="Severity", choices=["低", "高"])
+    text = default_policy_text().replace("definition_changes_need_approval = false",
+                                         "definition_changes_need_approval = true")
+    with sqlite_crm.db.write() as s:
+        activate_policy(sqlite_crm.db, s, system_actor("t"), text)
+    sqlite_crm.forget_policy()
+    rid = submit_field_change(sqlite_crm, sqlite_world["admin"], "edit", "ticket", "severity",
+                              {"choices": ["低", "中", "高"], "required": True}).request_id
+    app = signed_in_app(sqlite_crm, sqlite_world, "comp1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.push_screen(ApprovalDetailScreen(rid))
+        await settle(pilot)
+        assert text_of(app, "#approval-review").splitlines() == [
+            "What changes:", "  ticket.severity required: ✗ → ✓",
+            "  ticket.severity choices: 低, 高 → 低, 中, 高"]
+        assert "Change field ticket.severity" in screen_text(app)

@@ -61,11 +61,22 @@ HelpText = Annotated[str | None, _opt("--help-text", "forms.cli.opt_help_text")]
 Section = Annotated[str | None, _opt("--section", "forms.cli.opt_section")]
 
 
-def _done(view: Any, json_out: bool, key: str) -> None:
-    if json_out:
-        print_json(_row(view))
+def _submit(change: str, entity: str, key: str, attrs: dict[str, Any], json_out: bool,
+            db: Any, done: str) -> None:
+    """Apply the change, or open its request when the policy sends definitions to approval."""
+    from crm_tui.domain.compliance.field_definition_changes import submit_field_change
+
+    with store(db) as crm:
+        sub = submit_field_change(crm, system_actor(), change, entity, key, attrs)
+    if sub.view is None:
+        if json_out:
+            print_json({"request_id": sub.request_id})
+        else:
+            out(t("forms_values.requested", id=sub.request_id, entity=entity, key=key))
+    elif json_out:
+        print_json(_row(sub.view))
     else:
-        out(t(key, entity=view.entity, key=view.key, version=view.version))
+        out(t(done, entity=sub.view.entity, key=sub.view.key, version=sub.view.version))
 
 
 def _row(f: Any) -> dict[str, Any]:
@@ -91,13 +102,9 @@ def register(app: typer.Typer) -> None:
         filterable: Annotated[bool, _opt("--filterable", "forms.cli.opt_filterable")] = False,
         json_out: JsonOption = False, db: DbOption = None,
     ) -> None:
-        from crm_tui.domain.forms.definitions import add_field
-
         attrs = _attrs(type_, label_zh, label_en, required, choices, pattern, min_, max_,
                        help_text, section, sensitive, filterable)
-        with store(db) as crm:
-            view = add_field(crm, system_actor(), entity, key, **attrs)
-        _done(view, json_out, "forms.cli.added")
+        _submit("add", entity, key, attrs, json_out, db, "forms.cli.added")
 
     @fields_app.command("edit", help=t("forms.cli.edit_help"))
     def edit(
@@ -111,21 +118,13 @@ def register(app: typer.Typer) -> None:
                               _opt("--filterable/--not-filterable", "forms.cli.opt_filterable")] = None,
         json_out: JsonOption = False, db: DbOption = None,
     ) -> None:
-        from crm_tui.domain.forms.definitions import edit_field
-
         attrs = _attrs(type_, label_zh, label_en, required, choices, pattern, min_, max_,
                        help_text, section, None, filterable)
-        with store(db) as crm:
-            view = edit_field(crm, system_actor(), entity, key, **attrs)
-        _done(view, json_out, "forms.cli.edited")
+        _submit("edit", entity, key, attrs, json_out, db, "forms.cli.edited")
 
     @fields_app.command("retire", help=t("forms.cli.retire_help"))
     def retire(entity: Entity, key: Key, db: DbOption = None) -> None:
-        from crm_tui.domain.forms.definitions import retire_field
-
-        with store(db) as crm:
-            view = retire_field(crm, system_actor(), entity, key)
-        out(t("forms.cli.retired", entity=view.entity, key=view.key))
+        _submit("retire", entity, key, {}, False, db, "forms.cli.retired")
 
     @fields_app.command("list", help=t("forms.cli.list_help"))
     def list_(

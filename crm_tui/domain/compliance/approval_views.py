@@ -90,7 +90,8 @@ class RequestDetail:
     why_not: Msg | None  # why the viewer cannot decide (None if she can)
     diff: str = ""  # a policy change's unified diff
     review: ReviewText | None = None
-    """A policy change in words, with its measured impact (`policy_review.review_of`)."""
+    """A policy or field-definition change in words, a policy change with its measured
+    impact (`policy_review.review_of`)."""
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:

@@ -42,7 +42,7 @@ class PolicyImpact:
 
 @dataclass(frozen=True)
 class ReviewText:
-    """What a reviewer reads in the approval detail of a policy change: one line per
+    """What a reviewer reads in the approval detail of a configuration change: one line per
     change (catalog key and parameters, translated by the screen as `crm policy diff`
     prints them) and the measured impact stored when the request was made."""
 
@@ -52,8 +52,8 @@ class ReviewText:
 
 
 def review_of(kind: str, display: dict[str, Any]) -> ReviewText | None:
-    """The review text of a stored request's display, for a policy change (None for the
-    other kinds)."""
+    """The review text of a stored request's display, for a policy change or a field
+    definition (None for the other kinds)."""
     if kind == "policy_change":
         stored = [tuple(c) + ("",) * (3 - len(c)) for c in display.get("policy_changes", [])]
         changes = tuple((str(k), dict(p)) for k, p, _path in stored)
@@ -66,6 +66,8 @@ def review_of(kind: str, display: dict[str, Any]) -> ReviewText | None:
         if "rule_changes" in measured:
             impact += (("policy.impact.rules", {"n": measured["rule_changes"]}),)
         return ReviewText(changes, rules, impact)
+    if kind == "field_definition":
+        return ReviewText(tuple((str(k), dict(p)) for k, p in display.get("words", [])))
     return None
 
 
@@ -119,7 +121,7 @@ def _rerouted(session: Session, old: Policy, new: Policy) -> int:
         elif req.kind in ("sensitive_change", "custom_field_change"):
             count += (_roles(old.approvals.sensitive_change_levels)
                       != _roles(new.approvals.sensitive_change_levels))
-        elif req.kind == "policy_change":
+        elif req.kind in ("policy_change", "field_definition"):
             count += (_roles(old.approvals.policy_change_levels)
                       != _roles(new.approvals.policy_change_levels))
     return count
