@@ -116,7 +116,7 @@ def main() -> int:
                   f" raw SQL p50 {floor:.2f} ms (x{domain / floor:.1f}); plan: {plan}")
             with crm.db.write() as session:
                 from sqlalchemy import text
-                session.execute(text('DROP INDEX "ix_ticket_cf_severity"'))
+                session.execute(text('DROP INDEX IF EXISTS "ix_ticket_cf_severity"'))
             raw.close()
             raw = sqlite3.connect(path)
         raw.close()
