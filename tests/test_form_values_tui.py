@@ -120,6 +120,12 @@ async def test_the_lead_form_carries_the_lead_fields(sqlite_crm, sqlite_world) -
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
+        untouched = app.screen
+        await pilot.press("escape")  # nothing typed: closes without asking
+        await settle(pilot)
+        assert app.screen is not untouched and "Discard" not in screen_text(app)
+        await pilot.press("a")
+        await settle(pilot)
         form = app.screen
         form.query_one("#f-name", Input).value = "客户甲"
         await pilot.press("ctrl+s")

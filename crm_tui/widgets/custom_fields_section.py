@@ -79,6 +79,10 @@ class CustomFieldsSection(DomainCalls, UsesCrm, Vertical):
         new_record = view.record_id == 0
         self.editable = [v for v in view.values if new_record or not v.sensitive]
         self.mount_all(list(self._widgets(view, new_record)))
+        # the form's "anything typed?" baseline now includes these (prefilled) controls
+        baseline = getattr(self.screen, "_remember_start", None)
+        if baseline is not None:
+            self.call_after_refresh(baseline)
 
     def _widgets(self, view: CustomFieldsView, new_record: bool) -> Iterable[Widget]:
         lang = language()
