@@ -40,8 +40,14 @@ def test_new_ticket_form_with_custom_fields(snap_compare: Compare, sqlite_crm, s
     async def open_form(pilot) -> None:  # type: ignore[no-untyped-def]
         from crm_tui.screens.ticket_forms import NewTicketModal
 
+        from crm_tui.widgets.custom_fields_section import CustomFieldsSection
+
         await settle(pilot)
         await pilot.app.push_screen(NewTicketModal(book.zhang_san, "张三"))
+        for _ in range(200):  # the section loads its fields in a worker
+            await settle(pilot)
+            if pilot.app.screen.query_one(CustomFieldsSection).editable:
+                break
         await settle(pilot)
 
     assert snap_compare(signed_in_app(sqlite_crm, sqlite_world, "svc1"), terminal_size=(120, 40),

@@ -55,10 +55,8 @@ def review_of(kind: str, display: dict[str, Any]) -> ReviewText | None:
     """The review text of a stored request's display, for a policy change or a field
     definition (None for the other kinds)."""
     if kind == "policy_change":
-        stored = [tuple(c) + ("",) * (3 - len(c)) for c in display.get("policy_changes", [])]
-        changes = tuple((str(k), dict(p)) for k, p, _path in stored)
-        rules = tuple((str(k), dict(p)) for k, p, path in stored
-                      if str(path).split(".", 1)[0].split("[", 1)[0] in RULE_SECTIONS)
+        changes = tuple((str(k), dict(p)) for k, p in display.get("policy_changes", []))
+        rules = tuple((str(k), dict(p)) for k, p in display.get("policy_rule_changes", []))
         measured = display.get("impact") or {}
         impact = tuple((f"policy.impact.{name}", {"n": measured[field]}) for name, field in (
             ("retagged", "retagged_customers"), ("rerouted", "rerouted_requests"))
