@@ -19,6 +19,16 @@ from crm_tui.store.models_service import Ticket
 from tests.tui_support import build_book, screen_text, settle, signed_in_app, text_of
 
 
+async def fields_loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the form's custom-fields section has loaded its fields (a worker)."""
+    from crm_tui.widgets.custom_fields_section import CustomFieldsSection
+
+    for _ in range(200):
+        await settle(pilot)
+        if pilot.app.screen.query_one(CustomFieldsSection).editable:
+            return
+
+
 async def test_admin_adds_a_ticket_field_the_agent_fills_it_in(sqlite_crm, sqlite_world) -> None:
     book = build_book(sqlite_crm, sqlite_world)
     app = signed_in_app(sqlite_crm, sqlite_world, "admin")
@@ -47,7 +57,7 @@ async def test_admin_adds_a_ticket_field_the_agent_fills_it_in(sqlite_crm, sqlit
         await app.push_screen(ProfileScreen(book.zhang_san))
         await settle(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        await fields_loaded(pilot)
         form = app.screen
         assert isinstance(form, NewTicketModal)
         assert "Channel ref" in screen_text(app)
@@ -125,7 +135,7 @@ async def test_the_lead_form_carries_the_lead_fields(sqlite_crm, sqlite_world) -
         await settle(pilot)
         assert app.screen is not untouched and "Discard" not in screen_text(app)
         await pilot.press("a")
-        await settle(pilot)
+        await fields_loaded(pilot)
         form = app.screen
         form.query_one("#f-name", Input).value = "客户甲"
         await pilot.press("ctrl+s")

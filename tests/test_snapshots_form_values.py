@@ -39,7 +39,6 @@ def test_new_ticket_form_with_custom_fields(snap_compare: Compare, sqlite_crm, s
 
     async def open_form(pilot) -> None:  # type: ignore[no-untyped-def]
         from crm_tui.screens.ticket_forms import NewTicketModal
-
         from crm_tui.widgets.custom_fields_section import CustomFieldsSection
 
         await settle(pilot)
