@@ -241,3 +241,23 @@ def test_definition_changes_through_approval_when_the_policy_says_so(crm, world)
     retire = submit_field_change(crm, ADMIN, "retire", "ticket", "area")
     approvals.approve(crm, comp, retire.request_id)
     assert [f.key for f in custom_fields(crm, "ticket")] == ["severity"]
+
+
+def test_key_rotation_reseals_sensitive_ticket_values(crm, world) -> None:
+    from crm_tui.domain.admin import keys as key_rotation
+    from crm_tui.store.crypto import write_key_file
+
+    _ticket_fields(crm)
+    cid = make_customer(crm, world["rm1"], "周晓梅")
+    tid = tickets.create_ticket(crm, world["svc1"], cid, {
+        "type": "inquiry", "subject": "换卡", "custom": {"severity": "低",
+                                                          "card_no": "6222020200112233"}})
+    write_key_file(crm.key_file, crm.keys)
+    old = crm.keys.active
+    report = key_rotation.rotate_keys(crm, system_actor())
+    assert old not in crm.keys.keys  # the old key is gone from the ring in use
+    with crm.db.read() as s:
+        token = s.get(Ticket, tid).custom["card_no"]
+    assert token.startswith(report.new_key + "$")
+    assert {v.key: v.text for v in TC.ticket_custom_view(crm, world["svc1"], tid).values}[
+        "card_no"] == "6**************3"
