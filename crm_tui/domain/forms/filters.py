@@ -76,7 +76,8 @@ def parse_filters(crm: Crm, entity: str, items: Iterable[str] | dict[str, Any]) 
             if not sep or not normalise_text(key):
                 errors.append(FieldError("field", "forms.error.filter_syntax", {"item": item}))
                 continue
-            pairs.append((normalise_text(key).lower(), value))
+            if normalise_text(value):  # `key=` while still typing: no filter yet
+                pairs.append((normalise_text(key).lower(), value))
     fields = {f.key: f for f in filterable_fields(crm, entity)}
     out: list[CustomFilter] = []
     for key, raw in pairs:
@@ -89,6 +90,8 @@ def parse_filters(crm: Crm, entity: str, items: Iterable[str] | dict[str, Any]) 
             value = f.spec.parse(raw)
         except BadValue as exc:
             errors.append(FieldError(key, exc.key, exc.params, None, (f.label_zh, f.label_en)))
+            continue
+        if value is None or value == []:
             continue
         if f.spec.type == "multi_choice":
             out.extend(CustomFilter(entity, key, "multi_choice", v, crm.db.is_sqlite)
