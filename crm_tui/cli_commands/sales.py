@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from crm_tui.cli_commands.base import DbOption, JsonOption, group, note, out, print_json, print_table, store
+from crm_tui.cli_commands.fields import FieldFilters, custom_filters, with_custom
 from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.domain.kernel.errors import FieldError
 from crm_tui.i18n import t
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
         owner: Annotated[str | None, typer.Option("--owner", metavar="USER",
                                                   help=t("cli.sales.opt_owner"))] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = LIMIT,
+        field: FieldFilters = None,
         as_json: JsonOption = False,
         db: DbOption = None,
     ) -> None:
@@ -43,9 +45,11 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(t("validation.choice", value=status), param_hint="--status")
         with store(db) as crm:
             rows, before = [], None
+            custom = custom_filters(crm, "lead", field)
             while len(rows) < limit:
                 page = list_leads(crm, system_actor(), status=status, owner=owner,
-                                  before_id=before, limit=min(500, limit - len(rows)))
+                                  before_id=before, limit=min(500, limit - len(rows)),
+                                  custom=custom)
                 rows += page
                 if len(page) < 500 or len(rows) >= limit:
                     break
@@ -59,7 +63,8 @@ def register(app: typer.Typer) -> None:
             "customer_id": v.customer_id, "amount": str(v.estimated_assets),
             "stage_entered_at": None, "rule": v.rule or None} for v in rows]
         if as_json:
-            print_json(data)
+            with store(db) as crm:
+                print_json(with_custom(crm, "lead", data))
             return
         print_table([t("cli.sales.col_id"), t("field.name"), t("cli.sales.col_status"),
                      t("field.owner"), t("cli.sales.col_due"), t("cli.sales.col_breached")],
@@ -73,6 +78,7 @@ def register(app: typer.Typer) -> None:
         owner: Annotated[str | None, typer.Option("--owner", metavar="USER",
                                                   help=t("cli.sales.opt_owner"))] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = LIMIT,
+        field: FieldFilters = None,
         as_json: JsonOption = False,
         db: DbOption = None,
     ) -> None:
@@ -83,8 +89,9 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(t("validation.choice", value=stage), param_hint="--stage")
         with store(db) as crm:
             cards, after = [], None
+            flt = BoardFilter(owner=owner, custom=custom_filters(crm, "opportunity", field))
             while len(cards) < limit:
-                page = column_cards(crm, system_actor(), stage, BoardFilter(owner=owner),
+                page = column_cards(crm, system_actor(), stage, flt,
                                     after=after, limit=min(500, limit - len(cards)))
                 cards += page
                 if len(page) < 500 or len(cards) >= limit:
@@ -99,7 +106,8 @@ def register(app: typer.Typer) -> None:
                  "first_contact_at": _iso(c.first_contact_at, tz), "breached": c.breached}
                 for c in cards]
         if as_json:
-            print_json(data)
+            with store(db) as crm:
+                print_json(with_custom(crm, "opportunity", data))
             return
         print_table([t("cli.sales.col_id"), t("sales.doc.party_customer"), t("cli.sales.col_stage"),
                      t("field.owner"), t("field.amount"), t("cli.sales.col_entered")],

@@ -20,6 +20,7 @@ from crm_tui.cli_commands.base import (
     print_table,
     store,
 )
+from crm_tui.cli_commands.fields import FieldFilters, custom_filters, with_custom
 from crm_tui.domain.kernel.actor import system_actor
 from crm_tui.i18n import t
 
@@ -64,6 +65,7 @@ def register(app: typer.Typer) -> None:
         queue: Annotated[str | None, typer.Option("--queue", metavar="Q",
                                                   help=t("cli.tickets.opt_queue"))] = None,
         limit: LimitOption = 1000,
+        field: FieldFilters = None,
         as_json: JsonOption = False,
         db: DbOption = None,
     ) -> None:
@@ -72,9 +74,10 @@ def register(app: typer.Typer) -> None:
 
         if state is not None and state not in STATES:
             raise CliError("cli.tickets.bad_state", value=state, states=", ".join(STATES))
-        flt = QueueFilter(state=state, queue=queue)
         rows = []
         with store(db) as crm:
+            flt = QueueFilter(state=state, queue=queue,
+                              custom=custom_filters(crm, "ticket", field))
             before: int | None = None
             while len(rows) < limit:
                 want = min(500, limit - len(rows))
@@ -85,7 +88,8 @@ def register(app: typer.Typer) -> None:
                 before = page[-1].id
             tz = crm.tz
         if as_json:
-            print_json([r.as_json() for r in rows])
+            with store(db) as crm:
+                print_json(with_custom(crm, "ticket", [r.as_json() for r in rows]))
             return
         if not rows:
             out(t("cli.tickets.none"))

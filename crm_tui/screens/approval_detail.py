@@ -24,6 +24,7 @@ from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
+from crm_tui.widgets.review_text import review_lines
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar
 from crm_tui.widgets.status_line import SaysOnLine
@@ -61,6 +62,7 @@ class ApprovalDetailScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[str | None])
             changes.add_columns(t("tui.compliance.col.field"), t("tui.compliance.col.before"),
                                 t("tui.compliance.col.after"))
             yield changes
+            yield Static("", id="approval-review", markup=False)
             yield Static("", id="approval-diff", markup=False)
             yield Static(t("tui.compliance.detail.evidence"), classes="panel-title")
             yield Static("", id="approval-evidence", markup=False)
@@ -105,6 +107,9 @@ class ApprovalDetailScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[str | None])
             changes.add_row(render(c.field), c.before or "—", c.after or "—")
         changes.display = bool(d.changes)
         self.query_one("#approval-changes-title").display = bool(d.changes)
+        review = self.query_one("#approval-review", Static)
+        review.update("\n".join(review_lines(d.review)))
+        review.display = d.review is not None
         diff = self.query_one("#approval-diff", Static)
         diff.update(Text(d.diff) if d.diff else "")
         diff.display = bool(d.diff)

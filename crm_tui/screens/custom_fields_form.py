@@ -1,89 +1,116 @@
-"""Editing a customer's custom fields: one control per active field, built from its
-declaration (text and numbers as inputs, a choice as a picker, several choices as a
-selection list, yes/no as a switch), validated by the domain with the error under the field.
-Sensitive fields are not edited here: they go through a maker-checker request."""
+"""Editing one record's custom fields (a customer, a lead, an opportunity, a ticket): the
+shared `CustomFieldsSection` in a form frame, saved by the entity's domain call at the
+version the view was read, with the error under the field. Sensitive fields are not
+edited here: they go through a maker-checker request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.widget import Widget
-from textual.widgets import Input, Select, SelectionList, Static, Switch
+from textual.widgets import Static
 
-from crm_tui.i18n import language, t
+from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.form_field import FormField
+from crm_tui.widgets.custom_fields_section import CustomFieldsSection
 
 if TYPE_CHECKING:
-    from crm_tui.domain.customers.custom_values import CustomFieldsView, CustomValue
+    from crm_tui.domain.forms.values import CustomFieldsView
+
+# entity → (domain module, view function, save function)
+CALLS = {
+    "customer": ("crm_tui.domain.customers.custom_values", "custom_fields_view",
+                 "update_custom_fields"),
+    "lead": ("crm_tui.domain.sales.custom_values", "lead_custom_view", "update_lead_custom"),
+    "opportunity": ("crm_tui.domain.sales.custom_values", "opportunity_custom_view",
+                    "update_opportunity_custom"),
+    "ticket": ("crm_tui.domain.service.custom_values", "ticket_custom_view",
+               "update_ticket_custom"),
+}
+
+
+def _call(entity: str, which: int) -> Callable[..., Any]:
+    module, *names = CALLS[entity]
+    return getattr(importlib.import_module(module), names[which])  # type: ignore[no-any-return]
 
 
 class CustomFieldsForm(FormModal[str | None]):
     def __init__(self, view: CustomFieldsView) -> None:
         super().__init__(t("tui.forms.edit_title"))
         self.view = view
-        self.editable = [v for v in view.values if not v.sensitive]
-
-    def _control(self, v: CustomValue) -> Widget:
-        cid = f"cf-{v.key}"
-        if v.type == "choice":
-            return Select([(c, c) for c in v.choices], value=v.text if v.text in v.choices
-                          else Select.NULL, allow_blank=not v.required, id=cid)
-        if v.type == "multi_choice":
-            chosen = {s.strip() for s in v.text.split(",")}
-            return SelectionList[str](*((c, c, c in chosen) for c in v.choices), id=cid)
-        if v.type == "bool":
-            return Switch(value=v.text == "✓", id=cid)
-        placeholder = {"date": "YYYY-MM-DD", "number": "0", "decimal": "0.00"}.get(v.type, "")
-        return Input(value=v.text, placeholder=placeholder, id=cid)
 
     def fields(self) -> Iterable[Widget]:
-        lang = language()
-        if not self.editable:
+        if all(v.sensitive for v in self.view.values):
             yield Static(t("tui.forms.nothing_editable"), classes="form-notice")
-        for v in self.editable:
-            label = v.label(lang) + (" *" if v.required else "")
-            yield FormField(v.key, label, self._control(v))
-            help_text = v.help_en if lang == "en" else v.help_zh
-            if help_text:
-                yield Static(help_text, classes="form-notice", markup=False)
-        if any(v.sensitive for v in self.view.values):
-            yield Static(t("tui.forms.sensitive_note"), classes="form-notice")
-
-    def _values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for v in self.editable:
-            control = self.query_one(f"#cf-{v.key}")
-            if isinstance(control, Select):
-                out[v.key] = "" if control.value is Select.NULL else str(control.value)
-            elif isinstance(control, SelectionList):
-                out[v.key] = list(control.selected)
-            elif isinstance(control, Switch):
-                out[v.key] = "1" if control.value else "0"
-            elif isinstance(control, Input):
-                out[v.key] = control.value
-        return out
+        yield CustomFieldsSection(self.view.entity, self.view, id="custom-section")
 
     def submit(self) -> None:
-        from crm_tui.domain.customers.custom_values import update_custom_fields
-        from crm_tui.domain.kernel.errors import ValidationFailed
+        values = self.query_one(CustomFieldsSection).values()
+        view = self.view
+        self.call_form(_call(view.entity, 1), self.crm, self.actor, view.record_id, view.version,
+                       values, on_done=lambda _v: self.dismiss(t("tui.forms.saved")))
 
-        values = self._values()
-        crm, actor, view = self.crm, self.actor, self.view
 
-        def attempt() -> dict[str, str] | None:
-            try:
-                update_custom_fields(crm, actor, view.customer_id, view.version, values)
-            except ValidationFailed as exc:
-                return exc.by_field()
-            return None
-
-        self.call_domain(attempt, group="save", block=True, on_done=self._saved,
-                         on_error=lambda text: self.failed(None, text))
-
-    def _saved(self, errors: dict[str, str] | None) -> None:
-        if errors:
-            self.failed(errors)
+def open_custom_form(host: Any, entity: str, record_id: int,
+                     done: Callable[[str | None], None]) -> None:
+    """Read the record's custom fields (a worker on `host`), then open the form; says so
+    on `host` when the entity has no fields."""
+    def loaded(view: CustomFieldsView) -> None:
+        if not view.values:
+            host.say(t("forms_values.none_defined", entity=t(f"tui.forms.entity.{entity}")),
+                     ok=False)
             return
-        self.dismiss(t("tui.forms.saved"))
+        host.app.push_screen(CustomFieldsForm(view), done)
+
+    host.call_domain(_call(entity, 0), host.crm, host.actor, record_id, group="custom-fields",
+                     on_done=loaded)
+
+
+class CustomFilterForm(FormModal[tuple[dict[str, str], tuple[Any, ...]] | None]):
+    """`key = value` on a list's filterable custom fields (blank: any). Dismisses with the
+    typed values and the parsed filters, or None."""
+
+    SUBMIT_LABEL = "forms_values.apply_filter"
+
+    def __init__(self, entity: str, fields: tuple[Any, ...], current: dict[str, str]) -> None:
+        super().__init__(t("forms_values.filter_title"))
+        self.entity, self.filterable, self.current = entity, fields, current
+
+    def fields(self) -> Iterable[Widget]:
+        from textual.widgets import Input
+
+        from crm_tui.i18n import language
+        from crm_tui.widgets.form_field import FormField
+
+        lang = language()
+        for f in self.filterable:
+            hint = ", ".join(f.spec.choices) if f.spec.choices else ""
+            yield FormField(f.key, f.label(lang), Input(self.current.get(f.key, ""),
+                                                        placeholder=hint, id=f"cff-{f.key}",
+                                                        compact=True))
+
+    def submit(self) -> None:
+        from textual.widgets import Input
+
+        from crm_tui.domain.forms.filters import parse_filters
+
+        typed = {f.key: self.query_one(f"#cff-{f.key}", Input).value.strip()
+                 for f in self.filterable}
+        typed = {k: v for k, v in typed.items() if v}
+        self.call_form(parse_filters, self.crm, self.entity, typed,
+                       on_done=lambda filters: self.dismiss((typed, filters)))
+
+
+def open_filter_form(host: Any, entity: str, current: dict[str, str],
+                     done: Callable[[tuple[dict[str, str], tuple[Any, ...]] | None], None]) -> None:
+    from crm_tui.domain.forms.filters import filterable_fields
+
+    def loaded(fields: tuple[Any, ...]) -> None:
+        if not fields:
+            host.say(t("forms_values.none_filterable"), ok=False)
+            return
+        host.app.push_screen(CustomFilterForm(entity, fields, current), done)
+
+    host.call_domain(filterable_fields, host.crm, entity, group="custom-fields", on_done=loaded)

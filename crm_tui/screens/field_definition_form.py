@@ -69,7 +69,7 @@ class FieldDefinitionForm(FormModal[str | None]):
         return out
 
     def submit(self) -> None:
-        from crm_tui.domain.forms.definitions import add_field, edit_field
+        from crm_tui.domain.compliance.field_definition_changes import submit_field_change
         from crm_tui.domain.kernel.errors import ValidationFailed
 
         attrs = self._attrs()
@@ -79,11 +79,14 @@ class FieldDefinitionForm(FormModal[str | None]):
 
         def attempt() -> tuple[str, dict[str, str]]:
             try:
-                if field is None:
-                    v = add_field(crm, actor, entity, key, **attrs)
-                    return t("forms.cli.added", entity=v.entity, key=v.key, version=v.version), {}
-                v = edit_field(crm, actor, entity, key, **attrs)
-                return t("forms.cli.edited", entity=v.entity, key=v.key, version=v.version), {}
+                sub = submit_field_change(crm, actor, "add" if field is None else "edit",
+                                          entity, key, attrs)
+                if sub.view is None:  # the policy sends definition changes to approval
+                    return t("forms_values.requested", id=sub.request_id, entity=entity,
+                             key=key), {}
+                v = sub.view
+                done = "forms.cli.added" if field is None else "forms.cli.edited"
+                return t(done, entity=v.entity, key=v.key, version=v.version), {}
             except ValidationFailed as exc:
                 return "", exc.by_field()
 

@@ -4,7 +4,7 @@ as `crm fields …`: validated, versioned and audited; forms everywhere see them
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -106,14 +106,19 @@ class FieldsAdminPane(DomainCalls, UsesCrm, Vertical):
         self.action_edit_field()
 
     def action_retire_field(self) -> None:
-        from crm_tui.domain.forms.definitions import retire_field
+        from crm_tui.domain.compliance.field_definition_changes import submit_field_change
 
         f = self._highlighted()
         if f is None or f.status == "retired":
             return
-        self.call_domain(retire_field, self.crm, self.actor, f.entity, f.key, group="retire",
-                         block=True, on_done=lambda v: self._changed(
-                             t("forms.cli.retired", entity=v.entity, key=v.key)))
+
+        def done(sub: Any) -> None:
+            self._changed(t("forms.cli.retired", entity=f.entity, key=f.key) if sub.view
+                          else t("forms_values.requested", id=sub.request_id, entity=f.entity,
+                                 key=f.key))
+
+        self.call_domain(submit_field_change, self.crm, self.actor, "retire", f.entity, f.key,
+                         group="retire", block=True, on_done=done)
 
     def _changed(self, text: str | None) -> None:
         if text:

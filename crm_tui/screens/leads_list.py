@@ -1,7 +1,7 @@
 """The lead list: my leads, the unassigned queue, breached leads (and all in scope), each
 with its first-contact countdown. `a` new lead (a form from the field registry), `c` log
 the first contact, `t` convert to a customer and an opportunity, `s` reassign
-(supervisors), `v` next view, `r` reload. Pages by keyset from the database."""
+(supervisors), `v` next view, `r` reload, `u` the lead's custom fields. Pages by keyset from the database."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         Binding("t", "convert", "tui.leads.key.convert", id="lead-convert"),
         Binding("s", "reassign", "tui.leads.key.reassign", id="lead-reassign"),
         Binding("v", "next_view", "tui.leads.key.view", id="lead-view"),
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="lead-custom",
+                show=False),
         Binding("r", "reload", "tui.leads.key.reload", id="lead-reload"),
     ]
 
@@ -156,9 +158,16 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         form = RegistryForm(t("tui.leads.new_title"), "lead",
                             lambda v: create_lead(self.crm, self.actor, v),
                             only=("name", "source", "phone", "national_id", "estimated_assets",
-                                  "product_interest", "note"))
+                                  "product_interest", "note"), custom=True)
         self.app.push_screen(form, lambda lid: self._done(t("tui.leads.created", id=lid))
                              if lid else None)
+
+    def action_custom_fields(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_custom_form
+
+        lead = self.highlighted()
+        if lead is not None:
+            open_custom_form(self, "lead", lead.id, lambda text: self._done(text) if text else None)
 
     def action_contact(self) -> None:
         from crm_tui.domain.sales.leads import record_contact

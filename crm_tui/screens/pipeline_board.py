@@ -5,7 +5,7 @@ Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the
 previous stage (only along allowed transitions: a refused move says why), `l` marks it
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
 from the matching list, `g` generate the proposal, `b` the customer's
-feedback on it, `f` filter, `r` reload. With the mouse:
+feedback on it, `f` filter, `r` reload, `u` the opportunity's custom fields. With the mouse:
 click a card, then click another column's header to move it there.
 """
 
@@ -51,6 +51,8 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
         Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
         Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="board-custom",
+                show=False),
         Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
     ]
 
@@ -246,6 +248,14 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def _after(self, text: str) -> None:
         self.say(text, ok=True)
         self.reload()
+
+    def action_custom_fields(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_custom_form
+
+        card = self.selected()
+        if card is not None:
+            open_custom_form(self, "opportunity", card.id,
+                             lambda text: self._after(text) if text else None)
 
     def action_filter(self) -> None:
         from crm_tui.screens.pipeline_forms import FilterForm

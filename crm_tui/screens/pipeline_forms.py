@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.form_modal import FormModal
+from crm_tui.widgets.custom_fields_section import CustomFieldsSection
 from crm_tui.widgets.form_field import FormField
 
 
@@ -53,8 +54,9 @@ class RegistryForm(DomainForm):
     """Fields from `kernel.fields` for `entity` (optionally only some keys)."""
 
     def __init__(self, title: str, entity: str, perform: Callable[[dict[str, Any]], Any],
-                 only: Iterable[str] | None = None) -> None:
+                 only: Iterable[str] | None = None, custom: bool = False) -> None:
         super().__init__(title)
+        self.custom = entity if custom else None  # the entity's custom fields follow
         from crm_tui.domain.kernel.fields import fields_of
 
         keys = set(only) if only is not None else None
@@ -79,6 +81,8 @@ class RegistryForm(DomainForm):
                 control = Input(id=wid, compact=True,
                                 placeholder=t(s.help_key) if s.help_key else "")
             yield FormField(s.key, label, control)
+        if self.custom:
+            yield CustomFieldsSection(self.custom)
 
     def on_mount(self) -> None:
         first = self.query(".form-body Input, .form-body Select, .form-body SelectionList").first()
@@ -94,6 +98,8 @@ class RegistryForm(DomainForm):
                 out[s.key] = control.value if isinstance(control.value, str) else ""
             elif isinstance(control, Input):
                 out[s.key] = control.value
+        if self.custom:
+            out["custom"] = self.query_one(CustomFieldsSection).values()
         return out
 
 

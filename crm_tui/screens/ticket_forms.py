@@ -14,6 +14,7 @@ from textual.widgets import Input, Select, TextArea
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.screens.reason_modal import ReasonModal
+from crm_tui.widgets.custom_fields_section import CustomFieldsSection
 from crm_tui.widgets.form_field import FormField
 from crm_tui.widgets.session import failure_text
 
@@ -78,6 +79,7 @@ class NewTicketModal(FormModal[str]):
         yield FormField("subject", t("field.subject"), Input(id="ticket-subject", compact=True))
         yield FormField("description", t("field.description"),
                         TextArea(id="ticket-description", compact=True))
+        yield CustomFieldsSection("ticket")
 
     def on_mount(self) -> None:
         self.query_one("#ticket-subject", Input).focus()
@@ -87,7 +89,8 @@ class NewTicketModal(FormModal[str]):
                "priority": self.query_one("#ticket-priority", Select).value,
                "channel": self.query_one("#ticket-channel", Select).value,
                "subject": self.query_one("#ticket-subject", Input).value,
-               "description": self.query_one("#ticket-description", TextArea).text}
+               "description": self.query_one("#ticket-description", TextArea).text,
+               "custom": self.query_one(CustomFieldsSection).values()}
         self._create(raw)
 
     @work(thread=True, exclusive=True, group="form")

@@ -3,7 +3,8 @@ breach with a countdown and a colour; filters by type, priority and state; keyse
 loaded as the list scrolls, so a million tickets cost one index range per page.
 
 Keys: v view · y type · p priority · s state · t take · a assign · enter respond ·
-g start/resume/reopen · w wait for customer · x resolve · c close · k complaint · r reload.
+g start/resume/reopen · w wait for customer · x resolve · c close · k complaint · r reload ·
+u custom fields · f filter by custom fields.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         Binding("c", "to_state('closed')", "tui.service.key.close", id="ticket-close"),
         Binding("k", "complaint", "tui.service.key.complaint", id="ticket-complaint"),
         Binding("r", "reload", "tui.service.key.reload", id="ticket-reload"),
+        # past the footer's width at 120 columns: shown in the keys panel (Ctrl+P → Keys)
+        Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="ticket-custom",
+                show=False),
+        Binding("f", "custom_filter", "forms_values.key_filter", id="ticket-custom-filter",
+                show=False),
     ]
 
     def __init__(self) -> None:
@@ -90,6 +96,8 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         self.type: str | None = None
         self.priority: str | None = None
         self.state: str | None = None
+        self.custom_typed: dict[str, str] = {}
+        self.custom: tuple[Any, ...] = ()  # filters on custom fields (`f`)
         self._more = False
         self._tick: Timer | None = None
 
@@ -123,7 +131,7 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         from crm_tui.domain.service.queue import QueueFilter
 
         return QueueFilter(view=self.view, type=self.type, priority=self.priority,
-                           state=self.state)
+                           state=self.state, custom=self.custom)
 
     def _describe(self) -> str:
         parts = [t(f"tui.service.view.{self.view}")]
@@ -131,6 +139,7 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
                               ("service.state", self.state)):
             if value:
                 parts.append(t(f"{prefix}.{value}"))
+        parts += [f"{k}={v}" for k, v in self.custom_typed.items()]
         return " · ".join(parts)
 
     def reload(self) -> None:
@@ -258,6 +267,23 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         ticket = self.highlighted()
         if ticket is not None:
             self.app.push_screen(TicketTextModal("resolve", ticket.id, ticket.version), self._modal_done)
+
+    def action_custom_fields(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_custom_form
+
+        ticket = self.highlighted()
+        if ticket is not None:
+            open_custom_form(self, "ticket", ticket.id, self._modal_done)
+
+    def action_custom_filter(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_filter_form
+
+        def chosen(result: tuple[dict[str, str], tuple[Any, ...]] | None) -> None:
+            if result is not None:
+                self.custom_typed, self.custom = result
+                self.reload()
+
+        open_filter_form(self, "ticket", self.custom_typed, chosen)
 
     def action_complaint(self) -> None:
         from crm_tui.screens.complaint import ComplaintModal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from crm_tui.store.types import UTCDateTime, utcnow
@@ -45,6 +45,9 @@ class Lead(SQLModel, table=True):
     first_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     version: int = Field(default=1, nullable=False)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")))
+    """Custom field values (form engine), keyed by field key, as on `customer.custom`."""
 
 
 class AssignmentCursor(SQLModel, table=True):
@@ -104,6 +107,9 @@ class Opportunity(SQLModel, table=True):
     contract_text: str | None = Field(default=None, sa_type=Text())
     result_ref: str | None = Field(default=None, max_length=64)
     version: int = Field(default=1, nullable=False)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")))
+    """Custom field values (form engine), keyed by field key, as on `customer.custom`."""
 
 
 class OpportunityStageEvent(SQLModel, table=True):

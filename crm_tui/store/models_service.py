@@ -6,8 +6,9 @@ Periodic reviews and care calls are tasks (models_workflow.Task) with a dedupe k
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from crm_tui.store.types import UTCDateTime, utcnow
@@ -60,6 +61,9 @@ class Ticket(SQLModel, table=True):
     csat: int | None = Field(default=None)
     first_contact_resolution: bool | None = Field(default=None)
     version: int = Field(default=1, nullable=False)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")))
+    """Custom field values (form engine), keyed by field key, as on `customer.custom`."""
 
 
 class Complaint(SQLModel, table=True):

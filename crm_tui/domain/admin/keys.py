@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -200,33 +201,36 @@ def _reseal_requests(crm: Crm, session: Session, ring: Keyring, after_id: int,
 
 
 def _reseal_custom(crm: Crm, session: Session, ring: Keyring, after_id: int,
-                   batch: int) -> tuple[int, int]:
-    """Re-encrypt sensitive custom-field values (in `customer.custom`) that an old key
-    sealed, one batch of customers (id > after_id); returns (customers changed, last id, or
-    -1 past the end, or at once when no sensitive custom field was ever defined)."""
+                   batch: int, entity: str = "customer") -> tuple[int, int]:
+    """Re-encrypt sensitive custom-field values (in `<entity>.custom`: customers, leads,
+    opportunities, tickets) that an old key sealed, one batch of records (id > after_id);
+    returns (records changed, last id, or -1 past the end, or at once when no sensitive
+    custom field was ever defined for the entity)."""
+    from sqlalchemy import JSON, column, table
+
     from crm_tui.domain.forms.registry import custom_fields
 
-    sensitive = [f.key for f in custom_fields(crm, "customer", include_retired=True)
+    sensitive = [f.key for f in custom_fields(crm, entity, include_retired=True)
                  if f.spec.sensitive]
     if not sensitive:
         return 0, -1
-    t = Customer.__table__  # type: ignore[attr-defined]
+    t = table(entity, column("id"), column("custom", JSON))
     rows = session.execute(select(t.c.id, t.c.custom).where(t.c.id > after_id)
                            .order_by(t.c.id).limit(batch)).all()
     if not rows:
         return 0, -1
     params = []
-    for customer_id, custom in rows:
+    for record_id, custom in rows:
         values = dict(custom or {})
         changed = False
         for key in sensitive:
             token = values.get(key)
             if token and ring.key_id(token) != ring.active:
-                column = f"custom.customer.{key}"
-                values[key] = ring.encrypt(column, ring.decrypt(column, token))
+                sealed_as = f"custom.{entity}.{key}"
+                values[key] = ring.encrypt(sealed_as, ring.decrypt(sealed_as, token))
                 changed = True
         if changed:
-            params.append({"_id": customer_id, "new_custom": values})
+            params.append({"_id": record_id, "new_custom": values})
     if params:
         session.connection().execute(
             update(t).where(t.c.id == bindparam("_id")).values(custom=bindparam("new_custom")),
@@ -279,7 +283,8 @@ def rotate_keys(crm: Crm, actor: Actor, *, batch: int = 1000,
                 total += n
                 if on_progress:
                     on_progress(total)
-        for reseal in (_reseal_requests, _reseal_custom):
+        for reseal in (_reseal_requests, *(partial(_reseal_custom, entity=e) for e in
+                                           ("customer", "lead", "opportunity", "ticket"))):
             last_id = 0
             while last_id >= 0:
                 with crm.db.write() as session:

@@ -23,6 +23,7 @@ from crm_tui.domain.compliance.approval_scope import (
     scope_clause,
     why_not,
 )
+from crm_tui.domain.compliance.policy_review import ReviewText, review_of
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -88,6 +89,9 @@ class RequestDetail:
     can_withdraw: bool
     why_not: Msg | None  # why the viewer cannot decide (None if she can)
     diff: str = ""  # a policy change's unified diff
+    review: ReviewText | None = None
+    """A policy or field-definition change in words, a policy change with its measured
+    impact (`policy_review.review_of`)."""
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
@@ -249,4 +253,5 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         why_not=Msg(why, {"id": req.id, "role": label("role", req.next_role)
                           if req.next_role else ""}) if why else None,
         diff=str(display.get("diff", "")),
+        review=review_of(req.kind, display),
     )

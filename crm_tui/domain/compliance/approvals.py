@@ -102,6 +102,7 @@ _KIND_MODULES = {
     "staff_grant": "crm_tui.domain.compliance.staff_grants",
     "contract_close": "crm_tui.domain.sales.closing",
     "custom_field_change": "crm_tui.domain.compliance.custom_field_changes",
+    "field_definition": "crm_tui.domain.compliance.field_definition_changes",
 }
 
 

@@ -104,6 +104,7 @@ def propose_policy_text(crm: Crm, actor: Actor, text: str, now: datetime | None 
             display={"summary": ["compliance.summary.policy_change", {}],
                      "diff": _diff(old, text), "changes": [],
                      "policy_changes": [[c.key, c.params] for c in impact.changes],
+                     "policy_rule_changes": [[c.key, c.params] for c in impact.rule_changes],
                      "impact": {"retagged_customers": impact.retagged_customers,
                                 "rerouted_requests": impact.rerouted_requests,
                                 "rule_changes": len(impact.rule_changes)}},

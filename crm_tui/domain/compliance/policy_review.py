@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlmodel import Session
@@ -37,6 +38,35 @@ class PolicyImpact:
     retagged_customers: int
     rerouted_requests: int
     rule_changes: tuple[PolicyChange, ...]
+
+
+@dataclass(frozen=True)
+class ReviewText:
+    """What a reviewer reads in the approval detail of a configuration change: one line per
+    change (catalog key and parameters, translated by the screen as `crm policy diff`
+    prints them) and the measured impact stored when the request was made."""
+
+    changes: tuple[tuple[str, dict[str, Any]], ...]
+    rule_changes: tuple[tuple[str, dict[str, Any]], ...] = ()
+    impact: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+def review_of(kind: str, display: dict[str, Any]) -> ReviewText | None:
+    """The review text of a stored request's display, for a policy change or a field
+    definition (None for the other kinds)."""
+    if kind == "policy_change":
+        changes = tuple((str(k), dict(p)) for k, p in display.get("policy_changes", []))
+        rules = tuple((str(k), dict(p)) for k, p in display.get("policy_rule_changes", []))
+        measured = display.get("impact") or {}
+        impact = tuple((f"policy.impact.{name}", {"n": measured[field]}) for name, field in (
+            ("retagged", "retagged_customers"), ("rerouted", "rerouted_requests"))
+            if field in measured)
+        if "rule_changes" in measured:
+            impact += (("policy.impact.rules", {"n": measured["rule_changes"]}),)
+        return ReviewText(changes, rules, impact)
+    if kind == "field_definition":
+        return ReviewText(tuple((str(k), dict(p)) for k, p in display.get("words", [])))
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,7 +119,7 @@ def _rerouted(session: Session, old: Policy, new: Policy) -> int:
         elif req.kind in ("sensitive_change", "custom_field_change"):
             count += (_roles(old.approvals.sensitive_change_levels)
                       != _roles(new.approvals.sensitive_change_levels))
-        elif req.kind == "policy_change":
+        elif req.kind in ("policy_change", "field_definition"):
             count += (_roles(old.approvals.policy_change_levels)
                       != _roles(new.approvals.policy_change_levels))
     return count

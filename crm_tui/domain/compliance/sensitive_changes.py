@@ -12,17 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
+from crm_tui.domain.compliance.record_changes import RecordChangeHandler
 from crm_tui.domain.customers.fields import SENSITIVE_FIELDS, name_pinyin, parse_approval_value
 from crm_tui.domain.customers.scope import load_in_scope
-from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, require_reason
@@ -113,35 +113,23 @@ def _columns(crm: Crm, field: str, value: str) -> dict[str, Any]:
     return {field: value}
 
 
-class _Handler:
-    def current_version(self, crm: Crm, session: Session, req: ApprovalRequest) -> str:
-        version = session.scalar(select(Customer.version).where(Customer.id == req.customer_id))
-        return str(version)
+class _Handler(RecordChangeHandler):
+    def model(self, req: ApprovalRequest) -> Any:
+        return Customer
 
-    def check_applicable(self, crm: Crm, session: Session, req: ApprovalRequest,
-                         now: datetime) -> None:
-        ensure_not_frozen(session, req.customer_id or 0, crm.tz)
+    def record_id(self, req: ApprovalRequest) -> int:
+        return req.customer_id or 0
 
-    def apply(self, crm: Crm, session: Session, req: ApprovalRequest, actor: Actor,
-              now: datetime) -> str:
+    def columns(self, crm: Crm, session: Session, req: ApprovalRequest) -> dict[str, Any]:
         data = req.payload["data"]
-        field = data["field"]
-        value = (crm.keys.decrypt(field, data["value_enc"]) if "value_enc" in data
+        value = (crm.keys.decrypt(data["field"], data["value_enc"]) if "value_enc" in data
                  else data["value"]) or ""
-        expected = int(req.target_version)
-        result = session.execute(
-            update(Customer)
-            .where(Customer.id == req.customer_id, Customer.version == expected)
-            .values(**_columns(crm, field, value), version=expected + 1, updated_at=now)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Blocked("compliance.error.stale", id=req.id)  # rolls the approval back
+        return _columns(crm, data["field"], value)
+
+    def audited(self, req: ApprovalRequest) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+        field = req.payload["data"]["field"]
         before, after = req.payload["display"]["changes"][0][1:]
-        audit.record(crm.db, session, actor, "customer.sensitive_change", "customer",
-                     req.customer_id, {field: before, "version": expected},
-                     {field: after, "version": expected + 1, "request": req.id,
-                      "maker": req.maker_name})
-        return f"customer:{req.customer_id}:v{expected + 1}"
+        return "customer.sensitive_change", "customer", {field: before}, {field: after}
 
 
 approvals.register(KIND, _Handler())

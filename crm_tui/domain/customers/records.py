@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from crm_tui.domain.customers.fields import ENTITY, SENSITIVE_FIELDS, clean_customer, customer_row
 from crm_tui.domain.customers.scope import load_in_scope
@@ -19,9 +19,9 @@ from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.masking import MASKERS
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_prose, to_fen
+from crm_tui.domain.kernel.versioned import save_versioned
 from crm_tui.store.db import retry_transaction
 from crm_tui.store.models import Customer
-from crm_tui.store.types import utcnow
 
 # -- editing ---------------------------------------------------------------------------
 
@@ -68,16 +68,12 @@ def update_customer(crm: Crm, actor: Actor, customer_id: int, expected_version: 
             if c.version != expected_version:
                 raise conflict(session, crm.tz, "customer", customer_id, version=c.version)
             return c.version
-        result = session.execute(
-            update(Customer)
-            .where(Customer.id == customer_id, Customer.version == expected_version)
-            .values(**after, version=Customer.version + 1, updated_at=utcnow())
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise conflict(session, crm.tz, "customer", customer_id, version=c.version)
+        version = save_versioned(
+            session, Customer, customer_id, expected_version, after,
+            lambda: conflict(session, crm.tz, "customer", customer_id, version=c.version))
         audit.record(crm.db, session, actor, "customer.update", "customer", customer_id,
                      {k: before[k] for k in after}, after)
-        return expected_version + 1
+        return version
 
 
 def reveal_sensitive(crm: Crm, actor: Actor, customer_id: int, field: str, reason: str) -> str:

@@ -4,12 +4,15 @@ national ID, keyset-paged within the actor's scope."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from crm_tui.domain.customers.views import CustomerSummary
+from crm_tui.domain.forms.filters import CustomFilter, split_query
+from crm_tui.domain.forms.filters import clauses as custom_clauses
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -103,11 +106,17 @@ def search_customers(
     *,
     limit: int = SEARCH_LIMIT,
     after: tuple[str, int] | None = None,
+    custom: Sequence[CustomFilter] = (),
 ) -> list[CustomerSummary]:
     """Customers in the actor's scope matching `query`, best matches first (see
-    `search_tiers`), keyset-paged on (sort_key, id); sort_key carries the rank."""
+    `search_tiers`), keyset-paged on (sort_key, id); sort_key carries the rank. `custom`
+    filters by filterable custom fields; with them alone, every match in name order."""
     require(actor, Perm.CUSTOMER_VIEW)
+    query, typed = split_query(crm, "customer", query)  # `wechat=abc` words filter
+    custom = (*custom, *typed)
     tiers = search_tiers(crm, query, whole_bank=sees_every_branch(actor))
+    if not tiers and custom and not normalise_text(query):
+        tiers = [(true(), Customer.name)]
     if not tiers:
         return []
     start_rank, start_value = _split_key(after[0]) if after is not None else (0, "")
@@ -123,7 +132,7 @@ def search_customers(
                        order)
                 .outerjoin(rm, rm.id == Customer.rm_id)
                 .outerjoin(Branch, Branch.id == Customer.branch_id)
-                .where(cond, customer_scope(actor))
+                .where(cond, customer_scope(actor), *custom_clauses(custom, Customer.custom))
                 .order_by(order, Customer.id)
                 .limit(limit - len(out))
             )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crm_tui.domain.data_io.importer import Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
+from crm_tui.domain.forms.files import custom_cells, custom_headers
 from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -50,8 +51,9 @@ def _labels(key: str) -> list[str]:
     return list(catalog_labels(key))
 
 
-def map_lead_headers(headers: list[str]) -> list[str | None]:
-    known = header_map("lead", _labels)
+def map_lead_headers(headers: list[str], custom: dict[str, str] | None = None) -> list[str | None]:
+    """Header → lead field; `custom` adds the custom fields (`forms.files.custom_headers`)."""
+    known = {**header_map("lead", _labels), **(custom or {})}
     out: list[str | None] = []
     seen: dict[str, str] = {}
     for col, raw in enumerate(headers, start=1):
@@ -78,13 +80,14 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
                  on_error: Callable[[FieldError], None] | None = None) -> LeadImportReport:
     require(actor, Perm.DATA_IMPORT)
     started = time.perf_counter()
-    table = open_table(Path(path), map_lead_headers)
+    custom = custom_headers(crm, "lead")
+    table = open_table(Path(path), lambda headers: map_lead_headers(headers, custom))
     report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
     rejects = Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
                        safe_files.protected_for(crm, inputs=[Path(path)]))
     store = not dry_run and not strict
     try:
-        rows = list(_cleaned(table))  # (number, cells, values | None, errors)
+        rows = list(_cleaned(table, crm, set(custom.values())))  # (number, cells, values | None, errors)
         for _number, cells, _values, errors in rows:
             report.rows += 1
             if errors:
@@ -104,7 +107,7 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
         report.elapsed = time.perf_counter() - started
 
 
-def _cleaned(table):  # type: ignore[no-untyped-def]
+def _cleaned(table, crm: Crm, custom: set[str]):  # type: ignore[no-untyped-def]
     fields = table.fields
     for number, cells in table.rows():
         if len(cells) > len(fields):
@@ -113,9 +116,10 @@ def _cleaned(table):  # type: ignore[no-untyped-def]
                                                    number)]
             continue
         raw = {f: cells[i] for i, f in enumerate(fields) if f is not None and i < len(cells)}
-        values, errors = clean("lead", raw, only=[f for f in fields if f is not None] +
+        values, errors = clean("lead", raw, only=[f for f in fields if f and f not in custom] +
                                [r for r in REQUIRED if r not in fields], row=number)
-        yield number, cells, values, errors
+        values["custom"], custom_errors = custom_cells(crm, "lead", raw, number)
+        yield number, cells, values, errors + custom_errors
 
 
 def _reject(report: LeadImportReport, rejects: Rejects, cells: list, errors: list[FieldError],

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from crm_tui.domain.data_io.importer import ImportReport, Rejects, default_rejects_path
 from crm_tui.domain.data_io.readers import ImportFileError, open_table
+from crm_tui.domain.forms.files import custom_cells, custom_headers
 from crm_tui.domain.kernel import audit, safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -36,8 +37,9 @@ def _labels(key: str) -> list[str]:
     return list(catalog_labels(key))
 
 
-def ticket_headers(headers: list[str]) -> list[str | None]:
-    known = header_map(ENTITY, _labels)
+def ticket_headers(headers: list[str], custom: dict[str, str] | None = None) -> list[str | None]:
+    """Header → ticket field; `custom` adds the custom fields (`forms.files.custom_headers`)."""
+    known = {**header_map(ENTITY, _labels), **(custom or {})}
     fields: list[str | None] = []
     for col, raw in enumerate(headers, start=1):
         text = str(raw or "").strip()
@@ -89,7 +91,8 @@ def import_tickets(crm: Crm, actor: Actor, path: Path, *, rejects_path: Path | N
     require(actor, Perm.DATA_IMPORT)
     started = time.perf_counter()
     path = Path(path)
-    table = open_table(path, ticket_headers)
+    custom = custom_headers(crm, "ticket")
+    table = open_table(path, lambda headers: ticket_headers(headers, custom))
     report = ImportReport(path.name, table.encoding)
     rejects = Rejects(rejects_path or default_rejects_path(path), table.headers,
                        safe_files.protected_for(crm, inputs=[path]))
@@ -117,6 +120,8 @@ def _store_chunk(crm: Crm, actor: Actor, chunk: list[tuple[int, list[Any]]],
         for number, cells in chunk:
             raw = {f: cells[i] for i, f in enumerate(fields) if f and i < len(cells)}
             values, errors = clean_ticket(raw, row=number, entity=ENTITY)
+            custom, custom_errors = custom_cells(crm, "ticket", raw, number)
+            errors += custom_errors
             customer, missing = _customer(crm, session, actor, raw, number)
             if missing:
                 errors.append(missing)
@@ -131,6 +136,7 @@ def _store_chunk(crm: Crm, actor: Actor, chunk: list[tuple[int, list[Any]]],
             created = values.get("created_at") or utcnow()
             ticket = new_ticket_row(session, policy, customer, values, created_by=actor.id,
                                     created_at=created)
+            ticket.custom = custom
             session.add(ticket)
             session.flush()
             if ticket.type == "complaint":

@@ -13,15 +13,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from sqlalchemy import JSON, column, select, table, text
 from sqlmodel import Session
 
-from crm_tui.domain.forms.patterns import check_pattern
-from crm_tui.domain.forms.registry import ENTITIES, TYPES, bump_generation, forget, spec_of
+from crm_tui.domain.forms.field_input import FieldInput, check_input, errors_of
+from crm_tui.domain.forms.registry import ENTITIES, bump_generation, forget, spec_of
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -36,57 +35,6 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 TABLES = {"customer": "customer", "lead": "lead", "opportunity": "opportunity", "ticket": "ticket"}
 RESERVED = frozenset({"id", "custom", "version", "created_at", "updated_at", "status"})
 EXAMPLES = 5
-
-
-class FieldInput(BaseModel):
-    """What an admin may set on a definition; unknown keys are refused."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    type: str = "text"
-    label_zh: str = Field(min_length=1, max_length=60)
-    label_en: str = Field(min_length=1, max_length=60)
-    required: bool = False
-    choices: list[str] = Field(default_factory=list, max_length=200)
-    pattern: str | None = None
-    min_value: str | None = None
-    max_value: str | None = None
-    help_zh: str = Field(default="", max_length=200)
-    help_en: str = Field(default="", max_length=200)
-    section: str = Field(default="custom", min_length=1, max_length=40)
-    position: int = Field(default=0, ge=0, le=9999)
-    sensitive: bool = False
-    filterable: bool = False
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        if v not in TYPES:
-            raise ValueError(f"must be one of {', '.join(TYPES)}")
-        return v
-
-    @field_validator("choices")
-    @classmethod
-    def _choices(cls, v: list[str]) -> list[str]:
-        out = [normalise_text(c) for c in v if normalise_text(c)]
-        if len(set(out)) != len(out):
-            raise ValueError("choices repeat")
-        if any(len(c) > 60 for c in out):
-            raise ValueError("a choice is longer than 60 characters")
-        return out
-
-    @field_validator("min_value", "max_value")
-    @classmethod
-    def _number(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        try:
-            d = Decimal(v)
-        except InvalidOperation:
-            raise ValueError(f"{v!r} is not a number") from None
-        if not d.is_finite() or abs(d) > Decimal("1e15"):
-            raise ValueError(f"{v!r} is out of range")
-        return str(d)
 
 
 @dataclass(frozen=True)
@@ -121,38 +69,6 @@ def _view(d: FieldDefinition) -> FieldView:
 
 def _body(d: FieldDefinition) -> dict[str, Any]:
     return {k: v for k, v in _view(d).__dict__.items() if k != "updated_at"}
-
-
-def _errors_of(exc: ValidationError) -> ValidationFailed:
-    return ValidationFailed([
-        FieldError(str(e["loc"][0]) if e["loc"] else "field", "forms.error.invalid",
-                   {"detail": str(e["msg"]).removeprefix("Value error, ")})
-        for e in exc.errors()])
-
-
-def _check(entity: str, values: FieldInput) -> None:
-    problems: list[FieldError] = []
-    if values.type in ("choice", "multi_choice") and not values.choices:
-        problems.append(FieldError("choices", "forms.error.choices_needed", {}))
-    if values.type not in ("choice", "multi_choice") and values.choices:
-        problems.append(FieldError("choices", "forms.error.choices_unused", {}))
-    if values.pattern:
-        if values.type != "text":
-            problems.append(FieldError("pattern", "forms.error.pattern_text_only", {}))
-        else:
-            try:
-                check_pattern(values.pattern)
-            except BadValue as exc:
-                problems.append(FieldError("pattern", exc.key, exc.params))
-    if (values.min_value or values.max_value) and values.type not in ("number", "decimal"):
-        problems.append(FieldError("min_value", "forms.error.bounds_numeric_only", {}))
-    if (values.min_value and values.max_value
-            and Decimal(values.min_value) > Decimal(values.max_value)):
-        problems.append(FieldError("min_value", "forms.error.bounds_order", {}))
-    if values.sensitive and values.filterable:
-        problems.append(FieldError("filterable", "forms.error.sensitive_filter", {}))
-    if problems:
-        raise ValidationFailed(problems)
 
 
 def _find(session: Session, entity: str, key: str) -> FieldDefinition:
@@ -220,9 +136,8 @@ def _builtin_keys(entity: str) -> set[str]:
     return keys
 
 
-def add_field(crm: Crm, actor: Actor, entity: str, key: str, **attrs: Any) -> FieldView:
-    """Define a new custom field (or bring a retired one back with the new attributes)."""
-    require(actor, Perm.FIELDS_MANAGE)
+def new_field_input(entity: str, key: str, attrs: dict[str, Any]) -> tuple[str, FieldInput]:
+    """A new field's key and attributes, checked (nothing stored): every problem at once."""
     if entity not in ENTITIES:
         raise ValidationFailed([FieldError("entity", "validation.choice", {"value": entity})])
     key = normalise_text(key).lower()
@@ -233,85 +148,123 @@ def add_field(crm: Crm, actor: Actor, entity: str, key: str, **attrs: Any) -> Fi
     try:
         values = FieldInput(**attrs)
     except ValidationError as exc:
-        raise _errors_of(exc) from None
-    _check(entity, values)
+        raise errors_of(exc) from None
+    check_input(entity, values)
+    return key, values
+
+
+def edited_input(d: FieldDefinition | FieldView, changes: dict[str, Any]) -> FieldInput:
+    """A defined field's attributes with `changes` applied, checked (nothing stored)."""
+    body = {k: v for k, v in (_body(d) if isinstance(d, FieldDefinition) else
+                              {k: getattr(d, k) for k in FieldInput.model_fields}).items()
+            if k in FieldInput.model_fields}
+    body["choices"] = list(body["choices"])
+    body.update(changes)
+    try:
+        values = FieldInput(**body)
+    except ValidationError as exc:
+        raise errors_of(exc) from None
+    check_input(d.entity, values)
+    return values
+
+
+def add_field(crm: Crm, actor: Actor, entity: str, key: str, **attrs: Any) -> FieldView:
+    """Define a new custom field (or bring a retired one back with the new attributes)."""
+    require(actor, Perm.FIELDS_MANAGE)
+    key, values = new_field_input(entity, key, attrs)
     with crm.db.write() as session:
-        found = session.scalars(select(FieldDefinition).where(
-            FieldDefinition.entity == entity, FieldDefinition.key == key)).first()
-        if found is not None and found.status == "active":
-            raise ValidationFailed([FieldError("key", "forms.error.exists", {"key": key})])
-        if found is not None:
-            before = _body(found)
-            _refuse_unconvertible(crm, session, found, values.type, values)
-            for name, value in values.model_dump().items():
-                setattr(found, name, value)
-            found.status, found.version, found.updated_at = "active", found.version + 1, utcnow()
-            session.add(found)
-            session.flush()
-            _version(crm, session, actor, found, "readd", before)
-            d = found
-        else:
-            d = FieldDefinition(entity=entity, key=key, **values.model_dump())
-            session.add(d)
-            session.flush()
-            _version(crm, session, actor, d, "add", None)
-        _ensure_index(session, entity, key, d.filterable)
-        view = _view(d)
+        view = add_in(crm, session, actor, entity, key, values)
     forget(crm)
     return view
+
+
+def add_in(crm: Crm, session: Session, actor: Actor, entity: str, key: str,
+           values: FieldInput) -> FieldView:
+    """`add_field` inside the caller's transaction (an approved request applies it so)."""
+    found = session.scalars(select(FieldDefinition).where(
+        FieldDefinition.entity == entity, FieldDefinition.key == key)).first()
+    if found is not None and found.status == "active":
+        raise ValidationFailed([FieldError("key", "forms.error.exists", {"key": key})])
+    if found is not None:
+        before = _body(found)
+        _refuse_unconvertible(crm, session, found, values.type, values)
+        for name, value in values.model_dump().items():
+            setattr(found, name, value)
+        found.status, found.version, found.updated_at = "active", found.version + 1, utcnow()
+        session.add(found)
+        session.flush()
+        _version(crm, session, actor, found, "readd", before)
+        d = found
+    else:
+        d = FieldDefinition(entity=entity, key=key, **values.model_dump())
+        session.add(d)
+        session.flush()
+        _version(crm, session, actor, d, "add", None)
+    _ensure_index(session, entity, key, d.filterable)
+    return _view(d)
 
 
 def edit_field(crm: Crm, actor: Actor, entity: str, key: str, **changes: Any) -> FieldView:
     """Change attributes of a defined field; a type change must convert every stored value."""
     require(actor, Perm.FIELDS_MANAGE)
     with crm.db.write() as session:
-        d = _find(session, entity, key)
-        before = _body(d)
-        merged = {k: v for k, v in before.items() if k in FieldInput.model_fields}
-        merged["choices"] = list(merged["choices"])
-        merged.update(changes)
-        try:
-            values = FieldInput(**merged)
-        except ValidationError as exc:
-            raise _errors_of(exc) from None
-        _check(entity, values)
-        if values.type != d.type or values.choices != list(d.choices or ()) or \
-                values.pattern != d.pattern or values.min_value != d.min_value or \
-                values.max_value != d.max_value or values.sensitive != d.sensitive:
-            _refuse_unconvertible(crm, session, d, values.type, values)
-        if values.sensitive != d.sensitive:
-            raise ValidationFailed([FieldError("sensitive", "forms.error.sensitive_fixed", {})])
-        for name, value in values.model_dump().items():
-            setattr(d, name, value)
-        if _body(d) == before:
-            return _view(d)
-        d.version += 1
-        d.updated_at = utcnow()
-        session.add(d)
-        session.flush()
-        _version(crm, session, actor, d, "edit", before)
-        _ensure_index(session, entity, key, d.filterable and d.status == "active")
-        view = _view(d)
+        view = edit_in(crm, session, actor, entity, key, changes)
     forget(crm)
     return view
+
+
+def edit_in(crm: Crm, session: Session, actor: Actor, entity: str, key: str,
+            changes: dict[str, Any]) -> FieldView:
+    d = _find(session, entity, key)
+    before = _body(d)
+    values = edited_input(d, changes)
+    if values.type != d.type or values.choices != list(d.choices or ()) or \
+            values.pattern != d.pattern or values.min_value != d.min_value or \
+            values.max_value != d.max_value or values.sensitive != d.sensitive:
+        _refuse_unconvertible(crm, session, d, values.type, values)
+    if values.sensitive != d.sensitive:
+        raise ValidationFailed([FieldError("sensitive", "forms.error.sensitive_fixed", {})])
+    for name, value in values.model_dump().items():
+        setattr(d, name, value)
+    if _body(d) == before:
+        return _view(d)
+    d.version += 1
+    d.updated_at = utcnow()
+    session.add(d)
+    session.flush()
+    _version(crm, session, actor, d, "edit", before)
+    _ensure_index(session, entity, key, d.filterable and d.status == "active")
+    return _view(d)
 
 
 def retire_field(crm: Crm, actor: Actor, entity: str, key: str) -> FieldView:
     """Take a field out of forms; its stored values stay and can still be exported."""
     require(actor, Perm.FIELDS_MANAGE)
     with crm.db.write() as session:
-        d = _find(session, entity, key)
-        if d.status == "retired":
-            return _view(d)
-        before = _body(d)
-        d.status, d.version, d.updated_at = "retired", d.version + 1, utcnow()
-        session.add(d)
-        session.flush()
-        _version(crm, session, actor, d, "retire", before)
-        _ensure_index(session, entity, key, False)
-        view = _view(d)
+        view = retire_in(crm, session, actor, entity, key)
     forget(crm)
     return view
+
+
+def retire_in(crm: Crm, session: Session, actor: Actor, entity: str, key: str) -> FieldView:
+    d = _find(session, entity, key)
+    if d.status == "retired":
+        return _view(d)
+    before = _body(d)
+    d.status, d.version, d.updated_at = "retired", d.version + 1, utcnow()
+    session.add(d)
+    session.flush()
+    _version(crm, session, actor, d, "retire", before)
+    _ensure_index(session, entity, key, False)
+    return _view(d)
+
+
+def find_field(crm: Crm, entity: str, key: str) -> FieldView | None:
+    """The definition (active or retired), or None."""
+    with crm.db.read() as session:
+        d = session.scalars(select(FieldDefinition).where(
+            FieldDefinition.entity == entity, FieldDefinition.key == key)).first()
+        return _view(d) if d is not None else None
 
 
 def list_fields(crm: Crm, actor: Actor, entity: str | None = None, *,

@@ -10,3 +10,7 @@ class FormsPolicy(BaseModel):
 
     sensitive_custom_needs_approval: bool = True
     """A change to a sensitive custom field goes through maker-checker, not a direct save."""
+    definition_changes_need_approval: bool = False
+    """Adding, editing or retiring a field definition opens a request for the policy-change
+    levels (compliance) instead of applying at once; the approval detail shows the change
+    in words."""

@@ -12,6 +12,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlmodel import Session
 
+from crm_tui.domain.forms.filters import CustomFilter
+from crm_tui.domain.forms.filters import clauses as custom_clauses
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.permissions import Role
@@ -34,6 +36,8 @@ class BoardFilter:
     product_code: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    custom: tuple[CustomFilter, ...] = ()
+    """Filterable custom fields (`forms.filters.parse_filters`)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def _filtered(q, f: BoardFilter):  # type: ignore[no-untyped-def]
         q = q.where(Opportunity.created_at >= f.since)  # type: ignore[operator]
     if f.until is not None:
         q = q.where(Opportunity.created_at < f.until)  # type: ignore[operator]
-    return q
+    return q.where(*custom_clauses(f.custom, Opportunity.custom))
 
 
 def columns(crm: Crm, actor: Actor, f: BoardFilter | None = None) -> list[Column]:

@@ -9,6 +9,7 @@ customer) stops it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlmodel import Session
 
+from crm_tui.domain.forms.filters import CustomFilter
+from crm_tui.domain.forms.filters import clauses as custom_clauses
+from crm_tui.domain.forms.values import stored_for_new
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -101,7 +105,7 @@ def intake(crm: Crm, session: Session, actor: Actor, values: dict[str, Any], *,
                 region=values.get("region") or (branch.region if branch else ""),
                 estimated_assets_fen=to_fen(values.get("estimated_assets") or Decimal(0)),
                 product_interest=values.get("product_interest") or "",
-                note=values.get("note") or "", created_at=created,
+                note=values.get("note") or "", created_at=created, custom=values.get("custom") or {},
                 first_contact_due=created + timedelta(hours=policy.sales.first_contact_hours))
     lead.customer_id = _linked_customer(session, lead)
     session.add(lead)
@@ -156,6 +160,10 @@ def create_lead(crm: Crm, actor: Actor, raw: dict[str, Any], now: datetime | Non
     if not _may_take_leads(actor):
         raise PermissionDenied(role=actor.role, action="lead.create")
     values, errors = clean("lead", raw)
+    try:
+        values["custom"] = stored_for_new(crm, "lead", raw.get("custom"))
+    except ValidationFailed as exc:
+        errors += exc.errors
     if errors:
         raise ValidationFailed(errors)
     now = now or utcnow()
@@ -255,8 +263,9 @@ def lead_scope(actor: Actor) -> ColumnElement[bool]:
 
 def list_leads(crm: Crm, actor: Actor, *, view: str = "all", status: str | None = None,
                owner: str | None = None, before_id: int | None = None, limit: int = PAGE,
-               now: datetime | None = None) -> list[LeadView]:
-    """Newest first, keyset-paged on id, within the actor's scope."""
+               now: datetime | None = None, custom: Sequence[CustomFilter] = ()) -> list[LeadView]:
+    """Newest first, keyset-paged on id, within the actor's scope; `custom` filters by
+    filterable custom fields (`forms.filters.parse_filters`)."""
     if view not in VIEWS:
         raise _bad("view", "validation.choice", value=view)
     now = now or utcnow()
@@ -276,6 +285,7 @@ def list_leads(crm: Crm, actor: Actor, *, view: str = "all", status: str | None 
         q = q.where(owner_t.c.username == owner)
     if before_id is not None:
         q = q.where(Lead.id < before_id)  # type: ignore[operator]
+    q = q.where(*custom_clauses(custom, Lead.custom))
     q = q.order_by(Lead.id.desc()).limit(limit)  # type: ignore[union-attr]
     with crm.db.read() as session:
         return [_view(crm, lead, user, name, now) for lead, user, name in session.execute(q)]

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
+from crm_tui.domain.forms.filters import CustomFilter
+from crm_tui.domain.forms.filters import clauses as custom_clauses
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
@@ -66,6 +68,8 @@ class QueueFilter:
     priority: str | None = None
     state: str | None = None
     queue: str | None = None
+    custom: tuple[CustomFilter, ...] = ()
+    """Filterable custom fields (`forms.filters.parse_filters`)."""
 
     def check(self) -> None:
         for name, value, choices in (("view", self.view, VIEWS), ("type", self.type, TICKET_TYPES),
@@ -107,6 +111,7 @@ def queue_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
                           (Ticket.state, flt.state), (Ticket.queue, flt.queue)):
         if value is not None:
             q = q.where(column == value)
+    q = q.where(*custom_clauses(flt.custom, Ticket.custom))
     if _closed(flt.state):
         q = q.where(Ticket.next_due_at.is_(None))  # type: ignore[union-attr]
         if after is not None:
@@ -169,6 +174,7 @@ def all_states_page(crm: Crm, actor: Actor, flt: QueueFilter = QueueFilter(), *,
                           (Ticket.state, flt.state), (Ticket.queue, flt.queue)):
         if value is not None:
             q = q.where(column == value)
+    q = q.where(*custom_clauses(flt.custom, Ticket.custom))
     if before_id is not None:
         q = q.where(Ticket.id < before_id)  # type: ignore[operator]
     with crm.db.read() as session:

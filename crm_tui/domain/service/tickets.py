@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlmodel import Session
 
 from crm_tui.domain.customers.scope import load_in_scope
+from crm_tui.domain.forms.values import stored_for_new
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -133,6 +134,10 @@ def create_ticket(crm: Crm, actor: Actor, customer_id: int, raw: dict[str, Any],
     """A new ticket for a customer in the actor's book (service agents: their branch)."""
     require_worker(actor, "ticket.create")
     values, errors = clean_ticket(raw)
+    try:
+        custom = stored_for_new(crm, "ticket", raw.get("custom"))
+    except ValidationFailed as exc:
+        errors = [*errors, *exc.errors]
     if errors:
         raise ValidationFailed(errors)
     policy = crm.policy().service
@@ -141,6 +146,7 @@ def create_ticket(crm: Crm, actor: Actor, customer_id: int, raw: dict[str, Any],
         customer = load_in_scope(session, actor, customer_id)
         ticket = new_ticket_row(session, policy, customer, values, created_by=actor.id,
                                 created_at=at)
+        ticket.custom = custom
         session.add(ticket)
         session.flush()
         if ticket.type == "complaint":
