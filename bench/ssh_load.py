@@ -224,11 +224,18 @@ async def _solo(port: int, plan: dict[str, Any], gateway_pid: int) -> dict[str, 
         area = await step(person.to_customers)
         row = person.row()
         query = plan["query"]
-        keys = [await step(lambda k=k: person.key(query, k, row)) for k in range(1, len(query) + 1)]
+        echoes, latencies, keys = [], [], []
+        for k in range(1, len(query) + 1):
+            c = app_cpu_ms(pid)
+            latencies.append(await person.key(query, k, row))
+            await asyncio.sleep(0.05)  # the echo's repaint; the search waits for its debounce
+            echoes.append(app_cpu_ms(pid) - c - idle * 0.05)
+            await asyncio.sleep(SETTLE_S)
+            keys.append(app_cpu_ms(pid) - c - idle * (SETTLE_S + 0.05))
         profile = await step(person.open_profile)
     return {"idle_ms_per_s": idle, "area_ms": area, "key_ms": sum(keys) / len(keys),
-            "profile_ms": profile, "keys": len(keys),
-            "lookup_ms": area + sum(keys) + profile}
+            "echo_ms": sum(echoes) / len(echoes), "profile_ms": profile, "keys": len(keys),
+            "latency_ms": max(latencies) * 1000, "lookup_ms": area + sum(keys) + profile}
 
 
 async def _settle(gateway_pid: int, quiet_pct: float = 2.0, limit_s: float = 180.0) -> float:
@@ -330,7 +337,8 @@ def run_ssh_load(source: Path, sessions: int = 50, spread: float = 60.0) -> list
             line = gw.stdout.readline() if gw.stdout else ""
             port = int(line.split("127.0.0.1:")[1].split()[0])
             solo = asyncio.run(_solo(port, plans[0], gw.pid))
-            print(f"  alone: a key with its search {solo['key_ms']:.0f} ms CPU, the profile "
+            print(f"  alone: a key's echo {solo['echo_ms']:.0f} ms CPU (slowest echo "
+                  f"{solo['latency_ms']:.0f} ms), with its search {solo['key_ms']:.0f} ms; the profile "
                   f"{solo['profile_ms']:.0f} ms, F2 {solo['area_ms']:.0f} ms; one lookup "
                   f"{solo['lookup_ms']:.0f} ms (load {os.getloadavg()[0]:.1f})", flush=True)
             time.sleep(2.0)  # its session row closes; the cap counts it no more
@@ -372,7 +380,9 @@ def _figures(sessions: int, spread: float, solo: dict[str, float], result: dict[
         Figure("ssh.open_profile_p50", percentile(prof, 50), "ms"),
         Figure("ssh.open_profile_p95", percentile(prof, 95), "ms"),
         Figure("ssh.cpu_per_keystroke", solo["key_ms"], "ms",
-               note="one session alone: the key, its debounced search and the rows shown"),
+               note=f"one session alone: the key, its debounced search and the rows shown "
+                    f"(the echo alone {solo['echo_ms']:.0f} ms; slowest echo "
+                    f"{solo['latency_ms']:.0f} ms)"),
         Figure("ssh.cpu_per_profile", solo["profile_ms"], "ms", note="one session alone"),
         Figure("ssh.cpu_per_lookup", result["lookup_cpu_ms"], "ms",
                note=f"under load, all sessions: F2 + name + profile (alone "

@@ -1,0 +1,29 @@
+"""The app's idle lock applies in an SSH session too: the key opened the session, but after
+the idle minutes only the staff member's password gets the screen back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crm_tui.domain.admin import preferences
+from tests.conftest import PASSWORD
+from tests.ssh_support import connect, gateway, new_key, open_terminal, register
+
+
+async def test_an_ssh_session_locks_when_idle_and_the_password_unlocks_it(
+        sqlite_crm, sqlite_world, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CRM_IDLE_LOCK_MINUTES", "0.05")  # 3 s; the gateway passes CRM_* on
+    key = new_key()
+    register(sqlite_crm, "rm1", key)
+    preferences.set_language(sqlite_crm, sqlite_world["rm1"], "en")
+    async with gateway(sqlite_crm, tmp_path) as gw, connect(gw, "rm1", key) as conn:
+        term = await open_terminal(conn, 100, 30)
+        await term.wait_for("Signed in", 60)
+        await term.wait_for("Screen locked", 30)  # nobody typed: the app locked itself
+        assert "My day" not in term.text()  # the lock hides what was underneath
+        term.send("wrong password\r")
+        await asyncio.sleep(2.0)
+        assert "Screen locked" in term.text()  # a wrong password leaves it locked
+        term.send("\x15" + PASSWORD + "\r")  # Ctrl+U clears the box first
+        await term.wait_for("My day", 30)
+        assert "Screen locked" not in term.text()
