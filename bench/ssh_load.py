@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +205,6 @@ class Person:
 
 async def _solo(port: int, plan: dict[str, Any], gateway_pid: int) -> dict[str, float]:
     """One lookup with nobody else busy: the app process's CPU per step."""
-    from contextlib import AsyncExitStack
-
     async with AsyncExitStack() as stack:
         before = set(children(gateway_pid))
         person = await Person.connect(port, plan, stack)
@@ -256,8 +255,6 @@ async def _settle(gateway_pid: int, quiet_pct: float = 2.0, limit_s: float = 180
 
 async def _drive(port: int, plans: list[dict[str, Any]], gateway_pid: int,
                  spread: float) -> dict[str, Any]:
-    from contextlib import AsyncExitStack
-
     rng = random.Random(7)
     starts: list[float] = []
     areas: list[float] = []
