@@ -8,7 +8,7 @@ Environment:
                  tickets, ssh, concurrency, valuation (default all; valuation alone does
                  not build the main database)
   BENCH_SSH_SESSIONS  concurrent SSH sessions (default 50)
-  BENCH_SSH_SPREAD_S  window in which the sessions start typing (default 20)
+  BENCH_SSH_SPREAD_S  window in which the sessions each look a customer up (default 60)
   BENCH_PIPELINE_OPEN  open opportunities on the pipeline board (default 100000)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
 """
@@ -114,7 +114,7 @@ def main() -> int:
         from bench.ssh_load import run_ssh_load
 
         figures += run_ssh_load(path, int(os.environ.get("BENCH_SSH_SESSIONS", "50")),
-                                float(os.environ.get("BENCH_SSH_SPREAD_S", "20")))
+                                float(os.environ.get("BENCH_SSH_SPREAD_S", "60")))
     if "concurrency" in only:
         from bench.concurrency import run_concurrency
 

@@ -1,4 +1,5 @@
-"""The concurrency suite at a longer length (tests/test_concurrency.py runs it for seconds):
+"""The concurrency suite (customers, approval levels, tickets, leads) at a longer length
+(tests/test_concurrency.py runs it for seconds):
 8 workers, 60 rounds each, on SQLite and (when reachable) PostgreSQL."""
 
 from __future__ import annotations

@@ -78,3 +78,15 @@ def test_retry_transaction_reruns_serialization_failures_and_deadlocks_a_bounded
         return "done"
 
     assert busy_once() == "done" and len(calls) == 2
+
+
+def test_supervisors_racing_on_the_same_leads_lose_nothing_and_convert_once(crm, world) -> None:
+    from tests.concurrency.leads import LeadRace
+
+    report = harness.run(crm, world.actors, [LeadRace()], workers=4, rounds=12, size=3, seed=5)
+    assert report.problems == []
+    assert report.count("error") == 0
+    kinds = {(o.op["op"], o.kind) for o in report.outcomes}
+    assert {("reassign", "ack"), ("contact", "ack"), ("convert", "ack")} <= kinds
+    closed = [o for o in report.outcomes if o.detail == "sales.error.lead_closed"]
+    assert closed  # commands that came after a conversion were told, not applied

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.review_text import review_lines
 from crm_tui.widgets.session import UsesCrm

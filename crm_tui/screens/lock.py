@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Center, Middle, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import role_label
 from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import SignedIn, UsesCrm
 
 

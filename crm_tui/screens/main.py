@@ -9,12 +9,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, OptionList, Static
+from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crm_tui.i18n import t
 from crm_tui.screens.areas import AREAS, Area
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
 

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import day, money, or_dash, risk_label
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar

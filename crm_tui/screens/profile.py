@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
 from crm_tui.widgets.allocation_panel import AllocationPanel
 from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.holdings_table import HoldingsTable
 from crm_tui.widgets.identity_panel import IdentityPanel
 from crm_tui.widgets.interaction_list import InteractionList

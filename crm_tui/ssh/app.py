@@ -4,6 +4,7 @@ are imported while she looks at the main screen, not on her first keystroke."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 from pathlib import Path
 
@@ -31,7 +32,13 @@ class SshCrmApp(CrmApp):
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - only a head start; the real use imports again
-                return
+                break
+        # Everything alive now (modules, the stylesheet, the main screen) lives as long as
+        # the session: out of the collector's sight, a full collection walks only what came
+        # since. Measured: a session's full collections cost 0.5-0.9 s of CPU each, more
+        # than all its typing, searching and profile opening together.
+        gc.freeze()
+        gc.enable()  # off while the session process started (crm_tui.ssh.session)
 
     async def action_logout(self) -> None:
         if self.session is not None:

@@ -13,6 +13,7 @@ It refuses to run outside an SSH connection with a terminal.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -53,6 +54,7 @@ def run_forced(crm: Crm, username: str, fingerprint: str) -> int:
                     pass
 
         threading.Thread(target=beat, name="ssh-heartbeat", daemon=True).start()
+        gc.disable()  # while the app starts; SshCrmApp freezes start-up's objects and re-enables
         from crm_tui.i18n import set_language
         from crm_tui.ssh.app import SshCrmApp
         from crm_tui.widgets.session import SignedIn

@@ -12,24 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 
-from crm_tui.domain.admin import preferences, ssh_keys, ssh_sessions
-from crm_tui.domain.kernel.actor import Actor
+from crm_tui.domain.admin import ssh_keys, ssh_sessions
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import DomainError
-from crm_tui.i18n import catalog, language
-from crm_tui.ssh.spawn import PtyChild
+from crm_tui.i18n import language
+from crm_tui.ssh.ctx import Ctx, compose, text
+from crm_tui.ssh.middleware import CHAIN
+from crm_tui.ssh.spawn import PtyChild, spawn
 
 # Modern algorithms only. asyncssh >= 2.14.2 adds strict key exchange (Terrapin) by itself.
 KEX_ALGS = ["mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"]
@@ -37,186 +37,6 @@ CIPHERS = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gc
 MACS = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]  # unused with AEAD
 SIGNATURE_ALGS = ["ssh-ed25519", "sk-ssh-ed25519@openssh.com", "ecdsa-sha2-nistp256",
                   "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256"]
-PASS_ENV = ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
-
-
-def text(lang: str, key: str, **params: Any) -> str:
-    raw = catalog(lang).get(key) or catalog("en").get(key, key)
-    try:
-        return raw.format(**params) if params else raw
-    except (KeyError, IndexError, ValueError):
-        return raw
-
-
-@dataclass
-class Ctx:
-    """One SSH session on its way through the middleware chain."""
-
-    gateway: Gateway
-    chan: asyncssh.SSHServerChannel[bytes]
-    username: str
-    fingerprint: str
-    peer: str
-    term: str | None
-    cols: int = 80
-    rows: int = 24
-    colorterm: str = ""
-    lang: str = ""
-    actor: Actor | None = None
-    session_id: int | None = None
-    token: str = ""
-    child: PtyChild | None = None
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    last_input: float = field(default_factory=time.monotonic)
-    end_reason: str = "closed"
-
-    def say(self, key: str, **params: Any) -> None:
-        with contextlib.suppress(Exception):
-            self.chan.write((text(self.lang, key, **params) + "\r\n").encode())
-
-
-Handler = Callable[[Ctx], Awaitable[int]]
-Middleware = Callable[[Handler], Handler]
-
-
-def compose(middlewares: Sequence[Middleware], final: Handler) -> Handler:
-    handler = final
-    for mw in reversed(middlewares):
-        handler = mw(handler)
-    return handler
-
-
-def authenticate(nxt: Handler) -> Handler:
-    """The domain decides whether the key (already proven) opens the account right now."""
-
-    async def run(ctx: Ctx) -> int:
-        crm = ctx.gateway.crm
-        try:
-            ctx.actor = await asyncio.to_thread(ssh_keys.sign_in_by_key, crm, ctx.username,
-                                                ctx.fingerprint, ctx.peer)
-            ctx.lang = await asyncio.to_thread(preferences.language_of, crm, ctx.actor) or "zh_CN"
-        except DomainError as exc:
-            ctx.say(exc.key, **exc.params)
-            return 1
-        return await nxt(ctx)
-
-    return run
-
-
-def require_pty(nxt: Handler) -> Handler:
-    async def run(ctx: Ctx) -> int:
-        if not ctx.term:
-            ctx.say("ssh.no_pty")
-            return 1
-        return await nxt(ctx)
-
-    return run
-
-
-def audit(nxt: Handler) -> Handler:
-    """A session row with its start event; the end event with the duration, whatever happens.
-    The per-user cap is counted inside the same transaction (see ssh_sessions.start_session)."""
-
-    async def run(ctx: Ctx) -> int:
-        assert ctx.actor is not None
-        crm = ctx.gateway.crm
-        try:
-            opened = await asyncio.to_thread(ssh_sessions.start_session, crm, ctx.actor,
-                                             ctx.fingerprint, ctx.peer, ctx.gateway.name)
-        except DomainError as exc:
-            ctx.say(exc.key, **exc.params)
-            return 1
-        ctx.session_id, ctx.token = opened.session_id, opened.token
-        try:
-            return await nxt(ctx)
-        finally:
-            await asyncio.shield(asyncio.to_thread(ssh_sessions.end_session, crm,
-                                                   opened.session_id, ctx.end_reason))
-
-    return run
-
-
-def limits(nxt: Handler) -> Handler:
-    """Keep the row alive (heartbeat) and close the session after the policy's idle time."""
-
-    async def run(ctx: Ctx) -> int:
-        assert ctx.session_id is not None
-        gw = ctx.gateway
-        idle_after = 0.0
-
-        async def watch() -> None:
-            nonlocal idle_after
-            while not ctx.closed.is_set():
-                # re-read each tick: a policy change reaches running sessions
-                idle_after = gw.idle_seconds or gw.crm.policy().ssh.idle_close_minutes * 60.0
-                await asyncio.sleep(min(5.0, max(0.05, idle_after / 4)))
-                if time.monotonic() - ctx.last_input >= idle_after:
-                    ctx.end_reason = "idle"
-                    ctx.closed.set()
-
-        gw.live.add(ctx.session_id)
-        watcher = asyncio.create_task(watch())
-        try:
-            return await nxt(ctx)
-        finally:
-            watcher.cancel()
-            gw.live.discard(ctx.session_id)
-            if ctx.end_reason == "idle":
-                ctx.say("ssh.idle_closed", minutes=max(1, round(idle_after / 60)))
-
-    return run
-
-
-async def spawn(ctx: Ctx) -> int:
-    """The app process for this session; ends when either side does."""
-    assert ctx.actor is not None and ctx.session_id is not None
-    env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
-    env.update({k: v for k, v in os.environ.items()
-                if k.startswith("CRM_") and k not in ("CRM_LANG", "CRM_SSH_TOKEN")})
-    env.update({"TERM": ctx.term or "xterm-256color", "LANG": "C.UTF-8",
-                "CRM_DATABASE_URL": ctx.gateway.crm.db.url, "CRM_SSH_TOKEN": ctx.token})
-    if ctx.gateway.crm.key_file:
-        env["CRM_KEY_FILE"] = str(ctx.gateway.crm.key_file)
-    if ctx.colorterm:
-        env["COLORTERM"] = ctx.colorterm
-    # Never COLUMNS/LINES: Textual would read them before the PTY's real size.
-    argv = [*ctx.gateway.child_argv, "--staff-id", str(ctx.actor.id),
-            "--session-id", str(ctx.session_id)]
-    first = True
-
-    def output(data: bytes) -> None:
-        nonlocal first
-        if first:  # the idle clock starts when the app is up, not while it starts
-            first = False
-            ctx.last_input = time.monotonic()
-        try:
-            ctx.chan.write(data)
-        except (BrokenPipeError, ConnectionError):  # the client left; the child is ended next
-            ctx.closed.set()
-
-    child = PtyChild(argv, env, ctx.cols, ctx.rows, output)
-    await child.start()
-    ctx.child = child
-    ctx.gateway.children[ctx.session_id] = child
-    exited = asyncio.create_task(child.wait())
-    closed = asyncio.create_task(ctx.closed.wait())
-    try:
-        done, _ = await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
-        if exited in done:
-            ctx.end_reason = "exit"
-            return exited.result()
-        await child.terminate()
-        return 0
-    finally:
-        closed.cancel()
-        if not exited.done():
-            await child.terminate()
-            exited.cancel()
-        child.close()
-        ctx.gateway.children.pop(ctx.session_id, None)
-
-
-CHAIN: tuple[Middleware, ...] = (authenticate, require_pty, audit, limits)
 
 
 class Session(asyncssh.SSHServerSession[bytes]):

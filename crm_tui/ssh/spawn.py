@@ -15,9 +15,15 @@ import pty
 import signal
 import struct
 import termios
+import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crm_tui.ssh.ctx import Ctx
 
 READ_CHUNK = 65536
+PASS_ENV = ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 
 
 def set_winsize(fd: int, cols: int, rows: int) -> None:
@@ -150,3 +156,52 @@ class PtyChild:
             loop.remove_writer(self.master)
             os.close(self.master)
             self.master = -1
+
+
+async def spawn(ctx: Ctx) -> int:
+    """The app process for this session; ends when either side does."""
+    assert ctx.actor is not None and ctx.session_id is not None
+    env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+    env.update({k: v for k, v in os.environ.items()
+                if k.startswith("CRM_") and k not in ("CRM_LANG", "CRM_SSH_TOKEN")})
+    env.update({"TERM": ctx.term or "xterm-256color", "LANG": "C.UTF-8",
+                "CRM_DATABASE_URL": ctx.gateway.crm.db.url, "CRM_SSH_TOKEN": ctx.token})
+    if ctx.gateway.crm.key_file:
+        env["CRM_KEY_FILE"] = str(ctx.gateway.crm.key_file)
+    if ctx.colorterm:
+        env["COLORTERM"] = ctx.colorterm
+    # Never COLUMNS/LINES: Textual would read them before the PTY's real size.
+    argv = [*ctx.gateway.child_argv, "--staff-id", str(ctx.actor.id),
+            "--session-id", str(ctx.session_id)]
+    first = True
+
+    def output(data: bytes) -> None:
+        nonlocal first
+        if first:  # the idle clock starts when the app is up, not while it starts
+            first = False
+            ctx.last_input = time.monotonic()
+        try:
+            ctx.chan.write(data)
+        except (BrokenPipeError, ConnectionError):  # the client left; the child is ended next
+            ctx.closed.set()
+
+    child = PtyChild(argv, env, ctx.cols, ctx.rows, output)
+    await child.start()
+    ctx.child = child
+    ctx.gateway.children[ctx.session_id] = child
+    exited = asyncio.create_task(child.wait())
+    closed = asyncio.create_task(ctx.closed.wait())
+    try:
+        done, _ = await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if exited in done:
+            ctx.end_reason = "exit"
+            return exited.result()
+        await child.terminate()
+        return 0
+    finally:
+        closed.cancel()
+        if not exited.done():
+            await child.terminate()
+            exited.cancel()
+        child.close()
+        ctx.gateway.children.pop(ctx.session_id, None)

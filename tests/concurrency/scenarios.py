@@ -1,5 +1,5 @@
-"""The concurrency scenarios: customer edits, two checkers racing on one approval level, and
-agents answering the same tickets.
+"""The concurrency scenarios: customer edits, two checkers racing on one approval level,
+agents answering the same tickets, and supervisors working the same leads (`leads.py`).
 
 Customer edits and sensitive-change approvals touch the same customers on purpose: an
 approval applies only if the customer did not change since the request (else it closes as
@@ -24,6 +24,7 @@ from crm_tui.domain.kernel.errors import Conflict, DomainError
 from crm_tui.store.models import AuditEvent, Customer
 from crm_tui.store.models_compliance import ApprovalDecision, ApprovalRequest
 from tests.concurrency.harness import Op, Outcome
+from tests.concurrency.leads import LeadRace
 
 EDITORS = ("rm1", "sup1", "bh1")  # rm1's customers are in all three scopes
 
@@ -233,4 +234,4 @@ class TicketResponses:
         return problems
 
 
-SCENARIOS = [CustomerEdits(), ApprovalRace(), TicketResponses()]
+SCENARIOS = [CustomerEdits(), ApprovalRace(), TicketResponses(), LeadRace()]
