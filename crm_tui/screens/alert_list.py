@@ -15,7 +15,6 @@ from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.reason_modal import ReasonModal
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm
@@ -54,7 +53,6 @@ class AlertListPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[AlertView] = []
         self.show_all = False
         self._more = False

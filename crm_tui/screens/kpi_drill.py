@@ -12,12 +12,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter, translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
 
 
-class KpiDrillScreen(DomainCalls, UsesCrm, Screen[None]):
+class KpiDrillScreen(TranslatedFooter, DomainCalls, UsesCrm, Screen[None]):
     BINDINGS = [Binding("escape", "back", "tui.key.back", id="drill-back"),
                 Binding("m", "more", "tui.kpi.key_more", id="drill-more")]
 

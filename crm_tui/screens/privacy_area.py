@@ -17,7 +17,6 @@ from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.reason_modal import ReasonModal
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm
@@ -57,7 +56,6 @@ class PrivacyRequestsPane(UsesCrm, DomainCalls, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[RequestView] = []
         self.show_all = False
         self._more = False

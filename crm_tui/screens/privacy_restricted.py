@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter, translate_bindings
 from crm_tui.widgets.formatting import day, money, or_dash, risk_label
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_bar import StatusBar
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
 
-class RestrictedProfileScreen(UsesCrm, Screen[None]):
+class RestrictedProfileScreen(TranslatedFooter, UsesCrm, Screen[None]):
     DEFAULT_CSS = """
     RestrictedProfileScreen #restricted-banner { background: $error 30%; color: $text;
         padding: 0 1; margin: 0 0 1 0; }

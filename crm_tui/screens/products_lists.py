@@ -16,7 +16,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import money
 from crm_tui.widgets.session import UsesCrm
@@ -46,7 +45,6 @@ class PortfolioListsPane(UsesCrm, DomainCalls, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.kind = "out_of_band"
         self.rows: list[Any] = []
         self.after: Any = None

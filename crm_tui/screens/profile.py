@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
 from crm_tui.widgets.allocation_panel import AllocationPanel
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter, translate_bindings
 from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.holdings_table import HoldingsTable
@@ -49,7 +49,7 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
                 "privacy_request": "privacy.request", "consents": "customer.view"}
 
 
-class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
+class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
     MESSAGE_LINE = "#profile-message"
     CSS_PATH = "profile.tcss"
     BINDINGS = [
@@ -68,7 +68,8 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
         Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
-        *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
+        *(Binding(str(n), f"tab('{tab}')", show=False, id=f"profile-tab-{tab}")
+          for n, tab in enumerate(TABS, 1)),
     ]
 
     def __init__(self, customer_id: int) -> None:
