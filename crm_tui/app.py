@@ -162,6 +162,10 @@ class CrmApp(ReportsUnexpected, AppliesKeymap, App[None]):
         if self.session is None:
             return
         self._record_logout(self.session.actor)
+        await self._back_to_login(LoginScreen(""))
+
+    async def _back_to_login(self, login: LoginScreen) -> None:
+        """End the session: no idle timer, every screen closed, the login screen on top."""
         self.session = None
         self.locked = False
         if self._idle_timer is not None:
@@ -169,7 +173,7 @@ class CrmApp(ReportsUnexpected, AppliesKeymap, App[None]):
             self._idle_timer = None
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(LoginScreen(""), self._signed_in)
+        await self.push_screen(login, self._signed_in)
         self.refresh_bindings()
 
     class SessionRevoked(Message):
@@ -184,19 +188,8 @@ class CrmApp(ReportsUnexpected, AppliesKeymap, App[None]):
         self.post_message(self.SessionRevoked(reason))
 
     async def on_crm_app_session_revoked(self, message: SessionRevoked) -> None:
-        reason = message.reason
-        if self.session is None:
-            return
-        username = self.session.actor.username
-        self.session = None
-        self.locked = False
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        await self.push_screen(LoginScreen(username, reason), self._signed_in)
-        self.refresh_bindings()
+        if self.session is not None:
+            await self._back_to_login(LoginScreen(self.session.actor.username, message.reason))
 
     @work(thread=True, group="audit")
     def _record_logout(self, actor: Actor) -> None:
