@@ -127,15 +127,27 @@ class PrivacyRequestsPane(DomainCalls, OpenOrAllList):
         self.action_open_restricted()
 
 
-class CompleteModal(ReasonModal):
-    SUBMIT_LABEL = "tui.privacy.complete_confirm"
-    FIELD = "privacy_outcome"
-    INPUT_ID = "privacy-outcome"
+class _RequestOutcome(ReasonModal):
+    """Close one request with a written text (the outcome, or the refusal); the call checks
+    the version the officer saw."""
+
+    DONE: str  # catalog key of the outcome line
+
+    def __init__(self, req: RequestView, title: str) -> None:
+        super().__init__(title)
+        self.req = req
+
+    def done_text(self) -> str:
+        return t(self.DONE, id=self.req.id)
+
+
+class CompleteModal(_RequestOutcome):
+    SUBMIT_LABEL, DONE = "tui.privacy.complete_confirm", "tui.privacy.completed"
+    FIELD, INPUT_ID = "privacy_outcome", "privacy-outcome"
 
     def __init__(self, req: RequestView) -> None:
-        super().__init__(t("tui.privacy.complete_title", id=req.id,
-                           kind=t(f"privacy.kind.{req.kind}")))
-        self.req = req
+        super().__init__(req, t("tui.privacy.complete_title", id=req.id,
+                                kind=t(f"privacy.kind.{req.kind}")))
         self.NOTICE = f"tui.privacy.complete_notice.{req.kind}"
 
     def perform(self, text: str) -> None:
@@ -143,27 +155,19 @@ class CompleteModal(ReasonModal):
 
         complete_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
 
-    def done_text(self) -> str:
-        return t("tui.privacy.completed", id=self.req.id)
 
-
-class RefuseModal(ReasonModal):
-    SUBMIT_LABEL = "tui.privacy.refuse_confirm"
-    FIELD = "privacy_refusal"
-    INPUT_ID = "privacy-refusal"
+class RefuseModal(_RequestOutcome):
+    SUBMIT_LABEL, DONE = "tui.privacy.refuse_confirm", "tui.privacy.refused"
+    FIELD, INPUT_ID = "privacy_refusal", "privacy-refusal"
     NOTICE = "tui.privacy.refuse_notice"
 
     def __init__(self, req: RequestView) -> None:
-        super().__init__(t("tui.privacy.refuse_title", id=req.id))
-        self.req = req
+        super().__init__(req, t("tui.privacy.refuse_title", id=req.id))
 
     def perform(self, text: str) -> None:
         from crm_tui.domain.privacy.requests import refuse_request
 
         refuse_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
-
-    def done_text(self) -> str:
-        return t("tui.privacy.refused", id=self.req.id)
 
 
 class RestrictedReasonModal(ReasonModal):
