@@ -34,6 +34,7 @@ from crm_tui.store.models_products import join_valuation, valuation_columns
 
 PAGE = 50
 CHUNK = 500
+WINDOW = 10_000  # customer ids per query of a chunked scan
 HOLDING_CHUNK = 4000  # a maturing product's holdings, read in id order, then scoped
 MAX_HOLDING_SCAN = 200_000
 MAX_SCAN = 20_000
@@ -81,22 +82,26 @@ def _today(crm: Crm, today: date | None) -> date:
 
 def _customer_chunks(session: Session, actor: Actor, after: int, *extra: Any
                     ) -> Iterator[list[Any]]:
-    """The actor's customers after id `after`, in id order, `CHUNK` at a time, with their
-    name, risk level and RM. In id order an index on (rm_id, id) or (branch_id, id) gives
-    the next chunk without sorting the book (migration 0019)."""
+    """The actor's customers after id `after`, in id order, at most `CHUNK` at a time, with
+    their name, risk level and RM.
+
+    Each query looks at one window of `WINDOW` ids: with an index on (rm_id, id) or
+    (branch_id, id) (migration 0019) an RM's or a branch's window is one index range, and a
+    team's (rm_id IN …) is one small range per member, sorted in a few thousand rows rather
+    than the whole team's book."""
+    top = session.scalar(select(func.max(Customer.id))) or 0
     cursor = after
-    while True:
+    while cursor < top:
+        window_end = cursor + WINDOW
         chunk = session.execute(
             select(Customer.id, Customer.name, Customer.risk_level, Staff.display_name)
             .outerjoin(Staff, Staff.id == Customer.rm_id)
-            .where(customer_scope(actor), Customer.id > cursor, *extra)
+            .where(customer_scope(actor), Customer.id > cursor,
+                   Customer.id <= window_end, *extra)  # type: ignore[operator]
             .order_by(Customer.id).limit(CHUNK)).all()
-        if not chunk:
-            return
-        yield chunk
-        if len(chunk) < CHUNK:
-            return
-        cursor = chunk[-1][0]
+        if chunk:
+            yield chunk
+        cursor = chunk[-1][0] if len(chunk) == CHUNK else window_end
 
 
 def out_of_band(crm: Crm, actor: Actor, *, after: int = 0, limit: int = PAGE,
