@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from textual.binding import ActiveBinding
+
 from crm_tui.i18n import has_key, t
 
 if TYPE_CHECKING:
-    from textual.binding import ActiveBinding, Binding
+    from textual.binding import Binding
     from textual.dom import DOMNode
 
 
@@ -38,8 +40,9 @@ class TranslatedFooter:
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         found: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
-        return {key: active._replace(binding=translated(active.binding))
-                for key, active in found.items()}
+        return {key: ActiveBinding(node, translated(binding), enabled,
+                                   t(tooltip) if tooltip and has_key(tooltip) else tooltip)
+                for key, (node, binding, enabled, tooltip) in found.items()}
 
 
 def translate_bindings(node: DOMNode | Any) -> None:
