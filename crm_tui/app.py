@@ -17,13 +17,15 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette, Provider
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.timer import Timer
 
 from crm_tui.i18n import t
+from crm_tui.keymap import AppliesKeymap
 from crm_tui.screens.login import LoginScreen
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.unexpected import ReportsUnexpected
 from crm_tui.widgets.session import SignedIn, failure_text
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ def _palette_provider() -> type[Provider]:
     return CrmCommands
 
 
-class CrmApp(App[None]):
+class CrmApp(ReportsUnexpected, AppliesKeymap, App[None]):
     """One signed-in member of staff working the book from a terminal."""
 
     CSS_PATH = "app.tcss"
@@ -90,7 +92,6 @@ class CrmApp(App[None]):
         user itself (tests; a front door with its own checks). Otherwise the login
         screen asks, with `username` filled in."""
         super().__init__()
-        translate_bindings(self)
         self.title = t("tui.app.title")
         self._crm = crm
         self._db = db
@@ -124,6 +125,7 @@ class CrmApp(App[None]):
     # -- start, sign in, sign out -----------------------------------------------------
 
     def on_mount(self) -> None:
+        self.load_keymap()
         if self._initial_session is not None:
             self._signed_in(self._initial_session)
         else:
@@ -154,11 +156,16 @@ class CrmApp(App[None]):
         self._idle_timer = self.set_interval(period, self._check_idle)
         self.push_screen(MainScreen(session))
         self.refresh_bindings()
+        self.check_keymap_ids()
 
     async def action_logout(self) -> None:
         if self.session is None:
             return
         self._record_logout(self.session.actor)
+        await self._back_to_login(LoginScreen(""))
+
+    async def _back_to_login(self, login: LoginScreen) -> None:
+        """End the session: no idle timer, every screen closed, the login screen on top."""
         self.session = None
         self.locked = False
         if self._idle_timer is not None:
@@ -166,28 +173,23 @@ class CrmApp(App[None]):
             self._idle_timer = None
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(LoginScreen(""), self._signed_in)
+        await self.push_screen(login, self._signed_in)
         self.refresh_bindings()
+
+    class SessionRevoked(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
 
     def session_revoked(self, reason: str) -> None:
         """The staff row no longer backs this session (disabled, new role, password reset):
-        back to the login screen, with the reason in words. Safe to call from any screen's
-        error path on the UI thread; it only schedules the change."""
-        self.call_later(self._end_revoked_session, reason)
+        back to the login screen, with the reason in words. Safe from any thread (a worker's
+        error path included): it only posts a message, which is thread-safe."""
+        self.post_message(self.SessionRevoked(reason))
 
-    async def _end_revoked_session(self, reason: str) -> None:
-        if self.session is None:
-            return
-        username = self.session.actor.username
-        self.session = None
-        self.locked = False
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        await self.push_screen(LoginScreen(username, reason), self._signed_in)
-        self.refresh_bindings()
+    async def on_crm_app_session_revoked(self, message: SessionRevoked) -> None:
+        if self.session is not None:
+            await self._back_to_login(LoginScreen(self.session.actor.username, message.reason))
 
     @work(thread=True, group="audit")
     def _record_logout(self, actor: Actor) -> None:

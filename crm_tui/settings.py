@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         max_failed_logins: int
         lockout_minutes: int
         log_dir: Path | None
+        keymap_file: Path | None
         debug: bool
 
         def __init__(self, **values: Any) -> None: ...
@@ -67,6 +68,9 @@ def _settings_class() -> type:
         lockout_minutes: int = 30
         log_dir: Path | None = None
         """`CRM_LOG_DIR`: where the log file goes (default: the platform's user log dir)."""
+        keymap_file: Path | None = None
+        """`CRM_KEYMAP_FILE`: the TUI's keymap (default: keymap.toml in the platform's user
+        config dir); see `crm_tui.keymap`."""
         debug: bool = False
         """`CRM_DEBUG=1`: the CLI re-raises instead of printing one line."""
 

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from crm_tui.i18n import render, t
 from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import moment
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from crm_tui.domain.compliance.approval_views import RequestDetail
 
 
-class ApprovalDetailScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[str | None]):
+class ApprovalDetailScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[str | None]):
     """Dismisses with a line saying what was done, or None."""
 
     MESSAGE_LINE = "#approval-detail-message"
@@ -49,7 +49,6 @@ class ApprovalDetailScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[str | None])
 
     def __init__(self, request_id: int) -> None:
         super().__init__(classes="approval-detail")
-        translate_bindings(self)
         self.request_id = request_id
         self.detail: RequestDetail | None = None
 

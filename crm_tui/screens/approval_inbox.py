@@ -21,7 +21,6 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from crm_tui.i18n import render, t
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_text
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_line import SaysOnLine
@@ -63,7 +62,6 @@ class ApprovalInboxPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: dict[str, list[RequestSummary]] = {w: [] for w in LISTS}
         self._more: dict[str, bool] = {w: False for w in LISTS}
         self._loading: set[str] = set()

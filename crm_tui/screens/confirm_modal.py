@@ -16,8 +16,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from crm_tui.widgets.bindings import translate_bindings
-
 
 class ConfirmModal(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -37,7 +35,6 @@ class ConfirmModal(ModalScreen[bool]):
 
     def __init__(self, title: str, body: str, yes: str, no: str) -> None:
         super().__init__(classes="confirm-modal")
-        translate_bindings(self)
         self._title, self._body, self._yes, self._no = title, body, yes, no
 
     def compose(self) -> ComposeResult:

@@ -18,7 +18,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import money, risk_label
 from crm_tui.widgets.session import UsesCrm
@@ -50,7 +49,6 @@ class CustomerSearchPane(UsesCrm, DomainCalls, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self._timer: Timer | None = None
         self._rows: list[CustomerSummary] = []
         self._query = ""

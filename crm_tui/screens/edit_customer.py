@@ -20,7 +20,6 @@ from textual.widgets import Button, Input, Static, TextArea
 from crm_tui.domain.customers.fields import EDITABLE_FIELDS, customer_field
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.form_field import FormField, show_field_errors
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ class EditCustomerForm(FormModal[int]):
 
     def __init__(self, view: CustomerView) -> None:
         super().__init__(t("tui.edit.title", name=view.name))
-        translate_bindings(self)
         self.customer_id = view.id
         self.version = view.version
         self.original = current_values(view)

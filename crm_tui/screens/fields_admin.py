@@ -13,7 +13,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import language, t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
 
@@ -38,7 +37,6 @@ class FieldsAdminPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[FieldView] = []
         self.show_retired = False
 

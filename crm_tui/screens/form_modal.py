@@ -16,7 +16,6 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.form_field import show_field_errors
 from crm_tui.widgets.session import UsesCrm
@@ -42,7 +41,6 @@ class FormModal(UsesCrm, DomainCalls, ModalScreen[R]):
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="form-modal")
-        translate_bindings(self)
         self._title = title
         self.busy = False
 

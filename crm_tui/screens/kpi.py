@@ -17,7 +17,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.kpi_rows import change, kpi_rows
 from crm_tui.widgets.session import UsesCrm
@@ -38,7 +37,6 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: dict[str, list[tuple[str, str | None]]] = {}
 
     def compose(self) -> ComposeResult:

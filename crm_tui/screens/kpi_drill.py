@@ -12,19 +12,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import UsesCrm
 
 
-class KpiDrillScreen(DomainCalls, UsesCrm, Screen[None]):
+class KpiDrillScreen(TranslatedFooter, DomainCalls, UsesCrm, Screen[None]):
     BINDINGS = [Binding("escape", "back", "tui.key.back", id="drill-back"),
                 Binding("m", "more", "tui.kpi.key_more", id="drill-more")]
 
     def __init__(self, kpi_filter: Any, figure: str, arg: str | None) -> None:
         super().__init__()
-        translate_bindings(self)
         self.kpi_filter, self.figure, self.arg = kpi_filter, figure, arg
         self.rows: list[Any] = []
 

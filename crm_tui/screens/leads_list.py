@@ -15,7 +15,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm
@@ -61,7 +60,6 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.view = "all" if self._supervises() else "mine"
         self.rows: list[LeadView] = []
         self._more = False

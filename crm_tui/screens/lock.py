@@ -16,13 +16,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import role_label
 from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 
 
-class LockScreen(UsesCrm, ModalScreen[bool]):
+class LockScreen(TranslatedFooter, UsesCrm, ModalScreen[bool]):
     """Dismisses True when unlocked, False when the user signs out (or is locked out)."""
 
     AUTO_FOCUS = "#unlock-password"
@@ -36,7 +36,6 @@ class LockScreen(UsesCrm, ModalScreen[bool]):
 
     def __init__(self, session: SignedIn, *, idle: bool) -> None:
         super().__init__(id="lock-screen")
-        translate_bindings(self)
         self._session = session
         self._idle = idle
 

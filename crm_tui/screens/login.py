@@ -15,13 +15,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import SignedIn, UsesCrm
 
 
-class LoginScreen(UsesCrm, DomainCalls, Screen[SignedIn]):
+class LoginScreen(TranslatedFooter, UsesCrm, DomainCalls, Screen[SignedIn]):
     """Dismisses with a `SignedIn` once the domain accepts the credentials."""
 
     AUTO_FOCUS = "#username"
@@ -29,7 +29,6 @@ class LoginScreen(UsesCrm, DomainCalls, Screen[SignedIn]):
 
     def __init__(self, username: str = "", reason: str = "") -> None:
         super().__init__()
-        translate_bindings(self)
         self._username = username
         self._reason = reason  # why the last session ended (revoked rights), shown once
 

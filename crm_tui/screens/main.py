@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from crm_tui.i18n import t
 from crm_tui.screens.areas import AREAS, Area
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import SignedIn, UsesCrm, failure_text
 from crm_tui.widgets.status_bar import StatusBar
@@ -25,10 +25,15 @@ def _nav_prompt(area: Area, badge: int | None) -> str:
     return f"{title}  [$accent]{badge:,}[/]" if badge is not None else title
 
 
-class MainScreen(UsesCrm, Screen[None]):
+class MainScreen(TranslatedFooter, UsesCrm, Screen[None]):
     CSS_PATH = "main.tcss"
     BADGE_REFRESH_SECONDS = 60.0
-    BINDINGS = [Binding("ctrl+o", "app.logout", "tui.key.logout", id="logout")]
+    # One binding per area (its function key); `check_action` hides the ones the role
+    # may not use, so the footer lists exactly the navigation.
+    BINDINGS = [
+        Binding("ctrl+o", "app.logout", "tui.key.logout", id="logout"),
+        *(Binding(a.key, f"show_area('{a.id}')", a.title_key, id=f"area-{a.id}") for a in AREAS),
+    ]
 
     class BadgesCounted(Message):
         def __init__(self, counts: dict[str, int | None]) -> None:
@@ -37,14 +42,10 @@ class MainScreen(UsesCrm, Screen[None]):
 
     def __init__(self, session: SignedIn) -> None:
         super().__init__(id="main")
-        translate_bindings(self)
         self._session = session
         self.areas = [a for a in AREAS if a.allowed(session.actor)]
         self.badges: dict[str, int | None] = {}
         self._badge_timer: Timer | None = None
-        for area in self.areas:
-            self._bindings._add_binding(Binding(
-                area.key, f"show_area('{area.id}')", t(area.title_key), id=f"area-{area.id}"))
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self._session)
@@ -74,6 +75,11 @@ class MainScreen(UsesCrm, Screen[None]):
         back = getattr(pane, "focus_on_return", None)
         if back is not None:
             back()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_area":
+            return parameters[0] in {a.id for a in self.areas}
+        return True
 
     def action_show_area(self, area_id: str) -> None:
         self.show_area(area_id, focus=True)

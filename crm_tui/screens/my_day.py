@@ -19,7 +19,6 @@ from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.reason_modal import ReasonModal
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm
@@ -68,7 +67,6 @@ class MyDayPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[TaskView] = []
 
     def compose(self) -> ComposeResult:

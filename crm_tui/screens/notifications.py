@@ -14,7 +14,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import has_key, t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.session import UsesCrm
@@ -46,7 +45,6 @@ class NotificationsPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.unread_only = True
         self.rows: list[NotificationView] = []
         self._more = False

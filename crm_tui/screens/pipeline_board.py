@@ -21,7 +21,6 @@ from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.kanban_column import KanbanColumn
 from crm_tui.widgets.session import UsesCrm
@@ -58,7 +57,6 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.filter_values: dict[str, str] = {}
         self.board_filter: BoardFilter | None = None
         self.picked: Card | None = None  # for mouse moves

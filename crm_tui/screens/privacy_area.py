@@ -10,23 +10,21 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from crm_tui.i18n import t
 from crm_tui.screens.reason_modal import ReasonModal
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
-from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.open_or_all_list import OpenOrAllList
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
+    from crm_tui.domain.kernel.actor import Actor
+    from crm_tui.domain.kernel.context import Crm
     from crm_tui.domain.privacy.requests import RequestView
 
-PAGE = 100
 COLUMNS = (
     ("id", "tui.privacy.col.id", 5),
     ("customer", "tui.privacy.col.customer", 18),
@@ -38,12 +36,15 @@ COLUMNS = (
 )
 
 
-class PrivacyRequestsPane(UsesCrm, DomainCalls, Vertical):
+class PrivacyRequestsPane(DomainCalls, OpenOrAllList):
     """The "Privacy requests" area."""
 
+    MESSAGE_LINE = "#privacy-message"
+    TABLE_ID, FILTER_ID, COLUMNS = "privacy-list", "privacy-filter", COLUMNS
+    TITLE, NONE = "tui.privacy.title", "tui.privacy.none"
+    SHOWING_ALL, SHOWING_OPEN = "tui.privacy.showing_all", "tui.privacy.showing_open"
     DEFAULT_CSS = """
-    PrivacyRequestsPane #privacy-list { height: 1fr; margin-top: 1; background: $background; }
-    PrivacyRequestsPane #privacy-message.-error { color: $error; }
+    PrivacyRequestsPane #privacy-list { margin-top: 1; background: $background; }
     """
     BINDINGS = [
         Binding("t", "take", "tui.privacy.key.take", id="privacy-take"),
@@ -55,131 +56,58 @@ class PrivacyRequestsPane(UsesCrm, DomainCalls, Vertical):
         Binding("r", "reload", "tui.privacy.key.reload", id="privacy-reload"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(classes="area-pane")
-        translate_bindings(self)
-        self.rows: list[RequestView] = []
-        self.show_all = False
-        self._more = False
-
-    def compose(self) -> ComposeResult:
-        yield Static(t("tui.privacy.title"), classes="pane-title")
-        yield Static("", id="privacy-filter", classes="pane-status", markup=False)
-        table: DataTable[str | Text] = DataTable(id="privacy-list", cursor_type="row",
-                                                 zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(t(label), width=width, key=key)
-        yield table
-        yield Static("", id="privacy-message", classes="pane-status", markup=False)
-
-    def on_mount(self) -> None:
-        table = self.query_one("#privacy-list", DataTable)
-        self.watch(table, "scroll_y", self._scrolled, init=False)
-        self.reload()
-
-    def focus_default(self) -> None:
-        self.query_one("#privacy-list", DataTable).focus()
-
-    def reload(self) -> None:
-        self.query_one("#privacy-filter", Static).update(
-            t("tui.privacy.showing_all" if self.show_all else "tui.privacy.showing_open"))
-        self._fetch(None)
-
-    def _fetch(self, before_id: int | None) -> None:
+    def fetch(self, crm: Crm, actor: Actor, show_all: bool, before_id: int | None,
+              limit: int) -> list[RequestView]:
         from crm_tui.domain.privacy.requests import list_requests
 
-        self.call_domain(list_requests, self.crm, self.actor,
-                         state=None if self.show_all else "open", before_id=before_id,
-                         limit=PAGE, on_done=lambda rows: self._show(rows, before_id is not None),
-                         group="list")
+        return list_requests(crm, actor, state=None if show_all else "open",
+                             before_id=before_id, limit=limit)
 
-    def _show(self, rows: list[RequestView], append: bool) -> None:
-        table = self.query_one("#privacy-list", DataTable)
-        if not append:
-            table.clear()
-            self.rows = []
-        tz = self.crm.tz
-        for r in rows:
-            state = Text(t(f"privacy.state.{r.state}"))
-            if r.overdue:
-                state = Text(t("tui.privacy.overdue"), style="bold red")
-            who = r.customer_name + (f" {t('tui.privacy.restricted_mark')}" if r.restricted else "")
-            table.add_row(f"#{r.id}", Text(who), t(f"privacy.kind.{r.kind}"), state,
-                          moment(r.due_at, tz), Text(r.owner),
-                          Text(r.refusal_reason or r.outcome or r.detail), key=str(r.id))
-        self.rows.extend(rows)
-        self._more = len(rows) == PAGE
-        if not self.rows:
-            self.query_one("#privacy-filter", Static).update(t("tui.privacy.none"))
-
-    def _scrolled(self, scroll_y: float) -> None:
-        table = self.query_one("#privacy-list", DataTable)
-        if (scroll_y >= table.max_scroll_y - 1 and self._more and not self.busy("list")
-                and self.rows):
-            self._fetch(self.rows[-1].id)
-
-    def _highlighted(self) -> RequestView | None:
-        table = self.query_one("#privacy-list", DataTable)
-        if not table.row_count or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
-
-    def say(self, text: str, *, ok: bool) -> None:
-        line = self.query_one("#privacy-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
-
-    def _changed(self, text: str | None) -> None:
-        if text:
-            self.say(text, ok=True)
-            self.reload()
-            refresh = getattr(self.screen, "refresh_badges", None)
-            if refresh is not None:
-                refresh()
+    def cells(self, r: RequestView) -> list[str | Text]:
+        state = Text(t(f"privacy.state.{r.state}"))
+        if r.overdue:
+            state = Text(t("tui.privacy.overdue"), style="bold red")
+        who = r.customer_name + (f" {t('tui.privacy.restricted_mark')}" if r.restricted else "")
+        return [f"#{r.id}", Text(who), t(f"privacy.kind.{r.kind}"), state,
+                moment(r.due_at, self.crm.tz), Text(r.owner),
+                Text(r.refusal_reason or r.outcome or r.detail)]
 
     # -- actions -----------------------------------------------------------------------
-
-    def action_reload(self) -> None:
-        self.reload()
-
-    def action_toggle_all(self) -> None:
-        self.show_all = not self.show_all
-        self.reload()
 
     def action_take(self) -> None:
         from crm_tui.domain.privacy.requests import take_request
 
-        req = self._highlighted()
+        req = self.highlighted()
         if req is not None:
             self.call_domain(take_request, self.crm, self.actor, req.id,
-                             on_done=lambda _: self._changed(t("tui.privacy.taken", id=req.id)),
+                             on_done=lambda _: self.changed(t("tui.privacy.taken", id=req.id)),
                              group="act", block=True)
 
     def action_copy_file(self) -> None:
         from crm_tui.domain.privacy.copy_file import make_copy
 
-        req = self._highlighted()
+        req = self.highlighted()
         if req is None:
             return
         target = Path.home() / f"个人信息副本-{req.customer_id}-{req.id}.xlsx"
         self.call_domain(make_copy, self.crm, self.actor, req.customer_id, target, "xlsx",
                          request_id=req.id if req.kind == "access" else None,
-                         on_done=lambda report: self._changed(
+                         on_done=lambda report: self.changed(
                              t("tui.privacy.copied", path=str(report.path))),
                          group="act", block=True)
 
     def action_complete(self) -> None:
-        req = self._highlighted()
+        req = self.highlighted()
         if req is not None:
-            self.app.push_screen(CompleteModal(req), self._changed)
+            self.app.push_screen(CompleteModal(req), self.changed)
 
     def action_refuse(self) -> None:
-        req = self._highlighted()
+        req = self.highlighted()
         if req is not None:
-            self.app.push_screen(RefuseModal(req), self._changed)
+            self.app.push_screen(RefuseModal(req), self.changed)
 
     def action_open_restricted(self) -> None:
-        req = self._highlighted()
+        req = self.highlighted()
         if req is None:
             return
         if not req.restricted:
@@ -199,15 +127,27 @@ class PrivacyRequestsPane(UsesCrm, DomainCalls, Vertical):
         self.action_open_restricted()
 
 
-class CompleteModal(ReasonModal):
-    SUBMIT_LABEL = "tui.privacy.complete_confirm"
-    FIELD = "privacy_outcome"
-    INPUT_ID = "privacy-outcome"
+class _RequestOutcome(ReasonModal):
+    """Close one request with a written text (the outcome, or the refusal); the call checks
+    the version the officer saw."""
+
+    DONE: str  # catalog key of the outcome line
+
+    def __init__(self, req: RequestView, title: str) -> None:
+        super().__init__(title)
+        self.req = req
+
+    def done_text(self) -> str:
+        return t(self.DONE, id=self.req.id)
+
+
+class CompleteModal(_RequestOutcome):
+    SUBMIT_LABEL, DONE = "tui.privacy.complete_confirm", "tui.privacy.completed"
+    FIELD, INPUT_ID = "privacy_outcome", "privacy-outcome"
 
     def __init__(self, req: RequestView) -> None:
-        super().__init__(t("tui.privacy.complete_title", id=req.id,
-                           kind=t(f"privacy.kind.{req.kind}")))
-        self.req = req
+        super().__init__(req, t("tui.privacy.complete_title", id=req.id,
+                                kind=t(f"privacy.kind.{req.kind}")))
         self.NOTICE = f"tui.privacy.complete_notice.{req.kind}"
 
     def perform(self, text: str) -> None:
@@ -215,27 +155,19 @@ class CompleteModal(ReasonModal):
 
         complete_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
 
-    def done_text(self) -> str:
-        return t("tui.privacy.completed", id=self.req.id)
 
-
-class RefuseModal(ReasonModal):
-    SUBMIT_LABEL = "tui.privacy.refuse_confirm"
-    FIELD = "privacy_refusal"
-    INPUT_ID = "privacy-refusal"
+class RefuseModal(_RequestOutcome):
+    SUBMIT_LABEL, DONE = "tui.privacy.refuse_confirm", "tui.privacy.refused"
+    FIELD, INPUT_ID = "privacy_refusal", "privacy-refusal"
     NOTICE = "tui.privacy.refuse_notice"
 
     def __init__(self, req: RequestView) -> None:
-        super().__init__(t("tui.privacy.refuse_title", id=req.id))
-        self.req = req
+        super().__init__(req, t("tui.privacy.refuse_title", id=req.id))
 
     def perform(self, text: str) -> None:
         from crm_tui.domain.privacy.requests import refuse_request
 
         refuse_request(self.crm, self.actor, self.req.id, text, version=self.req.version)
-
-    def done_text(self) -> str:
-        return t("tui.privacy.refused", id=self.req.id)
 
 
 class RestrictedReasonModal(ReasonModal):

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import day, money, or_dash, risk_label
 from crm_tui.widgets.session import UsesCrm
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from crm_tui.domain.customers.views import CustomerView
 
 
-class RestrictedProfileScreen(UsesCrm, Screen[None]):
+class RestrictedProfileScreen(TranslatedFooter, UsesCrm, Screen[None]):
     DEFAULT_CSS = """
     RestrictedProfileScreen #restricted-banner { background: $error 30%; color: $text;
         padding: 0 1; margin: 0 0 1 0; }
@@ -34,7 +34,6 @@ class RestrictedProfileScreen(UsesCrm, Screen[None]):
 
     def __init__(self, view: CustomerView) -> None:
         super().__init__(classes="restricted-profile")
-        translate_bindings(self)
         self.view = view
 
     def compose(self) -> ComposeResult:

@@ -13,7 +13,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
 
@@ -37,7 +36,6 @@ class ProductsAdminPane(UsesCrm, DomainCalls, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[Any] = []
         self._more = False
 

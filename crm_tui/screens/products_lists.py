@@ -16,13 +16,13 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import money
+from crm_tui.widgets.paged_table import PagedTable
 from crm_tui.widgets.session import UsesCrm
+from crm_tui.widgets.status_line import SaysOnLine
 
 PAGE = 100
-KINDS = ("out_of_band", "above_risk", "maturing")
 COLUMNS = {
     "out_of_band": ("customer", "rm", "risk_level", "total", "worst_class", "drift",
                     "classes_out"),
@@ -31,10 +31,10 @@ COLUMNS = {
 }
 
 
-class PortfolioListsPane(UsesCrm, DomainCalls, Vertical):
+class PortfolioListsPane(UsesCrm, DomainCalls, SaysOnLine, Vertical):
+    MESSAGE_LINE = "#plist-message"
     DEFAULT_CSS = """
-    PortfolioListsPane #plist { height: 1fr; margin-top: 1; }
-    PortfolioListsPane #plist-message.-error { color: $error; }
+    PortfolioListsPane #plist { margin-top: 1; }
     """
     BINDINGS = [
         Binding("1", "show('out_of_band')", "products.key.out_of_band", id="plist-oob"),
@@ -46,56 +46,40 @@ class PortfolioListsPane(UsesCrm, DomainCalls, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.kind = "out_of_band"
-        self.rows: list[Any] = []
-        self.after: Any = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="plist-title", classes="pane-title")
-        table: DataTable[str | Text] = DataTable(id="plist", cursor_type="row",
-                                                 zebra_stripes=True)
-        yield table
-        yield Static("", id="plist-message", classes="pane-status", markup=False)
+        yield PagedTable(table_id="plist", status_id="plist-message", page_size=PAGE)
 
     def on_mount(self) -> None:
-        self.watch(self.query_one("#plist", DataTable), "scroll_y", self._scrolled, init=False)
         self.action_show("out_of_band")
+
+    @property
+    def rows(self) -> list[Any]:
+        return self.query_one(PagedTable).rows
 
     def focus_default(self) -> None:
         self.query_one("#plist", DataTable).focus()
 
-    def say(self, text: str, ok: bool = True) -> None:
-        line = self.query_one("#plist-message", Static)
-        line.update(text)
-        line.set_class(not ok, "-error")
-
     def action_show(self, kind: str) -> None:
-        self.kind = kind
-        self.query_one("#plist-title", Static).update(t(f"products.list.{kind}"))
-        table = self.query_one("#plist", DataTable)
-        table.clear(columns=True)
-        for key in COLUMNS[kind]:
-            table.add_column(t(f"products.list.col.{key}"), key=key)
-        self.rows, self.after = [], None
-        self.say("")
-        self._fetch(first=True)
-
-    def _fetch(self, first: bool = False) -> None:
         from crm_tui.domain.products import lists
 
-        after = (0 if self.kind != "maturing" else None) if first else self.after
-        self.call_domain(lists.PAGERS[self.kind], self.crm, self.actor, after=after, limit=PAGE,
-                         today=self.today, on_done=self._loaded, group="plist", block=not first)
+        self.kind = kind
+        self.query_one("#plist-title", Static).update(t(f"products.list.{kind}"))
+        paged = self.query_one(PagedTable)
+        paged.set_columns([(key, t(f"products.list.col.{key}"), None) for key in COLUMNS[kind]])
+        self.say("", ok=True)
+        crm, actor, today, pager = self.crm, self.actor, self.today, lists.PAGERS[kind]
 
-    def _loaded(self, page: Any) -> None:
-        table = self.query_one("#plist", DataTable)
-        for row in page.rows:
-            table.add_row(*self._cells(row))
-        self.rows.extend(page.rows)
-        self.after = page.after
-        if not self.rows:
-            self.say(t("products.list.empty"))
+        def fetch(after: Any, limit: int) -> Any:
+            return pager(crm, actor, after=after, limit=limit, today=today)
+
+        paged.load(fetch, self._cells, first=lists.FIRST[kind])
+
+    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
+        if not event.total:
+            self.say(t("products.list.empty"), ok=True)
 
     def _cells(self, r: Any) -> list[str | Text]:
         if self.kind == "out_of_band":
@@ -110,15 +94,10 @@ class PortfolioListsPane(UsesCrm, DomainCalls, Vertical):
         return [r.maturity_date.isoformat(), r.customer_name, r.rm_name,
                 f"{r.product_code} {r.product_name}", value]
 
-    def _scrolled(self, scroll_y: float) -> None:
-        table = self.query_one("#plist", DataTable)
-        if scroll_y >= table.max_scroll_y - 1 and self.after is not None and self.rows:
-            self._fetch()
-
     def action_open(self) -> None:
-        table = self.query_one("#plist", DataTable)
-        if self.rows and table.cursor_row < len(self.rows):
-            self.app.open_customer(self.rows[table.cursor_row].customer_id)  # type: ignore[attr-defined]
+        row = self.query_one(PagedTable).highlighted
+        if row is not None:
+            self.app.open_customer(row.customer_id)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -130,5 +109,5 @@ class PortfolioListsPane(UsesCrm, DomainCalls, Vertical):
         path = Path.cwd() / f"{self.kind}-{datetime.now(self.crm.tz):%Y%m%d-%H%M%S}.csv"
         self.call_domain(export_list, self.crm, self.actor, self.kind, path, today=self.today,
                          on_done=lambda n: self.say(t("products.list.exported", n=n,
-                                                      path=str(path))),
+                                                      path=str(path)), ok=True),
                          group="plist-export", block=True)

@@ -19,7 +19,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from crm_tui.i18n import t
 from crm_tui.widgets.allocation_panel import AllocationPanel
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.custom_fields_panel import CustomFieldsPanel
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
@@ -50,7 +50,7 @@ ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
                 "privacy_request": "privacy.request", "consents": "customer.view"}
 
 
-class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
+class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
     MESSAGE_LINE = "#profile-message"
     CSS_PATH = "profile.tcss"
     BINDINGS = [
@@ -69,12 +69,12 @@ class ProfileScreen(UsesCrm, DomainCalls, SaysOnLine, Screen[None]):
         Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
-        *(Binding(str(n), f"tab('{tab}')", show=False) for n, tab in enumerate(TABS, 1)),
+        *(Binding(str(n), f"tab('{tab}')", show=False, id=f"profile-tab-{tab}")
+          for n, tab in enumerate(TABS, 1)),
     ]
 
     def __init__(self, customer_id: int) -> None:
         super().__init__(classes="profile")
-        translate_bindings(self)
         self.customer_id = customer_id
         self.view: CustomerView | None = None
 

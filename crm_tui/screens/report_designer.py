@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import UsesCrm
 
 DIMENSIONS = 3
@@ -32,7 +33,7 @@ def _value(select: Select[str]) -> str:
     return v if isinstance(v, str) else ""
 
 
-class ReportDesignerScreen(DomainCalls, UsesCrm, Screen[str | None]):
+class ReportDesignerScreen(TranslatedFooter, DomainCalls, UsesCrm, Screen[str | None]):
     DEFAULT_CSS = """
     ReportDesignerScreen #designer-form { height: auto; max-height: 60%; }
     ReportDesignerScreen .designer-row { height: auto; }
@@ -50,7 +51,6 @@ class ReportDesignerScreen(DomainCalls, UsesCrm, Screen[str | None]):
 
     def __init__(self, existing: Any) -> None:
         super().__init__()
-        translate_bindings(self)
         from crm_tui.domain.reporting.report_forms import MeasureRow, ReportForm, form_from_definition
 
         self.existing = existing

@@ -10,11 +10,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import language, t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import UsesCrm
 
 CHART_GROUPS = 24
@@ -73,7 +74,7 @@ def chart_widget(id_: str) -> Any:
     return PlotextPlot(id=id_)
 
 
-class ReportViewScreen(DomainCalls, UsesCrm, Screen[None]):
+class ReportViewScreen(TranslatedFooter, DomainCalls, UsesCrm, Screen[None]):
     DEFAULT_CSS = """
     ReportViewScreen #report-chart { height: 16; }
     ReportViewScreen #report-table { height: 1fr; }
@@ -84,7 +85,6 @@ class ReportViewScreen(DomainCalls, UsesCrm, Screen[None]):
 
     def __init__(self, definition: Any) -> None:
         super().__init__()
-        translate_bindings(self)
         self.definition = definition
         self.result: Any = None
 

@@ -21,7 +21,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 from crm_tui.widgets.countdown import countdown
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import label
@@ -90,7 +89,6 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
 
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
-        translate_bindings(self)
         self.rows: list[TicketRow] = []
         self.view = "all"
         self.type: str | None = None

@@ -67,6 +67,9 @@ class Customer(SQLModel, table=True):
               "phone_last4"),
         Index("ix_customer_branch_search", "branch_id", "name", "name_initials", "name_pinyin",
               "phone_last4"),
+        # A book in id order (keyset work lists: out of band, above risk), no sort (0019).
+        Index("ix_customer_rm_book", "rm_id", "id"),
+        Index("ix_customer_branch_book", "branch_id", "id"),
         CheckConstraint("aum_fen >= 0", name="ck_customer_aum_nonneg"),
     )
 

@@ -10,6 +10,8 @@ worker and hands the answer back on the UI thread:
   role changed, password reset) sends the app back to the login screen with the reason;
 - a `DomainError` (or any other failure) becomes one line, given to `on_error` (default:
   the widget's `say(text, ok=False)` if it has one);
+- an exception in `on_done` / `on_error` themselves (a bug in the screen) is reported as
+  one line with an error id (crm_tui.unexpected), and the session goes on;
 - with `block=True` a second call while the first runs is ignored (no double submit);
   `busy(group)` says whether one is running, for disabling a button.
 
@@ -72,6 +74,15 @@ class DomainCalls:
             running.discard(group)
             if not node.is_attached:
                 return
+            try:
+                show(ok, value)
+            except Exception as exc:  # a bug in the screen's callback: one line, not a crash
+                report = getattr(node.app, "report_unexpected", None)
+                if report is None:
+                    raise
+                report(exc)
+
+        def show(ok: bool, value: Any) -> None:
             if ok:
                 if on_done is not None:
                     on_done(value)

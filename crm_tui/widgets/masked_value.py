@@ -13,7 +13,6 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
 
 
 class MaskedValue(Static, can_focus=True):
@@ -34,7 +33,6 @@ class MaskedValue(Static, can_focus=True):
     def __init__(self, field: str, label: str = "", *, label_cells: int = 0,
                  id: str | None = None) -> None:
         super().__init__(id=id)
-        translate_bindings(self)
         self.field = field
         self.label = label
         self.label_cells = label_cells

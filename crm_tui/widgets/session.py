@@ -62,16 +62,10 @@ class UsesCrm:
 
 
 def _end_session(node: DOMNode, reason: str) -> None:
-    import threading
-
-    app = node.app
-    revoked = getattr(app, "session_revoked", None)
-    if revoked is None:
-        return
-    if getattr(app, "_thread_id", None) == threading.get_ident():
+    """Tell the app (from the UI thread or a worker: `session_revoked` posts a message)."""
+    revoked = getattr(node.app, "session_revoked", None)
+    if revoked is not None:
         revoked(reason)
-    else:
-        app.call_from_thread(revoked, reason)
 
 
 def failure_text(node: DOMNode, exc: Exception) -> str:

@@ -19,7 +19,6 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crm_tui.i18n import language, t
-from crm_tui.widgets.bindings import translate_bindings
 
 if TYPE_CHECKING:
     from crm_tui.domain.customers.views import TagView
@@ -49,7 +48,6 @@ class TagOptions(OptionList):
 
     def __init__(self, *args: object, **kw: object) -> None:
         super().__init__(*args, **kw)  # type: ignore[arg-type]
-        translate_bindings(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer offers "remove tag" only to roles that may manage tags."""

@@ -4,7 +4,8 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 14:00:00
 
-Reserved for the area named above; no schema change yet.
+Two indexes that give an RM's or a branch's book in id order, so the keyset work lists
+(customers out of band, holdings above risk) read the next chunk without sorting the book.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -19,8 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_customer_rm_book", "customer", ["rm_id", "id"])
+    op.create_index("ix_customer_branch_book", "customer", ["branch_id", "id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_customer_branch_book", table_name="customer")
+    op.drop_index("ix_customer_rm_book", table_name="customer")
