@@ -33,6 +33,9 @@ class Area:
     """Whether the actor's role may use the area at all (the domain still checks)."""
     badge: Callable[[Crm, Actor], int | None] | None = None
     """A count shown next to the name, computed in a worker and refreshed periodically."""
+    in_footer: bool = True
+    """Whether the footer lists its key too; the navigation always shows it. The footer is
+    one line, so a late area that would push the lock and sign-out keys off stays out."""
 
 
 def _customers_pane() -> Widget:
@@ -255,7 +258,7 @@ AREAS: list[Area] = [
     Area("fields", "tui.forms.area", "f10", _fields_pane, _may_manage_fields),
     Area("kpi", "tui.kpi.area", "f10", _kpi_pane, _works_a_branch_book),
     # every function key is taken: ctrl+r ("reports") opens saved reports for every reader
-    Area("reports", "tui.reports.area", "ctrl+r", _reports_pane, _reads_figures),
+    Area("reports", "tui.reports.area", "ctrl+r", _reports_pane, _reads_figures, in_footer=False),
     # f12 is the admin's; the book roles never hold PRODUCT_MANAGE, so nobody sees both.
     Area("products", "products.area.catalogue", "f12", _products_pane, _may_manage_products),
     Area("portfolios", "products.area.lists", "f12", _portfolio_lists_pane, _works_a_book),

@@ -22,6 +22,8 @@ from crm_tui.widgets.status_bar import StatusBar
 
 def _nav_prompt(area: Area, badge: int | None) -> str:
     title = t(area.title_key)
+    if not area.in_footer:  # its key is not in the footer, so the navigation says it
+        title = f"{title} [dim]{area.key.replace('ctrl+', '^')}[/]"
     return f"{title}  [$accent]{badge:,}[/]" if badge is not None else title
 
 
@@ -32,7 +34,8 @@ class MainScreen(TranslatedFooter, UsesCrm, Screen[None]):
     # may not use, so the footer lists exactly the navigation.
     BINDINGS = [
         Binding("ctrl+o", "app.logout", "tui.key.logout", id="logout"),
-        *(Binding(a.key, f"show_area('{a.id}')", a.title_key, id=f"area-{a.id}") for a in AREAS),
+        *(Binding(a.key, f"show_area('{a.id}')", a.title_key, id=f"area-{a.id}",
+                   show=a.in_footer) for a in AREAS),
     ]
 
     class BadgesCounted(Message):
