@@ -38,8 +38,8 @@ def test_search_pages_by_keyset(crm, world) -> None:
                                         after=(first[-1].sort_key, first[-1].id))
     third = search.search_customers(crm, world["rm1"], "王", limit=3,
                                        after=(second[-1].sort_key, second[-1].id))
-    names = [h.name for h in first + second + third]
-    assert names == [f"王{chr(65 + i)}" for i in range(7)]
+    names = [h.name for h in first + second + third]  # none contacted: the newest first
+    assert names == [f"王{chr(65 + i)}" for i in reversed(range(7))]
 
 
 def test_record_scope_by_role(crm, world) -> None:
@@ -182,7 +182,8 @@ def test_rule_tags_follow_the_policy(crm, world) -> None:
 
 
 def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
-    """Compliance searches every branch: initials and full pinyin each page in their order."""
+    """Compliance searches every branch: initials and full pinyin each page, each rank
+    most recently contacted first (nobody contacted here: the newest first)."""
     ids = {}
     for rm, name in (("rm1", "张三"), ("rm_sh", "赵四"), ("rm3", "张思"), ("rm1", "周松"),
                      ("rm_sh", "张山")):
@@ -191,31 +192,30 @@ def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
     first = search.search_customers(crm, comp, "zs", limit=2)
     rest = search.search_customers(crm, comp, "zs", limit=10,
                                       after=(first[-1].sort_key, first[-1].id))
-    assert [h.sort_key for h in first + rest] == ["0:zs"] * 5  # rank 0: exact initials
+    assert [h.sort_key for h in first + rest] == ["0:0:"] * 5  # rank 0: exact initials
     assert {h.name for h in first + rest} == {"张三", "赵四", "张思", "周松", "张山"}
     assert len({h.id for h in first + rest}) == 5
     zhang = search.search_customers(crm, comp, "zhangs")
-    assert [h.name for h in zhang] == ["张三", "张山", "张思"]  # zhangsan < zhangshan < zhangsi
-    assert [h.sort_key for h in zhang] == ["1:zhangsan", "1:zhangshan", "1:zhangsi"]
-    # The RM's own search still matches initials and pinyin together, in name order.
-    assert [h.name for h in search.search_customers(crm, world["rm1"], "z")] == sorted(
-        ["张三", "周松"])
+    assert [h.name for h in zhang] == ["张山", "张思", "张三"]
+    assert [h.sort_key for h in zhang] == ["1:0:"] * 3  # rank 1: a pinyin prefix
+    # The RM's own search still matches initials and pinyin together.
+    assert [h.name for h in search.search_customers(crm, world["rm1"], "z")] == ["周松", "张三"]
 
 
 def test_search_ranks_exact_before_prefix_then_pinyin(crm, world) -> None:
-    """Issue 8: for a branch head `zs` put 张三 (exact initials, in pinyin order) before
-    周淑兰 (longer initials); an exact name before names that start with it."""
+    """Issue 8: for a branch head `zs` put 张三 (exact initials) before 周淑兰 (longer
+    initials); an exact name before names that start with it. Within a rank, nobody
+    contacted: the newest first."""
     for name in ("周淑兰", "周帅", "张三", "周淑英", "张三丰", "赵山松"):
         make_customer(crm, world["rm1"], name)
     bh = world["bh1"]
-    assert [h.name for h in search.search_customers(crm, bh, "zs")] == [
-        "张三", "周帅", "周淑兰", "周淑英", "张三丰", "赵山松"]  # then prefixes, index order
+    ranked = ["张三", "周帅", "赵山松", "张三丰", "周淑英", "周淑兰"]
+    assert [h.name for h in search.search_customers(crm, bh, "zs")] == ranked
     assert [h.name for h in search.search_customers(crm, bh, "张三")] == ["张三", "张三丰"]
     # pages across ranks without repeating anyone
     first = search.search_customers(crm, bh, "zs", limit=2)
     rest = search.search_customers(crm, bh, "zs", after=(first[-1].sort_key, first[-1].id))
-    assert [h.name for h in first + rest] == ["张三", "周帅", "周淑兰", "周淑英", "张三丰",
-                                              "赵山松"]
+    assert [h.name for h in first + rest] == ranked
 
 
 def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkeypatch) -> None:
