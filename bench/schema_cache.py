@@ -64,42 +64,55 @@ def missing_schema(path: Path) -> list[str]:
         conn.close()
 
 
-def _first_changed(facts: dict[str, Any], db_file: Path, current: dict[str, str]) -> str:
-    """The first revision whose script differs from the one the file was made with; for
-    a file made before fingerprints were kept, the first script changed after it."""
+def _first_changed(facts: dict[str, Any], missing: list[str], current: dict[str, str]) -> str:
+    """The first revision whose script differs from the one the file was made with. For a
+    file made before fingerprints were kept: the earliest revision that brings what the
+    file lacks (a table: the script creating it; a column or index: the last script
+    naming it)."""
     known = facts.get("migrations")
-    for rev in current:
-        if known is not None and known.get(rev) != current[rev]:
-            return rev
-        if known is None:
-            script = next(MIGRATIONS.glob(f"versions/{rev}_*.py"), None)
-            if script is not None and script.stat().st_mtime > db_file.stat().st_mtime:
-                return rev
-    raise RuntimeError(f"{db_file.name} lacks part of the schema, but no migration changed "
-                       "since it was made: delete your own copy and generate again")
+    if known is not None:
+        return next(rev for rev in current if known.get(rev) != current[rev])
+    scripts = {rev: next(MIGRATIONS.glob(f"versions/{rev}_*.py")).read_text() for rev in current}
+    # tables and columns name one migration; an index name may recur (dropped, recreated)
+    sure = [m for m in missing if ":" not in m] or missing
+    found = []
+    for item in sure:
+        name = item.replace(":", ".").rsplit(".", 1)[-1]
+        naming = [rev for rev, text in scripts.items() if f"'{name}'" in text or f'"{name}"' in text]
+        if naming:
+            found.append(naming[-1] if "." in item or ":" in item else naming[0])
+    if not found:
+        raise RuntimeError(f"no migration brings {', '.join(missing[:5])}: generate again")
+    return min(found, key=list(current).index)
 
 
 def upgraded_copy(path: Path, facts: dict[str, Any], key_of: Any, log: Any
                   ) -> tuple[Path, dict[str, Any]]:
     """`path` if its schema is the models'; else a migrated copy beside it (made once)."""
     current = migration_fingerprints()
-    if facts.get("migrations") == current or not missing_schema(path):
+    missing = [] if facts.get("migrations") == current else missing_schema(path)
+    if not missing:
         return path, facts
     tag = hashlib.sha256(json.dumps(current).encode()).hexdigest()[:8]
     copy = path.with_name(f"{path.stem}-s{tag}.db")
     copy_facts = Path(f"{copy}.json")
     if copy.exists() and key_of(copy).exists() and copy_facts.exists():
         return copy, json.loads(copy_facts.read_text())
-    first = _first_changed(facts, path, current)
+    first = _first_changed(facts, missing, current)
     revisions = list(current)
     back_to = revisions[revisions.index(first) - 1]
     log(f"{path.name} predates migration {first}: upgrading a copy from {back_to} as {copy.name}")
     started = time.perf_counter()
     tmp = copy.with_name(copy.stem + ".building.db")
-    shutil.copyfile(path, tmp)
-    conn = sqlite3.connect(tmp, isolation_level=None)
-    conn.execute("UPDATE alembic_version SET version_num = ?", (back_to,))
-    conn.close()
+    tmp.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # others may be using it:
+    conn = sqlite3.connect(tmp, isolation_level=None)  # a consistent copy, WAL included
+    try:
+        source.backup(conn)
+        conn.execute("UPDATE alembic_version SET version_num = ?", (back_to,))
+    finally:
+        conn.close()
+        source.close()
     from crm_tui.store.db import Database
     from crm_tui.store.migrate import upgrade
 

@@ -18,9 +18,10 @@ down_revision = '0017'
 branch_labels = None
 depends_on = None
 
-_SCOPED = ("rm_id", "branch_id")
-_KEYS = ("name", "name_pinyin", "name_initials", "phone_last4")
 _SEARCHABLE = ["name", "name_initials", "name_pinyin", "phone_last4"]
+_SCOPED = {"ix_customer_rm_search": "rm_id", "ix_customer_branch_search": "branch_id"}
+_KEYS = {"ix_customer_name": "name", "ix_customer_name_pinyin": "name_pinyin",
+         "ix_customer_name_initials": "name_initials", "ix_customer_phone_last4": "phone_last4"}
 
 
 def upgrade() -> None:
@@ -28,22 +29,19 @@ def upgrade() -> None:
                                         nullable=True))
     op.execute("UPDATE customer SET last_contact_at = (SELECT max(i.occurred_at) FROM interaction i"
                " WHERE i.customer_id = customer.id)")
-    for scope in _SCOPED:
-        name = f"ix_customer_{scope.removesuffix('_id')}_search"
+    for name, scope in _SCOPED.items():
         op.drop_index(name, table_name="customer")
-        op.create_index(name, "customer",
-                        [scope, *_SEARCHABLE, "last_contact_at", "restricted"])
-    for key in _KEYS:
-        op.drop_index(f"ix_customer_{key}", table_name="customer")
-        op.create_index(f"ix_customer_{key}", "customer", [key, "last_contact_at", "restricted"])
+        op.create_index(name, "customer", [scope, *_SEARCHABLE, "last_contact_at", "restricted"])
+    for name, key in _KEYS.items():
+        op.drop_index(name, table_name="customer")
+        op.create_index(name, "customer", [key, "last_contact_at", "restricted"])
 
 
 def downgrade() -> None:
-    for key in _KEYS:
-        op.drop_index(f"ix_customer_{key}", table_name="customer")
-        op.create_index(f"ix_customer_{key}", "customer", [key])
-    for scope in _SCOPED:
-        name = f"ix_customer_{scope.removesuffix('_id')}_search"
+    for name, key in _KEYS.items():
+        op.drop_index(name, table_name="customer")
+        op.create_index(name, "customer", [key])
+    for name, scope in _SCOPED.items():
         op.drop_index(name, table_name="customer")
         op.create_index(name, "customer", [scope, *_SEARCHABLE])
     with op.batch_alter_table("customer") as batch_op:
