@@ -80,7 +80,9 @@ def test_profile_shows_masked_identity_kyc_holdings_tags_network(crm, world) -> 
     interactions.log_interaction(crm, rm, cid, interactions.NewInteraction(
         "wechat", "到期提醒", next_action="约面谈", next_action_due=date.today() + timedelta(days=3)))
     view = profile.get_profile(crm, rm, cid)
-    assert view.national_id_masked == nid[:3] + "*" * 11 + nid[-4:]
+    # the policy's masking (issue 7): the ID's last 4 only, and beside it the birth year only
+    assert view.national_id_masked == "*" * 14 + nid[-4:]
+    assert view.birth_date is None and view.birth_year == 1980
     assert view.phone_masked == "138****5678"
     assert view.bank_account_masked.endswith("0123") and "6222" not in view.bank_account_masked
     assert view.aum == Decimal("7000000.00")
@@ -231,3 +233,21 @@ def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkey
     assert other.policy().tag_rules[0].value == 6000000  # still inside the re-check window
     monkeypatch.setattr(context, "POLICY_RECHECK_SECONDS", 0.0)
     assert other.policy().tag_rules[0].value == 5000000
+
+
+def test_profile_masking_follows_the_policy(crm, world) -> None:
+    """Issue 7/8: the profile masks by the policy, and `birth_date_beside_id = "hide"`
+    leaves no part of the birth date beside the masked ID."""
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.policy.document import default_policy_text
+
+    nid = new_id("19850612")
+    cid = make_customer(crm, world["rm1"], "张三", national_id=nid, phone="13812345678")
+    text = default_policy_text()
+    assert "[masking]" not in text  # the shipped policy takes the defaults
+    apply_policy_text(crm, world["admin"], text + '\n[masking]\nbirth_date_beside_id = "hide"\n'
+                      "national_id_tail = 2\nphone_head = 0\n")
+    view = profile.get_profile(crm, world["rm1"], cid)
+    assert view.national_id_masked == "*" * 16 + nid[-2:]
+    assert view.phone_masked == "*******5678"
+    assert view.birth_date is None and view.birth_year is None

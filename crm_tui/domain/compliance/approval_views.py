@@ -23,6 +23,7 @@ from crm_tui.domain.compliance.approval_scope import (
     scope_clause,
     why_not,
 )
+from crm_tui.domain.compliance.trade_view import TradeView, trade_of
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -88,6 +89,7 @@ class RequestDetail:
     can_withdraw: bool
     why_not: Msg | None  # why the viewer cannot decide (None if she can)
     diff: str = ""  # a policy change's unified diff
+    trade: TradeView | None = None  # a transaction request's trade
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
@@ -214,6 +216,7 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         if not _may_view(session, req, actor, who):
             raise NotFound("compliance.error.request_not_found", id=request_id)
         name = session.scalar(select(Customer.name).where(Customer.id == req.customer_id))
+        trade = trade_of(session, req, name)
         decisions = {d.level: d for d in session.scalars(
             select(ApprovalDecision).where(ApprovalDecision.request_id == req.id))}
         why = None
@@ -248,5 +251,5 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         and req.maker_ref == actor_ref(actor),
         why_not=Msg(why, {"id": req.id, "role": label("role", req.next_role)
                           if req.next_role else ""}) if why else None,
-        diff=str(display.get("diff", "")),
+        diff=str(display.get("diff", "")), trade=trade,
     )
