@@ -566,6 +566,13 @@ def build(spec: Spec, path: Path, workers: int) -> dict[str, Any]:
                                            service_of, org["rm_branch"])
     counts["relationships"] = _relationships(loader, rm_of)
     log(f"rows written ({time.perf_counter() - started:.0f} s); rebuilding indexes")
+    for sql in ("CREATE TEMP TABLE last_contact (customer_id INTEGER PRIMARY KEY, at TEXT)",
+                "INSERT INTO last_contact SELECT customer_id, max(occurred_at) FROM interaction"
+                " GROUP BY customer_id",  # as logging an interaction keeps it
+                "UPDATE customer SET last_contact_at = (SELECT at FROM last_contact"
+                " WHERE last_contact.customer_id = customer.id)",
+                "DROP TABLE last_contact"):
+        conn.execute(sql)
     for _, sql in indexes:
         conn.execute(sql)
     conn.execute("COMMIT")
@@ -581,6 +588,9 @@ def build(spec: Spec, path: Path, workers: int) -> dict[str, Any]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    from bench.schema_cache import migration_fingerprints
+
+    counts["migrations"] = migration_fingerprints()
     counts.update(branches=org["branches"], staff=org["staff"], rms=len(org["rm_ids"]),
                   seconds=round(time.perf_counter() - started, 1))
     return counts
@@ -607,7 +617,9 @@ def ensure_database(spec: Spec) -> tuple[Path, dict[str, Any]]:
     path = database_path(spec)
     facts = Path(f"{path}.json")
     if path.exists() and key_path(path).exists() and facts.exists():
-        return path, json.loads(facts.read_text())
+        from bench.schema_cache import upgraded_copy
+
+        return upgraded_copy(path, json.loads(facts.read_text()), key_path, log)
     DATA.mkdir(parents=True, exist_ok=True)
     older = _older_cache(spec, path)
     if older is not None:

@@ -21,7 +21,8 @@ from sqlalchemy import Engine, event
 from bench.report import Figure, percentile
 
 TARGET_MS = 10.0
-SEARCH_KINDS = ("name_prefix", "pinyin_initials", "phone_last4", "national_id")
+SEARCH_KINDS = ("name_prefix", "pinyin_initials", "full_pinyin", "one_letter", "phone_last4",
+                "national_id")
 _TXN = ("BEGIN", "COMMIT", "ROLLBACK")
 
 Statements = list[tuple[str, Any]]
@@ -137,7 +138,7 @@ def search_inputs(crm: Any, conn: sqlite3.Connection, actor: Any, n: int,
                   rng: random.Random) -> dict[str, list[str]]:
     """What people type: mostly customers of their own book, some from elsewhere (misses)."""
     where, params = _scope_sql(actor)
-    cols = "name, name_initials, phone_enc, national_id_enc"
+    cols = "name, name_initials, phone_enc, national_id_enc, name_pinyin"
     mine = conn.execute(
         f"SELECT {cols} FROM customer WHERE {where} AND kind = 'individual' "
         f"ORDER BY random() LIMIT ?", (*params, n)).fetchall()
@@ -153,6 +154,8 @@ def search_inputs(crm: Any, conn: sqlite3.Connection, actor: Any, n: int,
     return {
         "name_prefix": [r[0][:2] for r in rows],
         "pinyin_initials": [r[1] for r in rows],
+        "full_pinyin": [r[4] for r in rows],
+        "one_letter": [r[1][:1] for r in rows],  # the first key typed: the broadest rank
         "phone_last4": [keys.decrypt("phone", r[2])[-4:] for r in rows],
         "national_id": [keys.decrypt("national_id", r[3]) for r in rows],
     }

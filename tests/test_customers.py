@@ -38,8 +38,8 @@ def test_search_pages_by_keyset(crm, world) -> None:
                                         after=(first[-1].sort_key, first[-1].id))
     third = search.search_customers(crm, world["rm1"], "王", limit=3,
                                        after=(second[-1].sort_key, second[-1].id))
-    names = [h.name for h in first + second + third]
-    assert names == [f"王{chr(65 + i)}" for i in range(7)]
+    names = [h.name for h in first + second + third]  # none contacted: the newest first
+    assert names == [f"王{chr(65 + i)}" for i in reversed(range(7))]
 
 
 def test_record_scope_by_role(crm, world) -> None:
@@ -80,7 +80,9 @@ def test_profile_shows_masked_identity_kyc_holdings_tags_network(crm, world) -> 
     interactions.log_interaction(crm, rm, cid, interactions.NewInteraction(
         "wechat", "到期提醒", next_action="约面谈", next_action_due=date.today() + timedelta(days=3)))
     view = profile.get_profile(crm, rm, cid)
-    assert view.national_id_masked == nid[:3] + "*" * 11 + nid[-4:]
+    # the policy's masking (issue 7): the ID's last 4 only, and beside it the birth year only
+    assert view.national_id_masked == "*" * 14 + nid[-4:]
+    assert view.birth_date is None and view.birth_year == 1980
     assert view.phone_masked == "138****5678"
     assert view.bank_account_masked.endswith("0123") and "6222" not in view.bank_account_masked
     assert view.aum == Decimal("7000000.00")
@@ -182,7 +184,8 @@ def test_rule_tags_follow_the_policy(crm, world) -> None:
 
 
 def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
-    """Compliance searches every branch: initials and full pinyin each page in their order."""
+    """Compliance searches every branch: initials and full pinyin each page, each rank
+    most recently contacted first (nobody contacted here: the newest first)."""
     ids = {}
     for rm, name in (("rm1", "张三"), ("rm_sh", "赵四"), ("rm3", "张思"), ("rm1", "周松"),
                      ("rm_sh", "张山")):
@@ -191,31 +194,30 @@ def test_whole_bank_search_walks_one_index_and_pages(crm, world) -> None:
     first = search.search_customers(crm, comp, "zs", limit=2)
     rest = search.search_customers(crm, comp, "zs", limit=10,
                                       after=(first[-1].sort_key, first[-1].id))
-    assert [h.sort_key for h in first + rest] == ["0:zs"] * 5  # rank 0: exact initials
+    assert [h.sort_key for h in first + rest] == ["0:0:"] * 5  # rank 0: exact initials
     assert {h.name for h in first + rest} == {"张三", "赵四", "张思", "周松", "张山"}
     assert len({h.id for h in first + rest}) == 5
     zhang = search.search_customers(crm, comp, "zhangs")
-    assert [h.name for h in zhang] == ["张三", "张山", "张思"]  # zhangsan < zhangshan < zhangsi
-    assert [h.sort_key for h in zhang] == ["1:zhangsan", "1:zhangshan", "1:zhangsi"]
-    # The RM's own search still matches initials and pinyin together, in name order.
-    assert [h.name for h in search.search_customers(crm, world["rm1"], "z")] == sorted(
-        ["张三", "周松"])
+    assert [h.name for h in zhang] == ["张山", "张思", "张三"]
+    assert [h.sort_key for h in zhang] == ["1:0:"] * 3  # rank 1: a pinyin prefix
+    # The RM's own search still matches initials and pinyin together.
+    assert [h.name for h in search.search_customers(crm, world["rm1"], "z")] == ["周松", "张三"]
 
 
 def test_search_ranks_exact_before_prefix_then_pinyin(crm, world) -> None:
-    """Issue 8: for a branch head `zs` put 张三 (exact initials, in pinyin order) before
-    周淑兰 (longer initials); an exact name before names that start with it."""
+    """Issue 8: for a branch head `zs` put 张三 (exact initials) before 周淑兰 (longer
+    initials); an exact name before names that start with it. Within a rank, nobody
+    contacted: the newest first."""
     for name in ("周淑兰", "周帅", "张三", "周淑英", "张三丰", "赵山松"):
         make_customer(crm, world["rm1"], name)
     bh = world["bh1"]
-    assert [h.name for h in search.search_customers(crm, bh, "zs")] == [
-        "张三", "周帅", "周淑兰", "周淑英", "张三丰", "赵山松"]  # then prefixes, index order
+    ranked = ["张三", "周帅", "赵山松", "张三丰", "周淑英", "周淑兰"]
+    assert [h.name for h in search.search_customers(crm, bh, "zs")] == ranked
     assert [h.name for h in search.search_customers(crm, bh, "张三")] == ["张三", "张三丰"]
     # pages across ranks without repeating anyone
     first = search.search_customers(crm, bh, "zs", limit=2)
     rest = search.search_customers(crm, bh, "zs", after=(first[-1].sort_key, first[-1].id))
-    assert [h.name for h in first + rest] == ["张三", "周帅", "周淑兰", "周淑英", "张三丰",
-                                              "赵山松"]
+    assert [h.name for h in first + rest] == ranked
 
 
 def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkeypatch) -> None:
@@ -231,3 +233,21 @@ def test_a_policy_applied_elsewhere_reaches_a_running_process(crm, world, monkey
     assert other.policy().tag_rules[0].value == 6000000  # still inside the re-check window
     monkeypatch.setattr(context, "POLICY_RECHECK_SECONDS", 0.0)
     assert other.policy().tag_rules[0].value == 5000000
+
+
+def test_profile_masking_follows_the_policy(crm, world) -> None:
+    """Issue 7/8: the profile masks by the policy, and `birth_date_beside_id = "hide"`
+    leaves no part of the birth date beside the masked ID."""
+    from crm_tui.domain.compliance.policy_changes import apply_policy_text
+    from crm_tui.domain.policy.document import default_policy_text
+
+    nid = new_id("19850612")
+    cid = make_customer(crm, world["rm1"], "张三", national_id=nid, phone="13812345678")
+    text = default_policy_text()
+    assert "[masking]" not in text  # the shipped policy takes the defaults
+    apply_policy_text(crm, world["admin"], text + '\n[masking]\nbirth_date_beside_id = "hide"\n'
+                      "national_id_tail = 2\nphone_head = 0\n")
+    view = profile.get_profile(crm, world["rm1"], cid)
+    assert view.national_id_masked == "*" * 16 + nid[-2:]
+    assert view.phone_masked == "*******5678"
+    assert view.birth_date is None and view.birth_year is None

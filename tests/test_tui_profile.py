@@ -49,13 +49,15 @@ async def test_profile_shows_the_whole_customer(sqlite_crm: Crm, sqlite_world: W
     async with app.run_test(size=(120, 40)) as pilot:
         await _open(pilot, book.zhang_san)
         text = screen_text(app)
-        for expected in ("张三", "110***********" + ZHANG_SAN_ID[-4:], "138****5678",
+        for expected in ("张三", "*" * 14 + ZHANG_SAN_ID[-4:], "1980 (year only)", "138****5678",
                          "***************3445", "C3 Balanced", "¥6,580,000.00", "67%",
                          "Address proof", "Awaiting verification", "expiring soon",
                          "High net worth", "rule", "重点维护", "manual",
                          "年度资产配置回顾", "2025-06-10 09:30", "2023-03-01 10:00"):
             assert expected in text, expected
         assert ZHANG_SAN_ID not in text and "13812345678" not in text
+        # the masked ID never stands beside the full birth date (re-identification)
+        assert "1980-05-12" not in text and "110***" not in text
 
         await pilot.press("2")
         text = screen_text(app)

@@ -67,10 +67,11 @@ async def test_queries_find_by_initials_phone_tail_and_id_and_open(
 async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
                                                      sqlite_world: World) -> None:
     total = PAGE + 7
-    for n in range(total):
+    names = ["欧阳" + "".join(chr(65 + d) for d in (n // 676, n // 26 % 26, n % 26))
+             for n in range(total)]
+    for n, name in enumerate(names):
         records.create_customer(sqlite_crm, sqlite_world["rm1"], {
-            "name": "欧阳" + "".join(chr(65 + d) for d in (n // 676, n // 26 % 26, n % 26)),
-            "national_id": valid_id(f"11010119900101{n:03d}")})
+            "name": name, "national_id": valid_id(f"11010119900101{n:03d}")})
     app = signed_in_app(sqlite_crm, sqlite_world)
     async with app.run_test(size=(120, 40)) as pilot:
         await search(pilot, "oy")
@@ -84,7 +85,8 @@ async def test_more_rows_load_at_the_end_of_the_list(sqlite_crm: Crm,
             if table.row_count == total:
                 break
         assert table.row_count == total
-        assert _names(app) == sorted(_names(app))
+        # all her own, none contacted yet: the newest first, each once across the pages
+        assert _names(app) == names[::-1]
         assert f"Matches: {total}" in screen_text(app)
 
 

@@ -51,9 +51,9 @@ def register(app: typer.Typer) -> None:
         new_target = target_file is not None and not target_file.exists()
         settings = get_settings()
         key_file = key_file_for(url, settings)
-        if new_target and settings.key is None and not key_file.exists():
-            raise CliError("cli.key.restore_needs_key", target=str(target_file),
-                           key_file=str(key_file))
+        if settings.key is None and not key_file.exists():
+            raise CliError("cli.key.restore_needs_key" if new_target else "cli.key.restore_no_key",
+                           target=str(target_file), key_file=str(key_file))
         crm = open_crm(url)
         try:
             info = backups.inspect_backup(path, crm)

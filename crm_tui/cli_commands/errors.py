@@ -39,7 +39,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, DomainError):
         return exc.message, EXIT_FAILURE
     if isinstance(exc, KeyMaterialError):
-        return t("error.key_material", detail=_first_line(exc)), EXIT_FAILURE
+        detail = t(f"error.key.{exc.code}", **exc.params) if exc.code else _first_line(exc)
+        return t("error.key_material", detail=detail), EXIT_FAILURE
     if isinstance(exc, KeyboardInterrupt):
         return t("cli.error.interrupted"), EXIT_INTERRUPTED
     if isinstance(exc, _click_classes("Abort")):

@@ -33,6 +33,7 @@ from crm_tui.demo.saved_reports import seed_reports
 from crm_tui.demo.service import seed_service
 from crm_tui.domain.admin.auth import hash_password
 from crm_tui.domain.customers.fields import clean_customer, customer_row
+from crm_tui.domain.customers.last_contact import refresh_last_contacts
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
@@ -199,6 +200,7 @@ def seed_demo(crm: Crm, actor: Actor, *, customers: int = 3000, password: str, s
         _bulk(session, Trade.__table__, trades)
         touches.sort(key=lambda x: (x["occurred_at"], x["customer_id"]))
         _bulk(session, Interaction.__table__, touches)
+        refresh_last_contacts(session)
         _bulk(session, Relationship.__table__, [
             {"customer_id": ids[r.a], "related_id": ids[r.b], "kind": r.kind, "note": r.note}
             for r in gen.relations])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.reject_modal import RejectModal
-from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text
+from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text, trade_rows
 from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
@@ -56,6 +57,9 @@ class ApprovalDetailScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, S
         yield StatusBar(self.host.session, t("tui.compliance.detail.context"))  # type: ignore[arg-type]
         with VerticalScroll(id="approval-body"):
             yield Static("", id="approval-head", markup=False)
+            yield Static(t("firstweek.trade.title"), classes="panel-title",
+                         id="approval-trade-title")
+            yield Static("", id="approval-trade", markup=False)
             yield Static(t("tui.compliance.detail.changes"), classes="panel-title",
                          id="approval-changes-title")
             changes: DataTable[str] = DataTable(id="approval-changes", show_cursor=False)
@@ -101,6 +105,7 @@ class ApprovalDetailScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, S
         if r.outcome and render(r.outcome) != state_text(r):  # "已驳回" once, not twice
             head.append(render(r.outcome))
         self.query_one("#approval-head", Static).update("\n".join(head))
+        self._show_trade(d)
         changes = self.query_one("#approval-changes", DataTable)
         changes.clear()
         for c in d.changes:
@@ -125,6 +130,19 @@ class ApprovalDetailScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, S
         self.query_one("#approval-why", Static).update(
             "" if d.can_decide else render(d.why_not))
         self.refresh_bindings()
+
+    def _show_trade(self, d: RequestDetail) -> None:
+        """A transaction request shows its trade where a change request shows its fields."""
+        body = self.query_one("#approval-trade", Static)
+        if d.trade is not None:
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for name, value in trade_rows(d.trade):
+                grid.add_row(name, value)
+            body.update(grid)
+        body.display = d.trade is not None
+        self.query_one("#approval-trade-title").display = d.trade is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "reject"):

@@ -24,7 +24,13 @@ from crm_tui.store.files import write_private
 
 
 class KeyMaterialError(Exception):
-    """The key material is missing, malformed or does not open a value."""
+    """The key material is missing, malformed or does not open a value. `code` names the
+    case for the user's language (`error.key.<code>` with `params`); the text is for logs."""
+
+    def __init__(self, message: str, *, code: str = "", **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
@@ -133,7 +139,7 @@ class Keyring:
         except KeyMaterialError:
             raise
         except Exception as exc:
-            raise KeyMaterialError(f"key file is malformed: {exc}") from exc
+            raise KeyMaterialError(f"key file is malformed: {exc}", code="malformed") from exc
 
     @classmethod
     def from_env_value(cls, value: str) -> Keyring:
@@ -144,7 +150,7 @@ class Keyring:
         try:
             raw = base64.b64decode(value, validate=True)
         except Exception as exc:
-            raise KeyMaterialError("CRM_KEY is not base64") from exc
+            raise KeyMaterialError("CRM_KEY is not base64", code="env_not_base64") from exc
         return cls({"env": raw}, "env")
 
 
@@ -160,7 +166,8 @@ def check_key_file_rights(key_file: Path) -> None:
     if st.st_mode & 0o077:
         raise KeyMaterialError(
             f"key file {key_file} is readable by other users (mode {st.st_mode & 0o777:o}); "
-            f"run `chmod 600 {key_file}` and try again")
+            f"run `chmod 600 {key_file}` and try again",
+            code="open_rights", key_file=str(key_file), mode=f"{st.st_mode & 0o777:o}")
 
 
 def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = None) -> Keyring:
@@ -173,7 +180,7 @@ def load_keyring(key_file: Path, *, create: bool = False, env_key: str | None = 
         return Keyring.from_json(key_file.read_text())
     if not create:
         raise KeyMaterialError(f"no encryption key: {key_file} does not exist (run `crm init`) "
-                        "and CRM_KEY is not set")
+                               "and CRM_KEY is not set", code="missing", key_file=str(key_file))
     ring = Keyring.generate()
     write_key_file(key_file, ring)
     return ring

@@ -62,11 +62,15 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         Index("ix_customer_national_id_bidx", "national_id_bidx", unique=True),
         # Scoped search: an RM's (or a branch's) customers in name order, with the other
-        # searchable columns in the index so a pinyin or phone-tail query never reads rows.
+        # searchable columns, the last contact it ranks by and the restriction the scope
+        # checks in the index, so ranking a search's matches never reads rows.
         Index("ix_customer_rm_search", "rm_id", "name", "name_initials", "name_pinyin",
-              "phone_last4"),
+              "phone_last4", "last_contact_at", "restricted"),
         Index("ix_customer_branch_search", "branch_id", "name", "name_initials", "name_pinyin",
-              "phone_last4"),
+              "phone_last4", "last_contact_at", "restricted"),
+        # Whole-bank search (compliance, risk): one key, most recently contacted last.
+        *(Index(f"ix_customer_{key}", key, "last_contact_at", "restricted")
+          for key in ("name", "name_pinyin", "name_initials", "phone_last4")),
         # A book in id order (keyset work lists: out of band, above risk), no sort (0019).
         Index("ix_customer_rm_book", "rm_id", "id"),
         Index("ix_customer_branch_book", "branch_id", "id"),
@@ -75,15 +79,15 @@ class Customer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="individual", max_length=20)  # individual | institutional
-    name: str = Field(max_length=200, index=True)
-    name_pinyin: str = Field(default="", max_length=400, index=True)
-    name_initials: str = Field(default="", max_length=100, index=True)
+    name: str = Field(max_length=200)
+    name_pinyin: str = Field(default="", max_length=400)
+    name_initials: str = Field(default="", max_length=100)
     id_type: str = Field(default="resident_id", max_length=30)
     national_id_enc: str | None = Field(default=None, sa_type=Text())
     national_id_bidx: str | None = Field(default=None, max_length=64)
     phone_enc: str | None = Field(default=None, sa_type=Text())
     phone_bidx: str | None = Field(default=None, max_length=64, index=True)
-    phone_last4: str | None = Field(default=None, max_length=4, index=True)
+    phone_last4: str | None = Field(default=None, max_length=4)
     bank_account_enc: str | None = Field(default=None, sa_type=Text())
     bank_account_bidx: str | None = Field(default=None, max_length=64, index=True)
     email: str = Field(default="", max_length=200)
@@ -102,6 +106,8 @@ class Customer(SQLModel, table=True):
     # PIPL restriction (issue 14): a deletion request under a retention duty hides the record
     # from every scope but compliance's reasoned, audited look (kernel.permissions.customer_scope).
     restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    """The latest logged interaction's time, kept with each one logged (search ranks by it)."""
     churned_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     """When the relationship ended (KPI churn); `churn_reason` from the policy's list."""
     churn_reason: str | None = Field(default=None, max_length=40)

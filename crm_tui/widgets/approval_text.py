@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from crm_tui.i18n import t
+from crm_tui.i18n import render, t
+from crm_tui.widgets.formatting import money
 
 if TYPE_CHECKING:
     from crm_tui.domain.compliance.approval_views import RequestSummary
+    from crm_tui.domain.compliance.trade_view import TradeView
 
 NEEDS_CONFIRMATION = ("large_transaction", "suitability_override")
 """Kinds where `a` asks first: money moves (every large transaction is above the first
@@ -37,3 +39,20 @@ def state_text(r: RequestSummary) -> str:
         return t("tui.compliance.state.waiting", level=r.next_level + 1, total=r.levels_total,
                  role=role)
     return t(f"compliance.status.{r.status}")
+
+
+def trade_rows(trade: TradeView) -> list[tuple[str, str]]:
+    """The trade a transaction request would execute, label by value."""
+    amount = money(trade.amount) if trade.currency == "CNY" else \
+        f"{trade.amount:,.2f} {trade.currency}"
+    product = (f"{trade.product_code} {trade.product_name}"
+               + (f" ({trade.product_risk})" if trade.product_risk else "")) \
+        if trade.product_code else "—"
+    return [
+        (t("firstweek.trade.kind"), t(f"compliance.tx_kind.{trade.kind}")),
+        (t("firstweek.trade.product"), product),
+        (t("firstweek.trade.amount"), amount),
+        (t("firstweek.trade.customer"), trade.customer or "—"),
+        (t("firstweek.trade.suitability"),
+         render(trade.suitability) if trade.suitability else t("firstweek.trade.no_suitability")),
+    ]

@@ -30,7 +30,9 @@ def plain_value(view: CustomerView, field: str, tz: ZoneInfo) -> str:
         return t(f"customer_kind.{view.kind}")
     if field == "id_type":
         return label("tui.id_type", view.id_type)
-    if field == "birth_date":
+    if field == "birth_date":  # beside the masked ID: the year only, by the policy
+        if view.birth_date is None and view.birth_year is not None:
+            return t("firstweek.birth_year_only", year=view.birth_year)
         return day(view.birth_date)
     if field == "gender":
         return t(f"gender.{view.gender}") if view.gender in ("M", "F") else "—"

@@ -24,6 +24,7 @@ from crm_tui.domain.compliance.approval_scope import (
     why_not,
 )
 from crm_tui.domain.compliance.policy_review import ReviewText, review_of
+from crm_tui.domain.compliance.trade_view import TradeView, trade_of
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -92,6 +93,7 @@ class RequestDetail:
     review: ReviewText | None = None
     """A policy or field-definition change in words, a policy change with its measured
     impact (`policy_review.review_of`)."""
+    trade: TradeView | None = None  # a transaction request's trade
 
 
 def _summarise(req: ApprovalRequest, customer_name: str | None) -> RequestSummary:
@@ -218,6 +220,7 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         if not _may_view(session, req, actor, who):
             raise NotFound("compliance.error.request_not_found", id=request_id)
         name = session.scalar(select(Customer.name).where(Customer.id == req.customer_id))
+        trade = trade_of(session, req, name)
         decisions = {d.level: d for d in session.scalars(
             select(ApprovalDecision).where(ApprovalDecision.request_id == req.id))}
         why = None
@@ -252,6 +255,6 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         and req.maker_ref == actor_ref(actor),
         why_not=Msg(why, {"id": req.id, "role": label("role", req.next_role)
                           if req.next_role else ""}) if why else None,
-        diff=str(display.get("diff", "")),
+        diff=str(display.get("diff", "")), trade=trade,
         review=review_of(req.kind, display),
     )

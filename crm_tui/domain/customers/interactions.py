@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
+from crm_tui.domain.customers.last_contact import note_contact
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.customers.views import InteractionView
 from crm_tui.domain.kernel import audit
@@ -75,6 +76,7 @@ def log_interaction(crm: Crm, actor: Actor, customer_id: int, new: NewInteractio
         )
         session.add(row)
         session.flush()
+        note_contact(session, customer_id, row.occurred_at)
         audit.record(crm.db, session, actor, "interaction.log", "customer", customer_id, None,
                      {"interaction_id": row.id, "channel": row.channel, "subject": row.subject})
         _stop_lead_clocks(crm, session, actor, customer_id, row.occurred_at)

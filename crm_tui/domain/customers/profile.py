@@ -15,7 +15,7 @@ from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
-from crm_tui.domain.kernel.masking import MASKERS
+from crm_tui.domain.kernel.masking import birth_beside_id, mask_by_policy
 from crm_tui.domain.kernel.permissions import Perm, customer_scope, require
 from crm_tui.domain.kernel.validation import from_fen
 from crm_tui.store.models import Branch, Customer, CustomerTag, Holding, Product, Relationship, Staff, Tag
@@ -125,14 +125,17 @@ def get_profile(crm: Crm, actor: Actor, customer_id: int, *, today: date | None 
         page, more = interaction_page(session, c.id or 0, limit=interactions)
         network = _network(session, actor, c.id or 0)
     log_access(crm.db, actor, "restricted" if c.restricted else "profile", customer_id=c.id)
-    keys = crm.keys
+    keys, rules = crm.keys, policy.masking
+    birth_date, birth_year = birth_beside_id(c.birth_date, rules)  # beside the masked ID
     return CustomerView(
         id=c.id or 0, kind=c.kind, name=c.name, id_type=c.id_type,
-        national_id_masked=MASKERS["national_id"](keys.decrypt("national_id", c.national_id_enc)),
-        phone_masked=MASKERS["phone"](keys.decrypt("phone", c.phone_enc)),
-        bank_account_masked=MASKERS["bank_account"](
-            keys.decrypt("bank_account", c.bank_account_enc)),
-        email=c.email, birth_date=c.birth_date, gender=c.gender, address=c.address,
+        national_id_masked=mask_by_policy(
+            "national_id", keys.decrypt("national_id", c.national_id_enc), rules),
+        phone_masked=mask_by_policy("phone", keys.decrypt("phone", c.phone_enc), rules),
+        bank_account_masked=mask_by_policy(
+            "bank_account", keys.decrypt("bank_account", c.bank_account_enc), rules),
+        email=c.email, birth_date=birth_date, birth_year=birth_year, gender=c.gender,
+        address=c.address,
         occupation=c.occupation, annual_income=from_fen(c.annual_income_fen), goals=c.goals,
         risk_level=c.risk_level, risk_valid_until=c.risk_valid_until,
         risk_status=risk_status(policy, c.risk_valid_until, today),

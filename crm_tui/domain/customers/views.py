@@ -112,6 +112,7 @@ class CustomerView:
     bank_account_masked: str
     email: str
     birth_date: date | None
+    """None where the policy keeps it from standing beside the masked ID (see birth_year)."""
     gender: str
     address: str
     occupation: str
@@ -132,6 +133,8 @@ class CustomerView:
     interactions: tuple[InteractionView, ...] = ()
     more_interactions: bool = False
     network: tuple[RelationNode, ...] = field(default_factory=tuple)
+    birth_year: int | None = None
+    """The birth year shown in place of the date (policy `masking.birth_date_beside_id`)."""
     change_fields: tuple[str, ...] = ()
     """The fields a change request may name (the policy's maker-checker list), read with the
     profile so the screen need not ask the policy on the UI thread."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from crm_tui.domain.customers.last_contact import note_contact
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -169,6 +170,7 @@ def record_feedback(crm: Crm, actor: Actor, complaint_id: int, feedback: str,
         session.add(Interaction(customer_id=ticket.customer_id, staff_id=actor.id, channel="phone",
                                 occurred_at=now, summary=text,
                                 subject=t("service.interaction.complaint_feedback", id=c.id)))
+        note_contact(session, ticket.customer_id, now)
         return {"feedback": text, "satisfied": satisfied}
     _write(crm, actor, complaint_id, "feedback", apply)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from crm_tui.domain.customers.last_contact import note_contact
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -125,6 +126,7 @@ def complete_review(crm: Crm, actor: Actor, task_id: int, summary: str = "",
                                 occurred_at=utcnow(), summary=text,
                                 subject=t("service.interaction.review",
                                           kind=t(f"service.review_kind.{kind}"))[:200]))
+        note_contact(session, task.customer_id, utcnow())
         audit.record(crm.db, session, actor, "task.complete", "task", task_id, {"status": "open"},
                      {"status": "done", "note": text or None, "interaction": True})
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlmodel import Session
 
+from crm_tui.domain.customers.last_contact import note_contact
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.forms.values import stored_for_new
 from crm_tui.domain.kernel import audit
@@ -316,6 +317,7 @@ def respond(crm: Crm, actor: Actor, ticket_id: int, note: str, *, version: int |
         session.add(Interaction(customer_id=ticket.customer_id, staff_id=actor.id,
                                 channel=ticket.channel, occurred_at=at,
                                 subject=f"#{ticket.id} {ticket.subject}"[:200], summary=text))
+        note_contact(session, ticket.customer_id, at)
         target = "in_progress"
         _apply(crm, session, actor, ticket, target, at, "ticket.respond",
                {"first_response": first})
