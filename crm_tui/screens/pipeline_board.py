@@ -5,8 +5,8 @@ Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the
 previous stage (only along allowed transitions: a refused move says why), `l` marks it
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
 from the matching list, `g` generate the proposal, `b` the customer's
-feedback on it, `f` filter, `r` reload. With the mouse:
-click a card, then click another column's header to move it there.
+feedback on it, `f` filter, `r` reload. With the mouse: click a card, then click another
+column (its header or its cards) to move it there, or drag the card onto that column.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from textual.widgets import Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.card_list import CardList
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.kanban_column import KanbanColumn
 from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
-    from crm_tui.domain.sales.board import Board, BoardFilter, Card
+    from crm_tui.domain.sales.board import Board, BoardFilter, Card, Column
 
 STAGES = ("needs", "matching", "proposal", "closing", "won", "lost")
 PAGE = 25
@@ -59,7 +60,8 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         translate_bindings(self)
         self.filter_values: dict[str, str] = {}
         self.board_filter: BoardFilter | None = None
-        self.picked: Card | None = None  # for mouse moves
+        self.picked: Card | None = None  # clicked, waiting for a click on its new column
+        self.dragged: Card | None = None  # mouse button held down on it
 
     def compose(self) -> ComposeResult:
         yield Static(t("tui.pipeline.title"), classes="pane-title")
@@ -81,17 +83,23 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     # -- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        from crm_tui.domain.sales.board import load_board
+        """Two calls at once: the cards (short index ranges) paint first, the heads' counts
+        and totals (a scan of the scope's index entries) follow on their own worker."""
+        from crm_tui.domain.sales.board import columns, first_pages
 
         bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
         self.query_one("#board-filter-line", Static).update(
             t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
-        self.call_domain(load_board, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
+        self.call_domain(first_pages, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
                          on_done=self._painted, group="board")
+        self.call_domain(columns, self.crm, self.actor, self.board_filter,
+                         on_done=self._counted, group="heads")
+
+    def _counted(self, heads: list[Column]) -> None:
+        for col in heads:
+            self.column(col.stage).set_head(col.count, col.total)
 
     def _painted(self, board: Board) -> None:
-        for col in board.columns:
-            self.column(col.stage).set_head(col.count, col.total)
         for stage, cards in board.pages.items():
             self.column(stage).show_page(cards, append=False, page=FIRST_PAGE, now=board.now)
 
@@ -156,20 +164,44 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         self.reload()
         self.call_later(lambda: self.column(stage).focus_cards())
 
-    @on(KanbanColumn.HeadClicked)
-    def _head_clicked(self, event: KanbanColumn.HeadClicked) -> None:
-        if self.picked is not None and self.picked.stage != event.column.stage:
-            card, self.picked = self.picked, None
-            if event.column.stage == "lost":
-                self._ask_lost(card)
-            else:
-                self.move_to(card, event.column.stage)
+    # -- the mouse: click a card then a column, or drag a card onto a column -----------------
 
-    def on_option_list_option_highlighted(self, event: Any) -> None:
-        for stage in STAGES:
-            col = self.column(stage)
-            if event.option_list is col.option_list:
-                self.picked = col.selected()
+    @on(CardList.Clicked)
+    def _card_clicked(self, event: CardList.Clicked) -> None:
+        column = self._column_of(event.cards)
+        if self.picked is not None and self.picked.stage != column.stage:
+            self._drop(column)
+            return
+        self.picked = event.card
+        self.say(t("tui.pipeline.picked", customer=event.card.customer), ok=True)
+
+    @on(KanbanColumn.Clicked)
+    def _column_clicked(self, event: KanbanColumn.Clicked) -> None:
+        if self.picked is not None and self.picked.stage != event.column.stage:
+            self._drop(event.column)
+
+    @on(CardList.Pressed)
+    def _pressed(self, event: CardList.Pressed) -> None:
+        self.dragged = event.card
+
+    @on(KanbanColumn.Released)
+    def _released(self, event: KanbanColumn.Released) -> None:
+        card, self.dragged = self.dragged, None
+        if card is not None and card.stage != event.column.stage:
+            self.picked = card
+            self._drop(event.column)
+
+    def _drop(self, column: KanbanColumn) -> None:
+        card, self.picked = self.picked, None
+        if card is None:
+            return
+        if column.stage == "lost":
+            self._ask_lost(card)
+        else:
+            self.move_to(card, column.stage)
+
+    def _column_of(self, cards: CardList) -> KanbanColumn:
+        return next(col for col in self.query(KanbanColumn) if col.card_list is cards)
 
     def action_lost(self) -> None:
         card = self.selected()
