@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.frames import Frames
 from bench.queries import measure, raw_connection
 from bench.report import Figure, percentile
 
@@ -133,39 +134,6 @@ def _actor(crm: Any, username: str) -> Any:
         return actor_of(s.scalars(select(Staff).where(Staff.username == username)).one())
 
 
-class _Frames:
-    """Times frames in the real app: wraps `App._display` (where the screen's update goes
-    to the terminal), renders each update to its terminal bytes as a real terminal
-    would get them, and notes when an awaited text first appears in them."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.wanted: dict[str, str] = {}
-        self.seen: dict[str, float] = {}
-        original = app._display
-
-        def display(screen: Any, update: Any) -> None:
-            if update is not None and self.wanted and hasattr(update, "render_segments"):
-                sent = update.render_segments(app.console)
-                for name, text in list(self.wanted.items()):
-                    if text in sent:
-                        self.seen[name] = time.perf_counter()
-                        del self.wanted[name]
-            original(screen, update)
-
-        app._display = display
-
-    def expect(self, **texts: str) -> None:
-        self.wanted, self.seen = dict(texts), {}
-
-    async def wait(self, timeout: float = 20.0) -> None:
-        end = time.perf_counter() + timeout
-        while self.wanted and time.perf_counter() < end:
-            await asyncio.sleep(0.001)
-        if self.wanted:
-            raise RuntimeError(f"never painted: {self.wanted}")
-
-
 async def _tui_paint(crm: Any, actor: Any, runs: int = 7) -> dict[str, list[float]]:
     """The board in the real app, from asking for it (reload) to the first frame whose
     terminal output shows the first card of every open column ("cards"), and to the
@@ -187,7 +155,7 @@ async def _tui_paint(crm: Any, actor: Any, runs: int = 7) -> dict[str, list[floa
         await app.workers.wait_for_complete()
         await pilot.pause()
         board = app.screen.query_one("#pipeline")
-        frames = _Frames(app)
+        frames = Frames(app)
         firsts = {f"card-{s}": pages.pages[s][0].customer for s in STAGES}
         counts = {f"count-{c.stage}": f"{c.count:,}" for c in heads if c.stage in STAGES}
         for _ in range(runs):
