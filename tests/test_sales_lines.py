@@ -70,7 +70,7 @@ def test_a_blocked_line_is_refused_with_its_reason_and_nothing_is_saved(crm, wor
     assert "EQ-R5" in exc.value.message
     with pytest.raises(ValidationFailed) as bad:  # below WM-R2's minimum, on line 1
         set_lines(crm, world["rm1"], oid, [("WM-R2", "50"), ("LONG", "50000")], now=T0)
-    assert [e.field for e in bad.value.errors] == ["line1"]
+    assert [(e.field, e.params["line"]) for e in bad.value.errors] == [("amount", 1)]
     assert [(p, fen) for p, _, fen in _lines(crm, oid)] == [(1, 10_000_000)]
     assert _opp(crm, oid).amount_fen == 10_000_000
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crm_tui.domain.sales import leads, opportunities
 from crm_tui.domain.sales.questionnaires import submit_needs
-from crm_tui.store.models_sales import Lead, Opportunity
+from crm_tui.store.models_sales import Lead, Opportunity, OpportunityLine
 from crm_tui.store.types import utcnow
 from tests.compliance_world import add_customer
 from tests.sales_support import add_product, use_rules
@@ -132,6 +132,35 @@ def board_stages(crm, world) -> dict[str, int]:
     with crm.db.read() as s:
         stages = [o.stage for o in s.scalars(select(Opportunity))]
     return {st: stages.count(st) for st in set(stages)}
+
+
+async def test_board_product_form_adds_a_second_product_line(board_world):
+    crm, world, cid, oid, _ = board_world
+    add_product(crm, "WM-R1", "R1")
+    submit_needs(crm, world["rm1"], cid, NEEDS)
+    opportunities.move(crm, world["rm1"], oid, "matching")
+    opportunities.choose_product(crm, world["rm1"], oid, "WM-R2", "100000")
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("right")  # the matching column, its one card
+        await pilot.press("p")
+        await settle(pilot)
+        matches = app.screen.query_one("#match-list")
+        matches.highlighted = next(i for i in range(matches.option_count)
+                                   if matches.get_option_at_index(i).id == "WM-R1")
+        app.screen.query_one("#f-amount").value = "50000"
+        app.screen.query_one("#f-add-line").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "WM-R1" in text_of(app, "#board-message")
+    with crm.db.read() as s:
+        lines = s.scalars(select(OpportunityLine).where(OpportunityLine.opportunity_id == oid)
+                          .order_by(OpportunityLine.position)).all()
+        assert [(x.position, x.amount_fen) for x in lines] == [(1, 10_000_000), (2, 5_000_000)]
+        assert s.get(Opportunity, oid).amount_fen == 15_000_000
 
 
 async def test_lead_list_views_countdown_new_lead_and_contact(sqlite_crm, sqlite_world):

@@ -35,6 +35,10 @@ PAGE = 25
 FIRST_PAGE = 12
 
 
+class BoardRow(HorizontalScroll, inherit_bindings=False):
+    """The columns side by side; ←/→ are the board's (change column), not a scroll."""
+
+
 class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     DEFAULT_CSS = """
     PipelineBoardPane #board { height: 1fr; }
@@ -66,7 +70,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def compose(self) -> ComposeResult:
         yield Static(t("tui.pipeline.title"), classes="pane-title")
         yield Static("", id="board-filter-line", classes="pane-status", markup=False)
-        with HorizontalScroll(id="board"):
+        with BoardRow(id="board"):
             for stage in STAGES:
                 yield KanbanColumn(stage)
         yield Static("", id="board-message", classes="pane-status", markup=False)

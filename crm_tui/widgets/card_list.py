@@ -39,7 +39,7 @@ class CardText:
     badge_style: str
 
 
-class CardList(ScrollView, can_focus=True):
+class CardList(ScrollView, can_focus=True, inherit_bindings=False):
     COMPONENT_CLASSES = {"card-list--cursor", "card-list--title", "card-list--dim"}
     DEFAULT_CSS = """
     CardList { background: $background; }

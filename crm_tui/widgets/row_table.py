@@ -45,7 +45,7 @@ def fit(cell: Cell, width: int) -> list[Piece]:
     return pieces
 
 
-class RowTable(ScrollView, can_focus=True):
+class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
     COMPONENT_CLASSES = {"row-table--header", "row-table--cursor", "row-table--even"}
     DEFAULT_CSS = """
     RowTable { background: $surface; }

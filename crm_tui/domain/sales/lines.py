@@ -93,29 +93,33 @@ def total_chain(crm: Crm, lines: list[Line], currency: str) -> list[ApprovalLeve
 
 def _check_amount(product: Product, fen: int, n: int) -> FieldError | None:
     if fen < product.min_amount_fen:
-        return FieldError(f"line{n}", "sales.lines.below_minimum",
+        return FieldError("amount", "sales.lines.below_minimum",
                           {"line": n, "min": f"{from_fen(product.min_amount_fen):,.2f}"})
     step = product.step_amount_fen
     if step > 0 and (fen - product.min_amount_fen) % step:
-        return FieldError(f"line{n}", "sales.lines.step", {"line": n, "step": f"{from_fen(step):,.2f}"})
+        return FieldError("amount", "sales.lines.step", {"line": n, "step": f"{from_fen(step):,.2f}"})
     return None
 
 
 def set_lines(crm: Crm, actor: Actor, opp_id: int, items: list[tuple[str, Decimal | str]],
-              now: datetime | None = None) -> None:
-    """Set the proposal's products and amounts (matching or proposal stage). Every line is
-    checked (product, minimum, step, suitability); a line suitability blocks is refused
-    with its reason, and nothing is saved unless every line passes."""
+              now: datetime | None = None, *, append: bool = False) -> None:
+    """Set the proposal's products and amounts (matching or proposal stage), or with
+    `append` add them after the lines already chosen. Every line is checked (product,
+    minimum, step, suitability); a line suitability blocks is refused with its reason,
+    and nothing is saved unless every line passes."""
     from crm_tui.domain.sales.opportunities import load_opportunity
 
     require(actor, Perm.CUSTOMER_EDIT)
-    if not items or len(items) > MAX_LINES:
-        raise ValidationFailed([FieldError("lines", "sales.lines.count", {"max": MAX_LINES})])
     now = now or utcnow()
     with crm.db.write() as session:
         opp = load_opportunity(session, actor, opp_id, lock=True)
         if opp.stage not in ("matching", "proposal"):
             raise Blocked("sales.error.product_stage", stage=label("sales.stage", opp.stage))
+        if append:
+            items = [(line.product.code, from_fen(line.amount_fen))
+                     for line in lines_of(session, opp)] + list(items)
+        if not items or len(items) > MAX_LINES:
+            raise ValidationFailed([FieldError("lines", "sales.lines.count", {"max": MAX_LINES})])
         errors: list[FieldError] = []
         chosen: list[tuple[Product, int]] = []
         for n, (code, amount) in enumerate(items, start=1):
@@ -124,7 +128,7 @@ def set_lines(crm: Crm, actor: Actor, opp_id: int, items: list[tuple[str, Decima
             try:
                 fen = to_fen(parse_amount(amount, allow_zero=False))  # type: ignore[arg-type]
             except BadValue as exc:
-                errors.append(FieldError(f"line{n}", exc.key, exc.params))
+                errors.append(FieldError("amount", exc.key, exc.params))
                 continue
             if product is None:
                 raise NotFound("compliance.error.product_not_found", code=code)
