@@ -66,6 +66,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         self.board_filter: BoardFilter | None = None
         self.picked: Card | None = None  # clicked, waiting for a click on its new column
         self.dragged: Card | None = None  # mouse button held down on it
+        self._count_after_paint = False
 
     def compose(self) -> ComposeResult:
         yield Static(t("tui.pipeline.title"), classes="pane-title")
@@ -87,15 +88,21 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     # -- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Two calls at once: the cards (short index ranges) paint first, the heads' counts
-        and totals (a scan of the scope's index entries) follow on their own worker."""
-        from crm_tui.domain.sales.board import columns, first_pages
+        """The cards first (short index ranges), painted; then the heads' counts and totals
+        (a scan of the scope's index entries), which would only slow the cards down."""
+        from crm_tui.domain.sales.board import first_pages
 
         bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
         self.query_one("#board-filter-line", Static).update(
             t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
         self.call_domain(first_pages, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
                          on_done=self._painted, group="board")
+        self.cancel_calls("heads")  # a count still on its way is for the old filter
+        self._count_after_paint = True
+
+    def _count(self) -> None:
+        from crm_tui.domain.sales.board import columns
+
         self.call_domain(columns, self.crm, self.actor, self.board_filter,
                          on_done=self._counted, group="heads")
 
@@ -106,6 +113,9 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def _painted(self, board: Board) -> None:
         for stage, cards in board.pages.items():
             self.column(stage).show_page(cards, append=False, page=FIRST_PAGE, now=board.now)
+        if self._count_after_paint:  # once the cards are on screen, not competing with them
+            self._count_after_paint = False
+            self.call_after_refresh(self._count)
 
     @on(KanbanColumn.NeedMore)
     def _more(self, event: KanbanColumn.NeedMore) -> None:

@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -83,6 +83,7 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.texts: list[CardText] = []
         self.cursor: int | None = None
         self._height = 1
+        self._styles: tuple[Style, ...] = (Style(),) * 4
 
     def set_cards(self, cards: list[Card], texts: list[CardText], *, append: bool) -> None:
         if append:
@@ -101,22 +102,27 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- drawing ------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the styles once per render, not per line (each walks the ancestors)
+        self._styles = (self.rich_style, self.get_component_rich_style("card-list--cursor"),
+                        self.get_component_rich_style("card-list--title", partial=True),
+                        self.get_component_rich_style("card-list--dim", partial=True))
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base, cursor, title, dimmed = self._styles
         index, line = divmod(y + self.scroll_offset.y, CARD_LINES)
         if index >= len(self.texts) or line == CARD_LINES - 1:
             return Strip.blank(width, base)
         style = base
         if index == self.cursor:
-            style = base + self.get_component_rich_style("card-list--cursor")
+            style = base + cursor
         text = self.texts[index]
         if line == 0:
-            segments = [Segment(text.title,
-                                style + self.get_component_rich_style("card-list--title",
-                                                                      partial=True))]
+            segments = [Segment(text.title, style + title)]
         else:
-            dim = style + self.get_component_rich_style("card-list--dim", partial=True)
+            dim = style + dimmed
             segments = [Segment(text.detail if line == 1 else text.age, dim)]
             if line == 2 and text.badge:
                 segments.append(Segment("  " + text.badge, style + Style.parse(text.badge_style)))

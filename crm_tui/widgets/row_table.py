@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -80,6 +80,7 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.rows: list[list[list[Piece]]] = []
         self.cursor_row = 0
         self._height = 2
+        self._styles: tuple[Style, ...] = (Style(),) * 4
 
     @property
     def row_count(self) -> int:
@@ -106,20 +107,27 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- drawing ------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the styles once per render, not per line (each walks the ancestors)
+        base = self.rich_style
+        self._styles = (base, base + self.get_component_rich_style("row-table--header"),
+                        base + self.get_component_rich_style("row-table--cursor"),
+                        base + self.get_component_rich_style("row-table--even"))
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base, header, cursor, even = self._styles
         if y == 0:
-            return self._line(self.header, base + self.get_component_rich_style("row-table--header"),
-                              width)
+            return self._line(self.header, header, width)
         index = y - 1 + self.scroll_offset.y
         if index >= len(self.rows):
             return Strip.blank(width, base)
         style = base
         if index == self.cursor_row:
-            style = base + self.get_component_rich_style("row-table--cursor")
+            style = cursor
         elif index % 2:
-            style = base + self.get_component_rich_style("row-table--even")
+            style = even
         return self._line(self.rows[index], style, width)
 
     def _line(self, cells: list[list[Piece]], style: Style, width: int) -> Strip:
