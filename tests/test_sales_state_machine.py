@@ -73,13 +73,15 @@ class StageMachine(RuleBasedStateMachine):
 
     @rule(extra=st.sampled_from(sorted(PRODUCTS)))
     def two_lines(self, extra: str) -> None:
-        """Two product lines; a line suitability blocks refuses the whole set."""
+        """Two product lines; a line suitability blocks (an R5 product, or any product while
+        the KYC file has lapsed) refuses the whole set."""
         try:
             set_lines(self.crm, self.world["rm1"], self.oid, [("OK-R2", "50000"), (extra, "50000")])
         except DomainError:
-            assert self._opp().stage not in ("matching", "proposal") or PRODUCTS[extra] == "R5"
+            assert (self._opp().stage not in ("matching", "proposal") or PRODUCTS[extra] == "R5"
+                    or not self.kyc_ok)
         else:
-            assert PRODUCTS[extra] != "R5"
+            assert PRODUCTS[extra] != "R5" and self.kyc_ok
 
     @rule()
     def proposal(self) -> None:
