@@ -1,10 +1,10 @@
 """Random walks over the opportunity stages (moves to any stage, product choices, needs,
-proposals, KYC lapsing and coming back, compliance approving or rejecting the close),
+two-line proposals, KYC lapsing and coming back, compliance approving or rejecting the close),
 checked against the database after every step: no won deal without every check.
 
-Invariants: a won opportunity has a needs questionnaire, a proposal, a suitable product,
-a close request approved at every level by someone other than the maker, and a
-subscription (executed, or waiting on its own chain); the stage history is a connected
+Invariants: a won opportunity has a needs questionnaire, a proposal, suitable products
+(one line or several), a close request approved at every level by someone other than the
+maker, and a subscription per line (executed, or waiting on its own chain); the stage history is a connected
 path that only enters won from closing; moves the oracle refuses are refused.
 """
 
@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.kernel.errors import DomainError
 from crm_tui.domain.sales import opportunities, proposals
+from crm_tui.domain.sales.lines import lines_of, set_lines
 from crm_tui.domain.sales.questionnaires import submit_needs
 from crm_tui.store.db import Database
 from crm_tui.store.models import KycDocument, Staff, Trade
@@ -70,6 +71,18 @@ class StageMachine(RuleBasedStateMachine):
         except DomainError:
             assert self._opp().stage not in ("matching", "proposal")
 
+    @rule(extra=st.sampled_from(sorted(PRODUCTS)))
+    def two_lines(self, extra: str) -> None:
+        """Two product lines; a line suitability blocks (an R5 product, or any product while
+        the KYC file has lapsed) refuses the whole set."""
+        try:
+            set_lines(self.crm, self.world["rm1"], self.oid, [("OK-R2", "50000"), (extra, "50000")])
+        except DomainError:
+            assert (self._opp().stage not in ("matching", "proposal") or PRODUCTS[extra] == "R5"
+                    or not self.kyc_ok)
+        else:
+            assert PRODUCTS[extra] != "R5" and self.kyc_ok
+
     @rule()
     def proposal(self) -> None:
         try:
@@ -90,12 +103,16 @@ class StageMachine(RuleBasedStateMachine):
                 opportunities.STAGES.index(before.stage):
             assert self.has_needs
         if to == "closing":
-            assert self.kyc_ok and PRODUCTS[self._code(before)] != "R5"
+            assert self.kyc_ok and all(PRODUCTS[c] != "R5" for c in self._codes(before))
         if to == "lost":
             assert reason == "other"
 
     def _code(self, opp: Opportunity) -> str:
         return {v: k for k, v in self._product_ids().items()}[opp.product_id]
+
+    def _codes(self, opp: Opportunity) -> list[str]:
+        with self.crm.db.read() as s:
+            return [line.product.code for line in lines_of(s, opp)]
 
     def _product_ids(self) -> dict[str, int]:
         from crm_tui.store.models import Product
@@ -186,9 +203,14 @@ class StageMachine(RuleBasedStateMachine):
             assert s.scalar(select(func.count()).select_from(OpportunityProposal).where(
                 OpportunityProposal.opportunity_id == self.oid))
             assert self.has_needs
-            assert self._code(opp) != "NO-R5"
-            assert (s.scalar(select(Trade.id).where(Trade.customer_id == self.cid))
-                    or opp.result_ref.startswith("request:"))
+            codes = [line.product.code for line in lines_of(s, opp)]
+            assert codes and "NO-R5" not in codes
+            refs = opp.result_ref.split(",")  # every line subscribed, or waiting on its chain
+            assert len(refs) == len(codes)
+            for ref in refs:
+                kind, _, rid = ref.partition(":")
+                assert (kind == "trade" and s.get(Trade, int(rid)) is not None) or (
+                    kind == "request" and s.get(ApprovalRequest, int(rid)).kind == "large_transaction")
 
     def teardown(self) -> None:
         if hasattr(self, "crm"):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crm_tui.domain.sales import leads, opportunities
 from crm_tui.domain.sales.questionnaires import submit_needs
-from crm_tui.store.models_sales import Lead, Opportunity
+from crm_tui.store.models_sales import Lead, Opportunity, OpportunityLine
 from crm_tui.store.types import utcnow
 from tests.compliance_world import add_customer
 from tests.sales_support import add_product, use_rules
@@ -68,8 +68,8 @@ async def test_board_refuses_then_moves_a_card_and_filters(board_world):
         assert _stage(crm, oid2) == "needs"
 
 
-async def test_board_mouse_move_by_clicking_a_column_head(board_world):
-    crm, world, cid, oid, _ = board_world
+async def test_board_mouse_click_a_card_then_a_column_moves_it(board_world):
+    crm, world, cid, oid, oid2 = board_world
     submit_needs(crm, world["rm1"], cid, NEEDS)
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
@@ -77,10 +77,90 @@ async def test_board_mouse_move_by_clicking_a_column_head(board_world):
         await pilot.press("f5")
         await settle(pilot)
         board = app.screen.query_one("#pipeline")
-        assert board.picked is not None and board.picked.id == oid
+        assert board.picked is None  # a highlighted card is not picked until clicked
         await pilot.click("#col-matching .kanban-head")
         await settle(pilot)
+        assert _stage(crm, oid) == "needs" and _stage(crm, oid2) == "needs"
+        await pilot.click("#cards-needs", offset=(3, 0))  # the first card, 王建国's
+        await settle(pilot)
+        assert board.picked is not None and board.picked.id == oid
+        assert "王建国" in text_of(app, "#board-message")
+        await pilot.click("#col-matching .kanban-head")
+        await settle(pilot)
+        assert _stage(crm, oid) == "matching" and _stage(crm, oid2) == "needs"
+        assert board.column("matching").count == 1
+        assert [c.id for c in board.column("matching").cards] == [oid]
+
+
+async def test_board_mouse_refused_move_says_why(board_world):
+    crm, world, cid, oid, oid2 = board_world
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.click("#cards-needs", offset=(3, 4))  # the second card, 李秀英's
+        await settle(pilot)
+        await pilot.click("#cards-matching", offset=(3, 3))  # anywhere in the column
+        await settle(pilot)
+        assert text_of(app, "#board-message") == "Needs questionnaire not completed."
+        assert app.screen.query_one("#board-message").has_class("-error")
+        assert _stage(crm, oid2) == "needs" and _stage(crm, oid) == "needs"
+
+
+async def test_board_mouse_drag_a_card_onto_a_column(board_world):
+    crm, world, cid, oid, _ = board_world
+    submit_needs(crm, world["rm1"], cid, NEEDS)
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.mouse_down("#cards-needs", offset=(3, 1))
+        await pilot.mouse_up("#cards-matching", offset=(3, 5))
+        await settle(pilot)
         assert _stage(crm, oid) == "matching"
+        assert "moved to Matching" in text_of(app, "#board-message")
+        # released over its own column: nothing moves
+        await pilot.mouse_down("#cards-needs", offset=(3, 1))
+        await pilot.mouse_up("#cards-needs", offset=(3, 6))
+        await settle(pilot)
+        assert board_stages(crm, world) == {"needs": 1, "matching": 1}
+
+
+def board_stages(crm, world) -> dict[str, int]:
+    with crm.db.read() as s:
+        stages = [o.stage for o in s.scalars(select(Opportunity))]
+    return {st: stages.count(st) for st in set(stages)}
+
+
+async def test_board_product_form_adds_a_second_product_line(board_world):
+    crm, world, cid, oid, _ = board_world
+    add_product(crm, "WM-R1", "R1")
+    submit_needs(crm, world["rm1"], cid, NEEDS)
+    opportunities.move(crm, world["rm1"], oid, "matching")
+    opportunities.choose_product(crm, world["rm1"], oid, "WM-R2", "100000")
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("right")  # the matching column, its one card
+        await pilot.press("p")
+        await settle(pilot)
+        matches = app.screen.query_one("#match-list")
+        matches.highlighted = next(i for i in range(matches.option_count)
+                                   if matches.get_option_at_index(i).id == "WM-R1")
+        app.screen.query_one("#f-amount").value = "50000"
+        app.screen.query_one("#f-add-line").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "WM-R1" in text_of(app, "#board-message")
+    with crm.db.read() as s:
+        lines = s.scalars(select(OpportunityLine).where(OpportunityLine.opportunity_id == oid)
+                          .order_by(OpportunityLine.position)).all()
+        assert [(x.position, x.amount_fen) for x in lines] == [(1, 10_000_000), (2, 5_000_000)]
+        assert s.get(Opportunity, oid).amount_fen == 15_000_000
 
 
 async def test_lead_list_views_countdown_new_lead_and_contact(sqlite_crm, sqlite_world):

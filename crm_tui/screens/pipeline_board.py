@@ -6,7 +6,8 @@ previous stage (only along allowed transitions: a refused move says why), `l` ma
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
 from the matching list, `g` generate the proposal, `b` the customer's
 feedback on it, `f` filter, `r` reload, `u` the opportunity's custom fields. With the mouse:
-click a card, then click another column's header to move it there.
+click a card, then click another column (its header or its cards) to move it there, or drag
+the card onto that column.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Static
 
 from crm_tui.i18n import t
+from crm_tui.widgets.card_list import CardList
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.kanban_column import KanbanColumn
 from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
-    from crm_tui.domain.sales.board import Board, BoardFilter, Card
+    from crm_tui.domain.sales.board import Board, BoardFilter, Card, Column
 
 STAGES = ("needs", "matching", "proposal", "closing", "won", "lost")
 PAGE = 25
 FIRST_PAGE = 12
+
+
+class BoardRow(HorizontalScroll, inherit_bindings=False):
+    """The columns side by side; ←/→ are the board's (change column), not a scroll."""
 
 
 class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
@@ -59,12 +65,14 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         super().__init__(classes="area-pane")
         self.filter_values: dict[str, str] = {}
         self.board_filter: BoardFilter | None = None
-        self.picked: Card | None = None  # for mouse moves
+        self.picked: Card | None = None  # clicked, waiting for a click on its new column
+        self.dragged: Card | None = None  # mouse button held down on it
+        self._count_after_paint = False
 
     def compose(self) -> ComposeResult:
         yield Static(t("tui.pipeline.title"), classes="pane-title")
         yield Static("", id="board-filter-line", classes="pane-status", markup=False)
-        with HorizontalScroll(id="board"):
+        with BoardRow(id="board"):
             for stage in STAGES:
                 yield KanbanColumn(stage)
         yield Static("", id="board-message", classes="pane-status", markup=False)
@@ -81,19 +89,34 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     # -- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        from crm_tui.domain.sales.board import load_board
+        """The cards first (short index ranges), painted; then the heads' counts and totals
+        (a scan of the scope's index entries), which would only slow the cards down."""
+        from crm_tui.domain.sales.board import first_pages
 
         bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
         self.query_one("#board-filter-line", Static).update(
             t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
-        self.call_domain(load_board, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
+        self.call_domain(first_pages, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
                          on_done=self._painted, group="board")
+        self.cancel_calls("heads")  # a count still on its way is for the old filter
+        self._count_after_paint = True
+
+    def _count(self) -> None:
+        from crm_tui.domain.sales.board import columns
+
+        self.call_domain(columns, self.crm, self.actor, self.board_filter,
+                         on_done=self._counted, group="heads")
+
+    def _counted(self, heads: list[Column]) -> None:
+        for col in heads:
+            self.column(col.stage).set_head(col.count, col.total)
 
     def _painted(self, board: Board) -> None:
-        for col in board.columns:
-            self.column(col.stage).set_head(col.count, col.total)
         for stage, cards in board.pages.items():
             self.column(stage).show_page(cards, append=False, page=FIRST_PAGE, now=board.now)
+        if self._count_after_paint:  # once the cards are on screen, not competing with them
+            self._count_after_paint = False
+            self.call_after_refresh(self._count)
 
     @on(KanbanColumn.NeedMore)
     def _more(self, event: KanbanColumn.NeedMore) -> None:
@@ -156,20 +179,44 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         self.reload()
         self.call_later(lambda: self.column(stage).focus_cards())
 
-    @on(KanbanColumn.HeadClicked)
-    def _head_clicked(self, event: KanbanColumn.HeadClicked) -> None:
-        if self.picked is not None and self.picked.stage != event.column.stage:
-            card, self.picked = self.picked, None
-            if event.column.stage == "lost":
-                self._ask_lost(card)
-            else:
-                self.move_to(card, event.column.stage)
+    # -- the mouse: click a card then a column, or drag a card onto a column -----------------
 
-    def on_option_list_option_highlighted(self, event: Any) -> None:
-        for stage in STAGES:
-            col = self.column(stage)
-            if event.option_list is col.option_list:
-                self.picked = col.selected()
+    @on(CardList.Clicked)
+    def _card_clicked(self, event: CardList.Clicked) -> None:
+        column = self._column_of(event.cards)
+        if self.picked is not None and self.picked.stage != column.stage:
+            self._drop(column)
+            return
+        self.picked = event.card
+        self.say(t("tui.pipeline.picked", customer=event.card.customer), ok=True)
+
+    @on(KanbanColumn.Clicked)
+    def _column_clicked(self, event: KanbanColumn.Clicked) -> None:
+        if self.picked is not None and self.picked.stage != event.column.stage:
+            self._drop(event.column)
+
+    @on(CardList.Pressed)
+    def _pressed(self, event: CardList.Pressed) -> None:
+        self.dragged = event.card
+
+    @on(KanbanColumn.Released)
+    def _released(self, event: KanbanColumn.Released) -> None:
+        card, self.dragged = self.dragged, None
+        if card is not None and card.stage != event.column.stage:
+            self.picked = card
+            self._drop(event.column)
+
+    def _drop(self, column: KanbanColumn) -> None:
+        card, self.picked = self.picked, None
+        if card is None:
+            return
+        if column.stage == "lost":
+            self._ask_lost(card)
+        else:
+            self.move_to(card, column.stage)
+
+    def _column_of(self, cards: CardList) -> KanbanColumn:
+        return next(col for col in self.query(KanbanColumn) if col.card_list is cards)
 
     def action_lost(self) -> None:
         card = self.selected()

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Select, SelectionList, Static
+from textual.widgets import Checkbox, Input, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from crm_tui.i18n import render, t
@@ -123,6 +123,7 @@ class ProductForm(DomainForm):
         yield FormField("product_code", t("field.product_code"),
                         OptionList(*options, id="match-list"))
         yield FormField("amount", t("field.amount") + " *", Input(id="f-amount", compact=True))
+        yield Checkbox(t("tui.pipeline.more.add_line"), id="f-add-line", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#match-list", OptionList).focus()
@@ -132,12 +133,19 @@ class ProductForm(DomainForm):
         code = ""
         if ol.highlighted is not None:
             code = ol.get_option_at_index(ol.highlighted).id or ""
-        return {"product_code": code, "amount": self.query_one("#f-amount", Input).value}
+        return {"product_code": code, "amount": self.query_one("#f-amount", Input).value,
+                "add_line": self.query_one("#f-add-line", Checkbox).value}
 
     def perform(self, values: dict[str, Any]) -> Any:
+        from crm_tui.domain.sales.lines import set_lines
         from crm_tui.domain.sales.opportunities import choose_product
 
-        choose_product(self.crm, self.actor, self.opp_id, values["product_code"], values["amount"])
+        if values["add_line"]:  # one more product line, after the ones already chosen
+            set_lines(self.crm, self.actor, self.opp_id,
+                      [(values["product_code"], values["amount"])], append=True)
+        else:
+            choose_product(self.crm, self.actor, self.opp_id, values["product_code"],
+                           values["amount"])
         return values["product_code"]
 
 

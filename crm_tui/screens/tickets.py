@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.countdown import countdown
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import label
+from crm_tui.widgets.row_table import RowTable
 from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ PRIORITIES = (None, "urgent", "high", "normal", "low")
 STATES = (None, "new", "assigned", "in_progress", "waiting_customer", "resolved", "closed")
 COLUMNS = (
     ("due", "tui.service.col.due", 8),
-    ("id", "tui.service.col.id", 6),
+    ("id", "tui.service.col.id", 9),  # "! #1000000": seven digits at a million tickets
     ("priority", "tui.service.col.priority", 6),
     ("type", "tui.service.col.type", 10),
     ("state", "tui.service.col.state", 10),
@@ -102,11 +102,7 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
     def compose(self) -> ComposeResult:
         yield Static(t("tui.service.queue_title"), classes="pane-title")
         yield Static("", id="ticket-filter", classes="pane-status", markup=False)
-        table: DataTable[str | Text] = DataTable(id="ticket-table", cursor_type="row",
-                                                 zebra_stripes=True)
-        for key, title, width in COLUMNS:
-            table.add_column(t(title), width=width, key=key)
-        yield table
+        yield RowTable([(key, t(title), width) for key, title, width in COLUMNS], id="ticket-table")
         yield Static("", id="ticket-message", classes="pane-status", markup=False)
 
     def on_mount(self) -> None:
@@ -114,14 +110,14 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
             self.view = "team"
         elif self.actor.role == "rm":
             self.view = "mine"
-        table = self.query_one("#ticket-table", DataTable)
+        table = self.query_one("#ticket-table", RowTable)
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self._tick = self.set_interval(TICK_SECONDS, self._refresh_countdowns)
         self.set_interval(ESCALATE_SECONDS, self._escalate)
         self.reload()
 
     def focus_default(self) -> None:
-        self.query_one("#ticket-table", DataTable).focus()
+        self.query_one("#ticket-table", RowTable).focus()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -148,8 +144,12 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
                          on_done=lambda rows: self._show(rows, append=False), group="page")
 
     def _scrolled(self, scroll_y: float) -> None:
-        table = self.query_one("#ticket-table", DataTable)
+        table = self.query_one("#ticket-table", RowTable)
         if scroll_y >= table.max_scroll_y - 1 and self._more and self.rows and not self.busy("page"):
+            self._next_page()
+
+    def on_row_table_cursor_moved(self, event: RowTable.CursorMoved) -> None:
+        if event.row >= len(self.rows) - 5 and self._more and not self.busy("page"):
             self._next_page()
 
     def _next_page(self) -> None:
@@ -160,15 +160,14 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
                          on_done=lambda rows: self._show(rows, append=True), group="page")
 
     def _show(self, rows: list[TicketRow], *, append: bool) -> None:
-        table = self.query_one("#ticket-table", DataTable)
+        table = self.query_one("#ticket-table", RowTable)
         current = self.highlighted() if not append else None
         keep = table.cursor_row if not append else None
         if not append:
             table.clear()
             self.rows = []
         now = clock()
-        for r in rows:
-            table.add_row(*self._cells(r, now), key=str(r.id))
+        table.add_rows([self._cells(r, now) for r in rows])
         self.rows.extend(rows)
         self._more = len(rows) == PAGE
         if keep is not None and self.rows:
@@ -186,10 +185,10 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
                 r.subject, r.assignee or "—", label("service.queue", r.queue)]
 
     def _refresh_countdowns(self) -> None:
-        table = self.query_one("#ticket-table", DataTable)
+        table = self.query_one("#ticket-table", RowTable)
         now = clock()
-        for r in self.rows:
-            table.update_cell(str(r.id), "due", countdown(r.next_due_at, now, paused=r.paused))
+        for i, r in enumerate(self.rows):
+            table.update_cell(i, "due", countdown(r.next_due_at, now, paused=r.paused))
 
     def _escalate(self) -> None:
         from crm_tui.domain.service.escalation import escalate_breaches
@@ -215,7 +214,7 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         self.reload()
 
     def highlighted(self) -> TicketRow | None:
-        table = self.query_one("#ticket-table", DataTable)
+        table = self.query_one("#ticket-table", RowTable)
         if not table.row_count or table.cursor_row >= len(self.rows):
             return None
         return self.rows[table.cursor_row]
@@ -297,11 +296,6 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
     def _modal_done(self, text: str | None) -> None:
         if text:
             self._changed(text)
-
-    @on(DataTable.RowSelected, "#ticket-table")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_respond()
 
     def say(self, text: str, *, ok: bool) -> None:
         line = self.query_one("#ticket-message", Static)

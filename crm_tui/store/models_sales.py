@@ -142,3 +142,16 @@ class OpportunityProposal(SQLModel, table=True):
     presented_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     reaction: str | None = Field(default=None, max_length=12)  # positive | neutral | negative
     feedback: str | None = Field(default=None, max_length=1000)
+
+
+class OpportunityLine(SQLModel, table=True):
+    """One product of a proposal: its amount (the opportunity's amount is their total, its
+    product the first line's, for the board and the lists)."""
+
+    __tablename__ = "opportunity_line"
+    __table_args__ = (Index("ix_opportunity_line_opportunity", "opportunity_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id")
+    position: int = Field(default=1)
+    product_id: int = Field(foreign_key="product.id")
+    amount_fen: int = Field(sa_type=BigInteger())

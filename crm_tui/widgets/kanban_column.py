@@ -1,6 +1,8 @@
 """One column of the pipeline board: a header (stage, count, total) and its cards, paged
 from the database by keyset as the cursor nears the end. The column knows nothing of the
-domain; the board hands it pages and asks for more through `NeedMore`."""
+domain; the board hands it pages and asks for more through `NeedMore`. Mouse: a click on
+the header or the cards posts `Clicked` (the board moves a picked card here), a mouse
+button released over the column posts `Released` (the end of a drag)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from crm_tui.i18n import t
+from crm_tui.widgets.card_list import CardList, CardText
 from crm_tui.widgets.formatting import money
 
 if TYPE_CHECKING:
@@ -23,20 +26,17 @@ if TYPE_CHECKING:
 MORE_WHEN_LEFT = 5
 
 
-def card_prompt(card: Card, now: datetime) -> Text:
-    """Customer / product · amount / age in stage and the SLA badge."""
-    text = Text(card.customer, style="bold", no_wrap=True, overflow="ellipsis")
-    text.append("\n")
-    text.append(f"{card.product or t('tui.pipeline.no_product')} · {money(card.amount)}",
-                style="dim")
-    text.append("\n")
-    text.append(t("tui.pipeline.age", age=card.age(now)), style="dim")
+def card_text(card: Card, now: datetime) -> CardText:
+    """Customer / amount · product (the amount first: a long product name is cut, not the
+    amount) / age in stage and the SLA badge."""
+    badge, style = "", ""
     if card.breached:
-        text.append("  " + t("tui.pipeline.badge_breached"), style="bold red")
+        badge, style = t("tui.pipeline.badge_breached"), "bold red"
     elif card.first_contact_due is not None and card.first_contact_at is None:
-        text.append("  " + t("tui.pipeline.badge_due"), style="yellow")
-    text.append("\n")  # a blank line between cards
-    return text
+        badge, style = t("tui.pipeline.badge_due"), "yellow"
+    return CardText(card.customer,
+                    f"{money(card.amount)} · {card.product or t('tui.pipeline.no_product')}",
+                    t("tui.pipeline.age", age=card.age(now)), badge, style)
 
 
 class KanbanColumn(Vertical):
@@ -45,8 +45,7 @@ class KanbanColumn(Vertical):
     KanbanColumn:focus-within { border: round $accent; }
     KanbanColumn.-target { border: round $success; }
     KanbanColumn > .kanban-head { height: 2; padding: 0 1; color: $primary; text-style: bold; }
-    KanbanColumn > OptionList { height: 1fr; border: none; padding: 0; background: $background; }
-    KanbanColumn > OptionList:focus { border: none; }
+    KanbanColumn > CardList { height: 1fr; }
     """
 
     class NeedMore(Message):
@@ -54,7 +53,12 @@ class KanbanColumn(Vertical):
             super().__init__()
             self.column = column
 
-    class HeadClicked(Message):
+    class Clicked(Message):
+        def __init__(self, column: KanbanColumn) -> None:
+            super().__init__()
+            self.column = column
+
+    class Released(Message):
         def __init__(self, column: KanbanColumn) -> None:
             super().__init__()
             self.column = column
@@ -62,18 +66,21 @@ class KanbanColumn(Vertical):
     def __init__(self, stage: str) -> None:
         super().__init__(id=f"col-{stage}", classes="kanban-column")
         self.stage = stage
-        self.cards: list[Card] = []
         self.more = False
         self.loading = False
         self.count = 0
 
     def compose(self) -> ComposeResult:
         yield Static(t(f"sales.stage.{self.stage}"), classes="kanban-head")
-        yield OptionList(id=f"cards-{self.stage}")
+        yield CardList(id=f"cards-{self.stage}")
 
     @property
-    def option_list(self) -> OptionList:
-        return self.query_one(OptionList)
+    def card_list(self) -> CardList:
+        return self.query_one(CardList)
+
+    @property
+    def cards(self) -> list[Card]:
+        return self.card_list.cards
 
     def set_head(self, count: int, total: object) -> None:
         self.count = count
@@ -83,36 +90,24 @@ class KanbanColumn(Vertical):
         self.query_one(".kanban-head", Static).update(head)
 
     def show_page(self, cards: list[Card], *, append: bool, page: int, now: datetime) -> None:
-        ol = self.option_list
-        keep = ol.highlighted
-        if not append:
-            ol.clear_options()
-            self.cards = []
-        ol.add_options([Option(card_prompt(c, now), id=str(c.id)) for c in cards])
-        self.cards.extend(cards)
+        self.card_list.set_cards(cards, [card_text(c, now) for c in cards], append=append)
         self.more = len(cards) == page
         self.loading = False
-        if append and keep is not None:
-            ol.highlighted = keep
-        elif self.cards and ol.highlighted is None:
-            ol.highlighted = 0
 
     def selected(self) -> Card | None:
-        index = self.option_list.highlighted
-        if index is None or index >= len(self.cards):
-            return None
-        return self.cards[index]
+        return self.card_list.selected()
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_card_list_highlighted(self, event: CardList.Highlighted) -> None:
         if (self.more and not self.loading
-                and event.option_index >= len(self.cards) - MORE_WHEN_LEFT):
+                and event.index >= len(self.cards) - MORE_WHEN_LEFT):
             self.loading = True
             self.post_message(self.NeedMore(self))
 
-    def on_click(self, event: object) -> None:
-        widget = getattr(event, "widget", None)
-        if isinstance(widget, Static):
-            self.post_message(self.HeadClicked(self))
+    def on_click(self, event: events.Click) -> None:
+        self.post_message(self.Clicked(self))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self.post_message(self.Released(self))
 
     def focus_cards(self) -> None:
-        self.option_list.focus()
+        self.card_list.focus()

@@ -165,12 +165,24 @@ class Board:
     now: datetime
 
 
-def load_board(crm: Crm, actor: Actor, f: BoardFilter | None = None, *,
-               limit: int = FIRST_PAGE) -> Board:
-    """What the board paints first: every column's count and total and its first page."""
+def first_pages(crm: Crm, actor: Actor, f: BoardFilter | None = None, *,
+                limit: int = FIRST_PAGE) -> Board:
+    """Every column's first page, without the counts: six short index ranges, so the
+    board can show its cards while `columns` (which reads every open card's index entry
+    for the totals) is still counting."""
     now = utcnow()
     f = f or BoardFilter()
-    with crm.db.read() as session:  # one read transaction: the counts match the cards
+    with crm.db.read() as session:
+        return Board([], {s: _cards(session, actor, s, f, None, limit, now) for s in STAGES}, now)
+
+
+def load_board(crm: Crm, actor: Actor, f: BoardFilter | None = None, *,
+               limit: int = FIRST_PAGE) -> Board:
+    """Every column's count and total and its first page, in one read transaction (the
+    counts match the cards): the whole first paint's database work in one call."""
+    now = utcnow()
+    f = f or BoardFilter()
+    with crm.db.read() as session:
         return Board(_columns(session, actor, f),
                      {s: _cards(session, actor, s, f, None, limit, now) for s in STAGES}, now)
 

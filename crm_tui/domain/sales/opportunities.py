@@ -5,8 +5,8 @@
       └─ every open stage ──▶ lost (with a reason from the policy)
 
 - needs → matching: a completed needs questionnaire;
-- matching → proposal: a chosen product and amount the suitability gate does not block;
-- proposal → closing: a saved proposal, complete KYC, a suitable product (or one needing an
+- matching → proposal: chosen products and amounts (lines), none the suitability gate blocks;
+- proposal → closing: a saved proposal, complete KYC, suitable products (or ones needing an
   override, which the close request then asks for) — opens the `contract_close` request;
 - closing → won happens only in the approval engine (see `closing`), never by a move.
 
@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from crm_tui.domain.compliance.suitability import assess
 from crm_tui.domain.customers.kyc import checklist_for
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel import audit
@@ -36,6 +35,7 @@ from crm_tui.domain.kernel.messages import Join, Msg, label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, to_fen
 from crm_tui.domain.sales import fields as _fields  # noqa: F401
+from crm_tui.domain.sales.lines import assessed, blocked_line, lines_of, write_lines
 from crm_tui.domain.sales.questionnaires import latest_needs
 from crm_tui.store.models import Customer, Product, Staff
 from crm_tui.store.models_compliance import ApprovalRequest
@@ -105,11 +105,11 @@ def refusal(crm: Crm, session: Session, opp: Opportunity, to_stage: str,
         return Refusal("sales.move.needs_missing", {})
     if to_stage == "matching":
         return None
-    if opp.product_id is None or opp.amount_fen <= 0:
+    lines = lines_of(session, opp)
+    if not lines or opp.amount_fen <= 0:
         return Refusal("sales.move.product_missing", {})
     customer = session.get(Customer, opp.customer_id)
-    product = session.get(Product, opp.product_id)
-    if customer is None or product is None:
+    if customer is None:
         return Refusal("sales.error.opportunity_not_found", {"id": opp.id})
     today = now.astimezone(crm.tz).date()
     if to_stage == "closing":
@@ -121,10 +121,11 @@ def refusal(crm: Crm, session: Session, opp: Opportunity, to_stage: str,
             missing = Join(tuple(label("kyc", i.kind) for i in kyc.items
                                  if i.status not in ("ok", "expiring")))
             return Refusal("sales.move.kyc_incomplete", {"missing": missing})
-    suit = assess(crm, session, customer, product, today)
-    if suit.action == "block":
-        return Refusal(suit.reason_key, suit.params)
-    return None
+    checked = assessed(crm, session, customer, lines, today)
+    if len(checked) == 1 and checked[0][1].action == "block":  # one product: its reason as is
+        return Refusal(checked[0][1].reason_key, checked[0][1].params)
+    blocked = blocked_line(checked)
+    return Refusal(*blocked) if blocked is not None else None
 
 
 def load_opportunity(session: Session, actor: Actor, opp_id: int, *,
@@ -227,8 +228,6 @@ def choose_product(crm: Crm, actor: Actor, opp_id: int, product_code: str,
             raise ValidationFailed([FieldError("amount", "sales.validation.step",
                                                {"step": f"{from_fen(step):,.2f}"})])
         before = {"product_id": opp.product_id, "amount_fen": opp.amount_fen}
-        opp.product_id, opp.amount_fen = product.id, fen
-        opp.version += 1
-        session.add(opp)
+        write_lines(session, opp, [(product, fen)])  # one product: the proposal's one line
         audit.record(crm.db, session, actor, "opportunity.product", "opportunity", opp.id,
                      before, {"product_id": product.id, "amount_fen": fen})

@@ -1,4 +1,4 @@
-"""Proposals: the chosen product and amount, fees and expected range, with each product's
+"""Proposals: the chosen products (lines) and amounts, fees and expected ranges, with each product's
 risk disclosure, rendered as Markdown and HTML and saved with the opportunity (a new
 version each time). The customer's feedback on each presentation is recorded."""
 
@@ -20,6 +20,7 @@ from crm_tui.domain.kernel.messages import label
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import from_fen, normalise_text
 from crm_tui.domain.sales.documents import render_markdown, to_html
+from crm_tui.domain.sales.lines import lines_of
 from crm_tui.domain.sales.opportunities import load_opportunity
 from crm_tui.domain.sales.questionnaires import latest_needs
 from crm_tui.store.models import Branch, Customer, Product, Staff
@@ -60,7 +61,6 @@ def document_context(crm: Crm, session: Session, opp: Opportunity,
     customer = session.get(Customer, opp.customer_id)
     owner = session.get(Staff, opp.owner_id)
     branch = session.get(Branch, opp.branch_id) if opp.branch_id else None
-    product = session.get(Product, opp.product_id) if opp.product_id else None
     needs = latest_needs(session, opp.customer_id)
     return {
         "customer": customer.name if customer else "-",
@@ -71,7 +71,7 @@ def document_context(crm: Crm, session: Session, opp: Opportunity,
         "horizon": t(f"sales.horizon.{needs.horizon}") if needs else "-",
         "liquidity": t(f"sales.liquidity.{needs.liquidity}") if needs else "-",
         "funds": f"{needs.investable_funds:,.2f}" if needs else "-",
-        "items": [product_item(product, opp.amount_fen)] if product else [],
+        "items": [product_item(line.product, line.amount_fen) for line in lines_of(session, opp)],
     }
 
 
