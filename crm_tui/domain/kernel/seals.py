@@ -50,11 +50,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
-    body = json.dumps({k: _plain(v) for k, v in sorted(row.items())}, ensure_ascii=False,
-                      sort_keys=True, default=str)
-    msg = f"crm-tui row seal\x1f{entity}\x1f{row['id']}\x1f{body}".encode()
+def mac_entry(column: str, value: Any) -> str:
+    """One `"column": value` member of a seal's JSON body."""
+    return (f"{json.dumps(column, ensure_ascii=False)}: "
+            f"{json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, default=str)}")
+
+
+def mac_of_entries(key: bytes, entity: str, row_id: int, entries: Iterable[str]) -> str:
+    """The seal of a row from its members in column-name order (see `mac_entry`): a bulk
+    writer prepares the members elsewhere (import workers) and adds the id when it has it."""
+    body = "{" + ", ".join(entries) + "}"
+    msg = f"crm-tui row seal\x1f{entity}\x1f{row_id}\x1f{body}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
+    return mac_of_entries(key, entity, row["id"], (mac_entry(k, row[k]) for k in sorted(row)))
 
 
 def _rows(conn: Any, entity: str, ids: Iterable[int]) -> list[dict[str, Any]]:
@@ -79,8 +90,15 @@ def seal_now(key: bytes, conn: Any, entity: str, ids: Iterable[int],
     ids = list(ids)
     if not ids:
         return {}
-    rows = _rows(conn, entity, ids)
-    macs = {int(r["id"]): row_mac(key, entity, r) for r in rows}
+    macs = {int(r["id"]): row_mac(key, entity, r) for r in _rows(conn, entity, ids)}
+    store_macs(conn, entity, macs, ids, event_id)
+    return macs
+
+
+def store_macs(conn: Any, entity: str, macs: dict[int, str], ids: Iterable[int] | None = None,
+               event_id: int | None = None) -> None:
+    """Replace the seals of `ids` (default: the rows of `macs`) by `macs`."""
+    ids = list(macs if ids is None else ids)
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
@@ -88,7 +106,6 @@ def seal_now(key: bytes, conn: Any, entity: str, ids: Iterable[int],
     if macs:
         conn.execute(insert(RowSeal), [{"entity": entity, "row_id": k, "mac": v,
                                         "event_id": event_id} for k, v in macs.items()])
-    return macs
 
 
 @event.listens_for(OrmSession, "after_flush")
