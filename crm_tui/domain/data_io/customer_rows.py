@@ -4,7 +4,7 @@ insertable row, or the errors naming its fields. Runs in worker processes on lar
 Every row goes through `customer_fields.clean_customer` (the TUI form's checks), the custom
 fields' own parsers, the branch/RM look-ups and the column limits; anything else that goes
 wrong in a row (any exception type) is pinned on a field and rejects that row only. A good
-row also carries its seal members (`kernel.seals.mac_entry`) for every column the worker
+row also carries its seal members (`kernel.seals.mac_members`) for every column the worker
 knows, so the process that stores it only adds the id and timestamps to seal it.
 """
 
@@ -21,7 +21,7 @@ from crm_tui.domain.customers.fields import CleanCustomer, clean_customer, custo
 from crm_tui.domain.data_io.readers import RowProblem
 from crm_tui.domain.forms.registry import CustomField
 from crm_tui.domain.kernel.errors import FieldError
-from crm_tui.domain.kernel.seals import mac_entry
+from crm_tui.domain.kernel.seals import mac_members
 from crm_tui.domain.kernel.validation import BadValue
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Customer
@@ -41,9 +41,27 @@ INSERT_COLUMNS = (*VALUE_COLUMNS, "created_at", "updated_at")
 # Sealed columns whose values only the store knows: the id, the chunk's timestamps and the
 # defaults of the columns the import does not fill (read back from the chunk's first row).
 LATE_COLUMNS = tuple(sorted(c.name for c in CUSTOMER.columns if c.name not in VALUE_COLUMNS))
-SEALED_COLUMNS = tuple(sorted(c.name for c in CUSTOMER.columns))
-LATE_POSITIONS = tuple(SEALED_COLUMNS.index(c) for c in LATE_COLUMNS)
-_EARLY = tuple((SEALED_COLUMNS.index(c), c) for c in SEALED_COLUMNS if c not in LATE_COLUMNS)
+
+
+def _seal_layout() -> tuple[str | tuple[str, ...], ...]:
+    """All columns in name order: a late column alone, the early ones between in groups."""
+    layout: list[str | tuple[str, ...]] = []
+    group: list[str] = []
+    for name in sorted(c.name for c in CUSTOMER.columns):
+        if name in LATE_COLUMNS:
+            if group:
+                layout.append(tuple(group))
+                group = []
+            layout.append(name)
+        else:
+            group.append(name)
+    if group:
+        layout.append(tuple(group))
+    return tuple(layout)
+
+
+SEAL_LAYOUT = _seal_layout()
+_EARLY_GROUPS = tuple(item for item in SEAL_LAYOUT if isinstance(item, tuple))
 
 
 def _column_limits() -> tuple[tuple[int, str, str, int], ...]:
@@ -121,8 +139,8 @@ class RowContext:
     """The active custom fields named by the file's headers, validated like the form's."""
 
 
-GoodRow = tuple[int, str, tuple[Any, ...], tuple[str | None, ...]]
-"""(row number, national-ID blind index, insert values, seal members with the late ones None)."""
+GoodRow = tuple[int, str, tuple[Any, ...], tuple[str, ...]]
+"""(row number, national-ID blind index, insert values, seal members of each early group)."""
 
 
 @dataclass
@@ -206,11 +224,8 @@ def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _seal_members(row: dict[str, Any]) -> tuple[str | None, ...]:
-    members: list[str | None] = [None] * len(SEALED_COLUMNS)
-    for i, column in _EARLY:
-        members[i] = mac_entry(column, row[column])
-    return tuple(members)
+def _seal_members(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(mac_members({c: row[c] for c in group}) for group in _EARLY_GROUPS)
 
 
 def prepare_row(ctx: RowContext, number: int, cells: list[Any], width: int,

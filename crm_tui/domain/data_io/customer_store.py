@@ -21,8 +21,7 @@ from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.data_io.customer_rows import (
     CUSTOMER,
     INSERT_COLUMNS,
-    LATE_COLUMNS,
-    LATE_POSITIONS,
+    SEAL_LAYOUT,
     VALUE_COLUMNS,
     GoodRow,
 )
@@ -94,15 +93,20 @@ class ChunkWriter:
         stored = [dict(r._mapping) for r in conn.execute(
             select(CUSTOMER).where(CUSTOMER.c.id.in_({ids[0], ids[-1]})).order_by(CUSTOMER.c.id))]
         first, last = stored[0], stored[-1]
-        late = {c: seals.mac_entry(c, first[c]) for c in LATE_COLUMNS if c != "id"}
-        id_position = LATE_POSITIONS[LATE_COLUMNS.index("id")]
+        # Per layout slot: an early group's index into the row's members, a late column's
+        # member (the same for the whole chunk), or None for the id.
+        slots: list[int | str | None] = []
+        for item in SEAL_LAYOUT:
+            if isinstance(item, tuple):
+                slots.append(sum(isinstance(s, int) for s in slots))
+            else:
+                slots.append(None if item == "id" else seals.mac_members({item: first[item]}))
         macs: dict[int, str] = {}
         for (_, _, _, members), row_id in zip(fresh, ids, strict=True):
-            entries = list(members)
-            for position, column in zip(LATE_POSITIONS, LATE_COLUMNS, strict=True):
-                entries[position] = late.get(column)
-            entries[id_position] = seals.mac_entry("id", row_id)
-            macs[row_id] = seals.mac_of_entries(key, "customer", row_id, entries)  # type: ignore[arg-type]
+            id_member = seals.id_member(row_id)
+            macs[row_id] = seals.mac_of_members(key, "customer", row_id, [
+                members[s] if isinstance(s, int) else (id_member if s is None else s)
+                for s in slots])
         if any(macs[r["id"]] != seals.row_mac(key, "customer", r) for r in (first, last)):
             self.resealed_chunks += 1
             seals.seal_now(key, conn, "customer", ids)

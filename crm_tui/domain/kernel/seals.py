@@ -50,22 +50,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def mac_entry(column: str, value: Any) -> str:
-    """One `"column": value` member of a seal's JSON body."""
-    return (f"{json.dumps(column, ensure_ascii=False)}: "
-            f"{json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, default=str)}")
+def mac_members(values: dict[str, Any]) -> str:
+    """The `"column": value` members of a seal's JSON body for these columns, in column-name
+    order, comma-separated: a bulk writer prepares them in groups elsewhere (import workers)
+    and joins them with the ones it knows last (id, timestamps) in `mac_of_members`."""
+    return json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False,
+                      sort_keys=True, default=str)[1:-1]
 
 
-def mac_of_entries(key: bytes, entity: str, row_id: int, entries: Iterable[str]) -> str:
-    """The seal of a row from its members in column-name order (see `mac_entry`): a bulk
-    writer prepares the members elsewhere (import workers) and adds the id when it has it."""
-    body = "{" + ", ".join(entries) + "}"
+def id_member(row_id: int) -> str:
+    """`mac_members({"id": row_id})`, cheaply (an integer is its own JSON)."""
+    return f'"id": {int(row_id)}'
+
+
+def mac_of_members(key: bytes, entity: str, row_id: int, members: Iterable[str]) -> str:
+    """The seal of a row from its members (see `mac_members`) in column-name order."""
+    body = "{" + ", ".join(m for m in members if m) + "}"
     msg = f"crm-tui row seal\x1f{entity}\x1f{row_id}\x1f{body}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
 def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
-    return mac_of_entries(key, entity, row["id"], (mac_entry(k, row[k]) for k in sorted(row)))
+    return mac_of_members(key, entity, row["id"], [mac_members(row)])
 
 
 def _rows(conn: Any, entity: str, ids: Iterable[int]) -> list[dict[str, Any]]:
