@@ -111,7 +111,7 @@ class ChunkWriter:
             self.resealed_chunks += 1
             seals.seal_now(key, conn, "customer", ids)
             return
-        seals.store_macs(conn, "customer", macs)
+        seals.store_macs(conn, "customer", macs, ids)
 
     def count_existing(self, bidxs: list[str]) -> int:
         with self.crm.db.read() as session:

@@ -50,12 +50,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_AS_IS = frozenset({str, int, float, type(None)})  # their JSON needs no `_plain` first
+
+
 def mac_members(values: dict[str, Any]) -> str:
     """The `"column": value` members of a seal's JSON body for these columns, in column-name
     order, comma-separated: a bulk writer prepares them in groups elsewhere (import workers)
     and joins them with the ones it knows last (id, timestamps) in `mac_of_members`."""
-    return json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False,
-                      sort_keys=True, default=str)[1:-1]
+    return _JSON.encode({k: v if type(v) in _AS_IS else _plain(v)
+                         for k, v in values.items()})[1:-1]
 
 
 def id_member(row_id: int) -> str:
@@ -103,13 +107,24 @@ def seal_now(key: bytes, conn: Any, entity: str, ids: Iterable[int],
 
 def store_macs(conn: Any, entity: str, macs: dict[int, str], ids: Iterable[int] | None = None,
                event_id: int | None = None) -> None:
-    """Replace the seals of `ids` (default: the rows of `macs`) by `macs`."""
-    ids = list(macs if ids is None else ids)
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
+    """Replace the seals of `ids` (default: the rows of `macs`) by `macs`. A `range` of ids
+    (a bulk import's new rows) is cleared with one range delete."""
+    ids = macs if ids is None else ids
+    if isinstance(ids, range) and ids.step == 1 and ids:
         conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
-                                           RowSeal.row_id.in_(part)))  # type: ignore[attr-defined]
-    if macs:
+                                           RowSeal.row_id.between(ids[0], ids[-1])))  # type: ignore[attr-defined]
+    else:
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
+                                               RowSeal.row_id.in_(ids[i:i + 500])))  # type: ignore[attr-defined]
+    if not macs:
+        return
+    if conn.dialect.name == "sqlite":  # the driver's executemany: no per-row parameter objects
+        conn.exec_driver_sql("INSERT INTO row_seal (entity, row_id, mac, event_id) "
+                             "VALUES (?, ?, ?, ?)",
+                             [(entity, k, v, event_id) for k, v in macs.items()])
+    else:
         conn.execute(insert(RowSeal), [{"entity": entity, "row_id": k, "mac": v,
                                         "event_id": event_id} for k, v in macs.items()])
 
