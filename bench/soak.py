@@ -1,9 +1,11 @@
 """`make soak`: SIGKILL trials over customer import, approval decisions and key rotation.
 
-Each trial starts one of the three in a child process, kills it with SIGKILL after a random
-moment, then checks the store: `PRAGMA integrity_check`, the counts (customers only grow, and
-only by whole chunks of the file), no national ID stored twice, and `crm audit verify --data`
-(the keyed chain and every watched row's seal). It prints each failure and a summary.
+Each trial starts one of the three in a child process, waits until it has done some work (its
+first audit event), kills it with SIGKILL a random moment later, then checks the store:
+`PRAGMA integrity_check`, the counts (customers only grow, and only by whole chunks of the
+file), no national ID stored twice, and `crm audit verify --data` (the keyed chain and every
+watched row's seal). Every import file is imported twice (killed, then resumed), then a new
+one is written, so the kills keep landing among new rows. It prints each failure and a summary.
 `python -m bench.soak [TRIALS]` (default 200); the suite runs five (tests/test_soak.py).
 """
 
@@ -22,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "soak-pass-1"
+SEED_ROWS = 40
+CHUNK_ROWS = 500
+FILE_ROWS = 3000  # whole chunks, so the customer count moves by whole chunks only
 
 _APPROVER = """
 import sys
@@ -95,6 +100,8 @@ class Soak:
             problems.append(f"integrity_check: {ok}")
         if count < self.customers:
             problems.append(f"customers went down {self.customers} -> {count}")
+        if (count - SEED_ROWS) % CHUNK_ROWS:
+            problems.append(f"{count - SEED_ROWS} imported customers: not whole chunks of {CHUNK_ROWS}")
         if dupes:
             problems.append(f"{dupes} duplicate national IDs")
         if double:
@@ -121,9 +128,8 @@ def setup(base: Path) -> Soak:
         soak.crm("users", "add", user, "--name", name, "--role", role, "--branch", "BJ01",
                  *(["--team", "财富一组"] if role == "rm" else []), "--password-stdin",
                  input=PASSWORD + "\n")
-    write_csv(base / "seed.csv", rows(40))
+    write_csv(base / "seed.csv", rows(SEED_ROWS))
     soak.crm("import", "customers", str(base / "seed.csv"))
-    write_csv(base / "big.csv", rows(6000, start=40))
     soak.check("setup")
     return soak
 
@@ -132,8 +138,14 @@ def trial(soak: Soak, rnd: random.Random) -> None:
     soak.trials += 1
     kind = ("import", "approve", "rotate")[soak.trials % 3]
     if kind == "import":
+        n = soak.trials // 6  # two import trials per file
+        big = soak.base / f"big-{n}.csv"
+        if not big.exists():
+            from tests.customer_files import rows, write_csv
+
+            write_csv(big, rows(FILE_ROWS, start=SEED_ROWS + n * FILE_ROWS))
         proc = subprocess.Popen([sys.executable, "-m", "crm_tui.cli", "import", "customers",
-                                 str(soak.base / "big.csv"), "--chunk-rows", "500", "--db",
+                                 str(big), "--chunk-rows", str(CHUNK_ROWS), "--db",
                                  str(soak.db)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=soak.env, cwd=ROOT)
     elif kind == "approve":
@@ -145,11 +157,29 @@ def trial(soak: Soak, rnd: random.Random) -> None:
                                  "--batch", "7", "--db", str(soak.db)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=soak.env, cwd=ROOT)
-    time.sleep(rnd.uniform(0.5, 6.0))  # the child needs ~1-2 s to start; kill anywhere after
+    # Kill while it works, not while Python starts (seconds on a loaded machine): wait for
+    # its first audit event (a stored chunk, a decision, a re-keyed batch), then a moment.
+    _wait_for_work(soak, proc, timeout=120)
+    time.sleep(rnd.uniform(0.0, 3.0))
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()
     soak.check(kind)
+
+
+def _events(db: Path) -> int:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM audit_event").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _wait_for_work(soak: Soak, proc: subprocess.Popen[str] | subprocess.Popen[bytes],
+                   timeout: float) -> None:
+    start, deadline = _events(soak.db), time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline and _events(soak.db) == start:
+        time.sleep(0.1)
 
 
 def run(trials: int, seed: int = 7, base: Path | None = None) -> Soak:
