@@ -93,6 +93,8 @@ def service_history(crm: Crm, world, customer_id: int, canary: str) -> None:  # 
     tickets.assign_ticket(crm, svc, other)
     tickets.respond(crm, svc, other, f"{canary}-answer-note")
     tickets.resolve_ticket(crm, svc, other, f"{canary}-resolution")
+    consent.record_consent(crm, world["rm1"], customer_id, "marketing_email", True,
+                           notice_version="2026.1", channel="branch")
     now = utcnow()
     with crm.db.write() as s:
         outbox.enqueue(s, channel="email", customer_id=customer_id, trigger="birthday",
