@@ -34,12 +34,13 @@ from crm_tui.domain.admin.auth import login
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.kernel.context import open_crm
 crm = open_crm(sys.argv[1])
-who = login(crm, "comp1", sys.argv[2])
+deciders = [login(crm, user, sys.argv[2]) for user in ("sup1", "comp1")]
 for rid in map(int, sys.argv[3:]):
-    try:
-        approvals.approve(crm, who, rid, "浸泡测试批准")
-    except Exception as exc:  # already decided or stale after an earlier kill: fine
-        pass
+    for who in deciders:  # each level by its role: the supervisor, then compliance if asked
+        try:
+            approvals.approve(crm, who, rid, "浸泡测试批准")
+        except Exception as exc:  # not this role's level, decided, or stale after a kill: fine
+            pass
 """
 
 _REQUESTER = """
@@ -65,6 +66,7 @@ class Soak:
     failures: list[str] = field(default_factory=list)
     trials: int = 0
     customers: int = 0
+    decided: int = 0  # approval decisions stored so far (the approval trials must decide)
 
     @property
     def db(self) -> Path:
@@ -93,6 +95,7 @@ class Soak:
             double = conn.execute("SELECT count(*) FROM (SELECT request_id, level FROM "
                                   "approval_decision GROUP BY request_id, level "
                                   "HAVING count(*) > 1)").fetchone()[0]
+            self.decided = conn.execute("SELECT count(*) FROM approval_decision").fetchone()[0]
         finally:
             conn.close()
         problems = []
@@ -124,10 +127,11 @@ def setup(base: Path) -> Soak:
     soak.crm("init", "--admin-password-stdin", input="admin-pass-1\n")
     soak.crm("branches", "add", "BJ01", "北京分行营业部", "--region", "华北")
     soak.crm("teams", "add", "财富一组", "--branch", "BJ01")
-    for user, name, role in (("rm1", "王芳", "rm"), ("comp1", "黄磊", "compliance")):
+    for user, name, role in (("rm1", "王芳", "rm"), ("sup1", "赵强", "supervisor"),
+                             ("comp1", "黄磊", "compliance")):
         soak.crm("users", "add", user, "--name", name, "--role", role, "--branch", "BJ01",
-                 *(["--team", "财富一组"] if role == "rm" else []), "--password-stdin",
-                 input=PASSWORD + "\n")
+                 *(["--team", "财富一组"] if role in ("rm", "supervisor") else []),
+                 "--password-stdin", input=PASSWORD + "\n")
     write_csv(base / "seed.csv", rows(SEED_ROWS))
     soak.crm("import", "customers", str(base / "seed.csv"))
     soak.check("setup")
@@ -200,7 +204,8 @@ def main() -> None:
     for f in soak.failures:
         print("FAIL", f)
     print(f"soak: {soak.trials} SIGKILL trials (import, approval decisions, key rotation), "
-          f"{len(soak.failures)} failures, {soak.customers} customers at the end")
+          f"{len(soak.failures)} failures, {soak.customers} customers and {soak.decided} "
+          f"approval decisions at the end")
     sys.exit(1 if soak.failures else 0)
 
 
