@@ -1,7 +1,7 @@
 """`make soak`: SIGKILL trials over customer import, approval decisions and key rotation.
 
 Each trial starts one of the three in a child process, waits until it has done some work (its
-first audit event), kills it with SIGKILL a random moment later, then checks the store:
+first audit event of real work), kills it with SIGKILL a random moment later, then checks the store:
 `PRAGMA integrity_check`, the counts (customers only grow, and only by whole chunks of the
 file), no national ID stored twice, and `crm audit verify --data` (the keyed chain and every
 watched row's seal). Every import file is imported twice (killed, then resumed), then a new
@@ -162,8 +162,9 @@ def trial(soak: Soak, rnd: random.Random) -> None:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=soak.env, cwd=ROOT)
     # Kill while it works, not while Python starts (seconds on a loaded machine): wait for
-    # its first audit event (a stored chunk, a decision, a re-keyed batch), then a moment.
-    _wait_for_work(soak, proc, timeout=120)
+    # its first audit event of real work (a stored chunk, a decision, a key rotation step),
+    # then a moment.
+    _wait_for_work(soak, proc, WORK[kind], timeout=120)
     time.sleep(rnd.uniform(0.0, 3.0))
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
@@ -171,18 +172,24 @@ def trial(soak: Soak, rnd: random.Random) -> None:
     soak.check(kind)
 
 
-def _events(db: Path) -> int:
+# The first event of each kind's real work (a login is not work: killing after it decides nothing).
+WORK = {"import": "customer.import", "approve": "approval.approve", "rotate": "keys.rotate%"}
+
+
+def _events(db: Path, action: str) -> int:
     conn = sqlite3.connect(db, timeout=30)
     try:
-        return int(conn.execute("SELECT coalesce(max(id), 0) FROM audit_event").fetchone()[0])
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM audit_event WHERE action LIKE ?",
+                                (action,)).fetchone()[0])
     finally:
         conn.close()
 
 
 def _wait_for_work(soak: Soak, proc: subprocess.Popen[str] | subprocess.Popen[bytes],
-                   timeout: float) -> None:
-    start, deadline = _events(soak.db), time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline and _events(soak.db) == start:
+                   action: str, timeout: float) -> None:
+    start, deadline = _events(soak.db, action), time.monotonic() + timeout
+    while (proc.poll() is None and time.monotonic() < deadline
+           and _events(soak.db, action) == start):
         time.sleep(0.1)
 
 
