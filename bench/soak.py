@@ -201,7 +201,7 @@ def run(trials: int, seed: int = 7, base: Path | None = None) -> Soak:
             trial(soak, rnd)
             if soak.trials % 10 == 0:
                 print(f"{soak.trials} trials, {len(soak.failures)} failures, "
-                      f"{soak.customers} customers", flush=True)
+                      f"{soak.customers} customers, {soak.decided} decisions", flush=True)
     return soak
 
 
