@@ -1,9 +1,11 @@
 """`make soak`: SIGKILL trials over customer import, approval decisions and key rotation.
 
-Each trial starts one of the three in a child process, kills it with SIGKILL after a random
-moment, then checks the store: `PRAGMA integrity_check`, the counts (customers only grow, and
-only by whole chunks of the file), no national ID stored twice, and `crm audit verify --data`
-(the keyed chain and every watched row's seal). It prints each failure and a summary.
+Each trial starts one of the three in a child process, waits until it has done some work (its
+first audit event of real work), kills it with SIGKILL a random moment later, then checks the store:
+`PRAGMA integrity_check`, the counts (customers only grow, and only by whole chunks of the
+file), no national ID stored twice, and `crm audit verify --data` (the keyed chain and every
+watched row's seal). Every import file is imported twice (killed, then resumed), then a new
+one is written, so the kills keep landing among new rows. It prints each failure and a summary.
 `python -m bench.soak [TRIALS]` (default 200); the suite runs five (tests/test_soak.py).
 """
 
@@ -22,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "soak-pass-1"
+SEED_ROWS = 40
+CHUNK_ROWS = 500
+FILE_ROWS = 3000  # whole chunks, so the customer count moves by whole chunks only
 
 _APPROVER = """
 import sys
@@ -29,12 +34,13 @@ from crm_tui.domain.admin.auth import login
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.kernel.context import open_crm
 crm = open_crm(sys.argv[1])
-who = login(crm, "comp1", sys.argv[2])
+deciders = [login(crm, user, sys.argv[2]) for user in ("sup1", "comp1")]
 for rid in map(int, sys.argv[3:]):
-    try:
-        approvals.approve(crm, who, rid, "浸泡测试批准")
-    except Exception as exc:  # already decided or stale after an earlier kill: fine
-        pass
+    for who in deciders:  # each level by its role: the supervisor, then compliance if asked
+        try:
+            approvals.approve(crm, who, rid, "浸泡测试批准")
+        except Exception as exc:  # not this role's level, decided, or stale after a kill: fine
+            pass
 """
 
 _REQUESTER = """
@@ -60,6 +66,7 @@ class Soak:
     failures: list[str] = field(default_factory=list)
     trials: int = 0
     customers: int = 0
+    decided: int = 0  # approval decisions stored so far (the approval trials must decide)
 
     @property
     def db(self) -> Path:
@@ -88,6 +95,7 @@ class Soak:
             double = conn.execute("SELECT count(*) FROM (SELECT request_id, level FROM "
                                   "approval_decision GROUP BY request_id, level "
                                   "HAVING count(*) > 1)").fetchone()[0]
+            self.decided = conn.execute("SELECT count(*) FROM approval_decision").fetchone()[0]
         finally:
             conn.close()
         problems = []
@@ -95,6 +103,8 @@ class Soak:
             problems.append(f"integrity_check: {ok}")
         if count < self.customers:
             problems.append(f"customers went down {self.customers} -> {count}")
+        if (count - SEED_ROWS) % CHUNK_ROWS:
+            problems.append(f"{count - SEED_ROWS} imported customers: not whole chunks of {CHUNK_ROWS}")
         if dupes:
             problems.append(f"{dupes} duplicate national IDs")
         if double:
@@ -117,13 +127,13 @@ def setup(base: Path) -> Soak:
     soak.crm("init", "--admin-password-stdin", input="admin-pass-1\n")
     soak.crm("branches", "add", "BJ01", "北京分行营业部", "--region", "华北")
     soak.crm("teams", "add", "财富一组", "--branch", "BJ01")
-    for user, name, role in (("rm1", "王芳", "rm"), ("comp1", "黄磊", "compliance")):
+    for user, name, role in (("rm1", "王芳", "rm"), ("sup1", "赵强", "supervisor"),
+                             ("comp1", "黄磊", "compliance")):
         soak.crm("users", "add", user, "--name", name, "--role", role, "--branch", "BJ01",
-                 *(["--team", "财富一组"] if role == "rm" else []), "--password-stdin",
-                 input=PASSWORD + "\n")
-    write_csv(base / "seed.csv", rows(40))
+                 *(["--team", "财富一组"] if role in ("rm", "supervisor") else []),
+                 "--password-stdin", input=PASSWORD + "\n")
+    write_csv(base / "seed.csv", rows(SEED_ROWS))
     soak.crm("import", "customers", str(base / "seed.csv"))
-    write_csv(base / "big.csv", rows(6000, start=40))
     soak.check("setup")
     return soak
 
@@ -132,8 +142,14 @@ def trial(soak: Soak, rnd: random.Random) -> None:
     soak.trials += 1
     kind = ("import", "approve", "rotate")[soak.trials % 3]
     if kind == "import":
+        n = soak.trials // 6  # two import trials per file
+        big = soak.base / f"big-{n}.csv"
+        if not big.exists():
+            from tests.customer_files import rows, write_csv
+
+            write_csv(big, rows(FILE_ROWS, start=SEED_ROWS + n * FILE_ROWS))
         proc = subprocess.Popen([sys.executable, "-m", "crm_tui.cli", "import", "customers",
-                                 str(soak.base / "big.csv"), "--chunk-rows", "500", "--db",
+                                 str(big), "--chunk-rows", str(CHUNK_ROWS), "--db",
                                  str(soak.db)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=soak.env, cwd=ROOT)
     elif kind == "approve":
@@ -145,11 +161,36 @@ def trial(soak: Soak, rnd: random.Random) -> None:
                                  "--batch", "7", "--db", str(soak.db)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=soak.env, cwd=ROOT)
-    time.sleep(rnd.uniform(0.5, 6.0))  # the child needs ~1-2 s to start; kill anywhere after
+    # Kill while it works, not while Python starts (seconds on a loaded machine): wait for
+    # its first audit event of real work (a stored chunk, a decision, a key rotation step),
+    # then a moment.
+    _wait_for_work(soak, proc, WORK[kind], timeout=120)
+    time.sleep(rnd.uniform(0.0, 3.0))
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()
     soak.check(kind)
+
+
+# The first event of each kind's real work (a login is not work: killing after it decides nothing).
+WORK = {"import": "customer.import", "approve": "approval.approve", "rotate": "keys.rotate%"}
+
+
+def _events(db: Path, action: str) -> int:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM audit_event WHERE action LIKE ?",
+                                (action,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _wait_for_work(soak: Soak, proc: subprocess.Popen[str] | subprocess.Popen[bytes],
+                   action: str, timeout: float) -> None:
+    start, deadline = _events(soak.db, action), time.monotonic() + timeout
+    while (proc.poll() is None and time.monotonic() < deadline
+           and _events(soak.db, action) == start):
+        time.sleep(0.1)
 
 
 def run(trials: int, seed: int = 7, base: Path | None = None) -> Soak:
@@ -160,7 +201,7 @@ def run(trials: int, seed: int = 7, base: Path | None = None) -> Soak:
             trial(soak, rnd)
             if soak.trials % 10 == 0:
                 print(f"{soak.trials} trials, {len(soak.failures)} failures, "
-                      f"{soak.customers} customers", flush=True)
+                      f"{soak.customers} customers, {soak.decided} decisions", flush=True)
     return soak
 
 
@@ -170,7 +211,8 @@ def main() -> None:
     for f in soak.failures:
         print("FAIL", f)
     print(f"soak: {soak.trials} SIGKILL trials (import, approval decisions, key rotation), "
-          f"{len(soak.failures)} failures, {soak.customers} customers at the end")
+          f"{len(soak.failures)} failures, {soak.customers} customers and {soak.decided} "
+          f"approval decisions at the end")
     sys.exit(1 if soak.failures else 0)
 
 

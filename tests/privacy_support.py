@@ -69,3 +69,40 @@ def full_customer(crm: Crm, rm: Actor, name: str, canary: str, product_id: int,
     consent.record_consent(crm, rm, cid, "marketing_sms", True, notice_version="2026.1",
                            channel="branch")
     return cid
+
+
+def service_history(crm: Crm, world, customer_id: int, canary: str) -> None:  # type: ignore[no-untyped-def]
+    """A complaint ticket worked through every step, a plain ticket answered and resolved, and
+    a care message that failed (its error names the address): `canary` in every text."""
+    from crm_tui.domain.service import complaints, outbox, tickets
+    from crm_tui.domain.service.senders import SendError
+
+    svc, sup = world["svc1"], world["sup1"]
+    tid = tickets.create_ticket(crm, svc, customer_id, {
+        "type": "complaint", "priority": "high", "subject": f"{canary}-ticket-subject",
+        "description": f"{canary}-ticket-description"})
+    view = complaints.complaint_for_ticket(crm, svc, tid)
+    assert view is not None
+    complaints.grade(crm, svc, view.id, "serious")
+    complaints.investigate(crm, sup, view.id, "sup1", f"{canary}-findings")
+    complaints.resolve(crm, sup, view.id, f"{canary}-remedy")
+    complaints.record_feedback(crm, svc, view.id, f"{canary}-feedback", satisfied=True)
+    complaints.review(crm, world["comp1"], view.id, f"{canary}-cause", f"{canary}-action", "sup1")
+    other = tickets.create_ticket(crm, svc, customer_id, {
+        "type": "inquiry", "subject": f"{canary}-question"})
+    tickets.assign_ticket(crm, svc, other)
+    tickets.respond(crm, svc, other, f"{canary}-answer-note")
+    tickets.resolve_ticket(crm, svc, other, f"{canary}-resolution")
+    consent.record_consent(crm, world["rm1"], customer_id, "marketing_email", True,
+                           notice_version="2026.1", channel="branch")
+    now = utcnow()
+    with crm.db.write() as s:
+        outbox.enqueue(s, channel="email", customer_id=customer_id, trigger="birthday",
+                       subject=f"{canary}-greeting", body=f"{canary}-body 生日快乐",
+                       dedupe_key=f"test:{customer_id}", now=now)
+
+    class Refusing:
+        def send(self, message) -> None:  # type: ignore[no-untyped-def]
+            raise SendError(f"550 mailbox {message.to} unknown")
+
+    outbox.deliver_due(crm, now, {"email": Refusing()})

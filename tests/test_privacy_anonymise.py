@@ -4,6 +4,7 @@ database file and its WAL), the KPI figures are the same and the audit chain ver
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,9 @@ from crm_tui.domain.workflow.jobs import run_all
 from crm_tui.store.models import Customer, Interaction, KycDocument, Trade
 from crm_tui.store.models_compliance import ApprovalRequest
 from crm_tui.store.models_privacy import AnonymisationBatch
+from crm_tui.store.models_service import Complaint, OutboxMessage, Ticket
 from crm_tui.store.types import utcnow
-from tests.privacy_support import full_customer, product, wechat_field
+from tests.privacy_support import full_customer, product, service_history, wechat_field
 
 CANARIES = ("甄士隐", "CANARYA", "canarya", "13911112222")
 
@@ -37,6 +39,19 @@ def _figures(crm) -> dict:
             "kyc": s.scalar(select(func.count()).select_from(KycDocument)),
             "risk": s.execute(select(Customer.risk_level, func.count()).group_by(
                 Customer.risk_level).order_by(Customer.risk_level)).all(),
+            "tickets": s.execute(select(Ticket.type, Ticket.state, Ticket.priority, func.count(),
+                                        func.min(Ticket.created_at), func.max(Ticket.resolved_at),
+                                        func.sum(Ticket.reopened))
+                                 .group_by(Ticket.type, Ticket.state, Ticket.priority)
+                                 .order_by(Ticket.type, Ticket.state, Ticket.priority)).all(),
+            "complaints": s.execute(select(Complaint.level, Complaint.step, func.count(),
+                                           func.max(Complaint.reviewed_at))
+                                    .group_by(Complaint.level, Complaint.step)).all(),
+            "outbox": s.execute(select(OutboxMessage.channel, OutboxMessage.state,
+                                       OutboxMessage.trigger, func.count(),
+                                       func.sum(OutboxMessage.attempts))
+                                .group_by(OutboxMessage.channel, OutboxMessage.state,
+                                          OutboxMessage.trigger)).all(),
         }
 
 
@@ -45,10 +60,22 @@ def _text_dump(crm) -> str:
     out = []
     with crm.db.read() as s:
         for table in ("customer", "interaction", "kyc_document", "risk_assessment", "audit_event",
-                      "privacy_request", "approval_request", "tag", "relationship"):
+                      "privacy_request", "approval_request", "tag", "relationship", "ticket",
+                      "complaint", "outbox_message", "task", "notification"):
             for row in s.execute(text(f"SELECT * FROM {table}")).all():  # noqa: S608
-                out.extend(str(v) for v in row)
+                out.extend(f"{table}: {_plain(v)}" for v in row)
     return "\n".join(out)
+
+
+def _plain(value: object) -> str:
+    """JSON as SQLite stores it escapes non-ASCII (\\u7504): read it back to text."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.dumps(json.loads(value), ensure_ascii=False)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) \
+        else str(value)
 
 
 def test_batch_needs_approval_then_leaves_nothing(crm, world) -> None:
@@ -59,6 +86,8 @@ def test_batch_needs_approval_then_leaves_nothing(crm, world) -> None:
     gone = full_customer(crm, rm1, "甄士隐", "CANARYA", pid, phone="13911112222",
                          held_fen=0, when=long_ago)
     stays = full_customer(crm, rm1, "贾宝玉", "KEEPB", pid, phone="13933334444")
+    service_history(crm, world, gone, "CANARYA")
+    service_history(crm, world, stays, "KEEPB")
     rid = requests.open_request(crm, rm1, gone, "correction", detail="CANARYA 地址更正")
     requests.refuse_request(crm, comp, rid, "CANARYA 缺少证明材料")
     figures = _figures(crm)
@@ -89,11 +118,10 @@ def test_batch_needs_approval_then_leaves_nothing(crm, world) -> None:
         assert s.get(Customer, stays).name == "贾宝玉"
         assert s.scalars(select(AnonymisationBatch.state)).one() == "applied"
     assert "贾宝玉" in dump and "KEEPB-summary" in dump
+    for kept in ("KEEPB-ticket-subject", "KEEPB-findings", "KEEPB-body", "keepb@example.cn"):
+        assert kept in dump  # another customer's service history is untouched
     assert _figures(crm) == figures
     assert audit.verify_chain(crm.db).ok
-    if not hasattr(audit, "redact_payloads"):
-        pytest.xfail("kernel.audit.redact_payloads (issue 7) not in main yet: audit payloads "
-                     "still hold the customer's name")
     for canary in CANARIES:
         assert canary not in dump
     path = crm.db.sqlite_path
@@ -104,3 +132,4 @@ def test_batch_needs_approval_then_leaves_nothing(crm, world) -> None:
                 raw = f.read_bytes()
                 for canary in CANARIES:
                     assert canary.encode() not in raw, (f.name, canary)
+                    assert json.dumps(canary)[1:-1].encode() not in raw, (f.name, canary)

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_tui.domain.data_io.importer import Rejects, default_rejects_path
-from crm_tui.domain.data_io.readers import ImportFileError, header_key, open_table
+from crm_tui.domain.data_io.import_outcome import ImportReport, Outcome, running
+from crm_tui.domain.data_io.readers import ImportFileError, RowProblem, header_key, open_table
 from crm_tui.domain.forms.files import custom_cells, custom_headers
-from crm_tui.domain.kernel import safe_files
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed, catalog_labels
@@ -30,21 +29,8 @@ REQUIRED = ("name", "source")
 
 
 @dataclass
-class LeadImportReport:
-    file: str
-    encoding: str | None
-    rows: int = 0
-    stored: int = 0
-    rejected: int = 0
+class LeadImportReport(ImportReport):
     assigned: int = 0
-    rejects_path: Path | None = None
-    elapsed: float = 0.0
-    dry_run: bool = False
-    strict_refused: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.rejected == 0
 
 
 def _labels(key: str) -> list[str]:
@@ -83,15 +69,14 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
     custom = custom_headers(crm, "lead")
     table = open_table(Path(path), lambda headers: map_lead_headers(headers, custom))
     report = LeadImportReport(Path(path).name, table.encoding, dry_run=dry_run)
-    rejects = Rejects(rejects_path or default_rejects_path(Path(path)), table.headers,
-                       safe_files.protected_for(crm, inputs=[Path(path)]))
     store = not dry_run and not strict
-    try:
+    with running(crm, Path(path), table.headers, report, rejects_path, on_error,
+                 started) as outcome:
         rows = list(_cleaned(table, crm, set(custom.values())))  # (number, cells, values | None, errors)
         for _number, cells, _values, errors in rows:
             report.rows += 1
             if errors:
-                _reject(report, rejects, cells, errors, on_error)
+                outcome.reject(cells, errors)
         if strict and not dry_run and report.rejected == 0:
             store = True
         elif strict and report.rejected:
@@ -99,17 +84,16 @@ def import_leads(crm: Crm, actor: Actor, path: Path, *, strict: bool = False,
         if store:
             good = [(n, c, v) for n, c, v, e in rows if not e]
             for start in range(0, len(good), CHUNK):
-                _store_chunk(crm, actor, good[start:start + CHUNK], report, rejects, on_error)
-        return report
-    finally:
-        rejects.close()
-        report.rejects_path = rejects.path if rejects.used else None
-        report.elapsed = time.perf_counter() - started
+                _store_chunk(crm, actor, good[start:start + CHUNK], outcome)
+    return report
 
 
 def _cleaned(table, crm: Crm, custom: set[str]):  # type: ignore[no-untyped-def]
     fields = table.fields
     for number, cells in table.rows():
+        if isinstance(cells, RowProblem):  # a runaway quote, an over-long record
+            yield number, cells, None, [FieldError("", cells.key, cells.params, number)]
+            continue
         if len(cells) > len(fields):
             yield number, cells, None, [FieldError("", "import.error.cells",
                                                    {"cells": len(cells), "columns": len(fields)},
@@ -122,19 +106,10 @@ def _cleaned(table, crm: Crm, custom: set[str]):  # type: ignore[no-untyped-def]
         yield number, cells, values, errors + custom_errors
 
 
-def _reject(report: LeadImportReport, rejects: Rejects, cells: list, errors: list[FieldError],
-            on_error: Callable[[FieldError], None] | None) -> None:
-    report.rejected += 1
-    rejects.add(cells, errors)
-    if on_error:
-        for e in errors:
-            on_error(e)
-
-
-def _store_chunk(crm: Crm, actor: Actor, chunk: list, report: LeadImportReport,
-                 rejects: Rejects, on_error: Callable[[FieldError], None] | None) -> None:
+def _store_chunk(crm: Crm, actor: Actor, chunk: list, outcome: Outcome) -> None:
     now = utcnow()
     failed: list[tuple[list, list[FieldError]]] = []
+    report = outcome.report
     with crm.db.write() as session:
         for number, cells, values in chunk:
             try:
@@ -146,5 +121,6 @@ def _store_chunk(crm: Crm, actor: Actor, chunk: list, report: LeadImportReport,
                 continue
             report.stored += 1
             report.assigned += lead.owner_id is not None
+        report.chunks += 1
     for cells, errors in failed:
-        _reject(report, rejects, cells, errors, on_error)
+        outcome.reject(cells, errors)

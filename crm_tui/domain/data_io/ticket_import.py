@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_tui.domain.data_io.importer import ImportReport, Rejects, default_rejects_path
-from crm_tui.domain.data_io.readers import ImportFileError, open_table
+from crm_tui.domain.data_io.import_outcome import ImportReport, Outcome, running
+from crm_tui.domain.data_io.readers import ImportFileError, RowProblem, open_table
 from crm_tui.domain.forms.files import custom_cells, custom_headers
-from crm_tui.domain.kernel import audit, safe_files
+from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, catalog_labels
@@ -94,30 +94,28 @@ def import_tickets(crm: Crm, actor: Actor, path: Path, *, rejects_path: Path | N
     custom = custom_headers(crm, "ticket")
     table = open_table(path, lambda headers: ticket_headers(headers, custom))
     report = ImportReport(path.name, table.encoding)
-    rejects = Rejects(rejects_path or default_rejects_path(path), table.headers,
-                       safe_files.protected_for(crm, inputs=[path]))
     policy = crm.policy().service
     rows = table.rows()
-    try:
+    with running(crm, path, table.headers, report, rejects_path, on_error, started) as outcome:
         while True:
             chunk = [r for _, r in zip(range(CHUNK), rows, strict=False)]
             if not chunk:
                 break
-            _store_chunk(crm, actor, chunk, table.fields, policy, report, rejects, on_error,
-                         path.name)
-    finally:
-        rejects.close()
-        report.rejects_path = rejects.path if rejects.used else None
-        report.elapsed = time.perf_counter() - started
+            _store_chunk(crm, actor, chunk, table.fields, policy, outcome, path.name)
     return report
 
 
 def _store_chunk(crm: Crm, actor: Actor, chunk: list[tuple[int, list[Any]]],
-                 fields: list[str | None], policy, report: ImportReport, rejects: Rejects,  # type: ignore[no-untyped-def]
-                 on_error: Callable[[FieldError], None] | None, file_name: str) -> None:
+                 fields: list[str | None], policy, outcome: Outcome,  # type: ignore[no-untyped-def]
+                 file_name: str) -> None:
+    report = outcome.report
     with crm.db.write() as session:
         stored = []
         for number, cells in chunk:
+            report.rows += 1
+            if isinstance(cells, RowProblem):
+                outcome.reject(cells, [FieldError("", cells.key, cells.params, number)])
+                continue
             raw = {f: cells[i] for i, f in enumerate(fields) if f and i < len(cells)}
             values, errors = clean_ticket(raw, row=number, entity=ENTITY)
             custom, custom_errors = custom_cells(crm, "ticket", raw, number)
@@ -125,13 +123,8 @@ def _store_chunk(crm: Crm, actor: Actor, chunk: list[tuple[int, list[Any]]],
             customer, missing = _customer(crm, session, actor, raw, number)
             if missing:
                 errors.append(missing)
-            report.rows += 1
             if errors or customer is None:
-                report.rejected += 1
-                rejects.add(cells, errors)
-                for e in errors:
-                    if on_error:
-                        on_error(e)
+                outcome.reject(cells, errors)
                 continue
             created = values.get("created_at") or utcnow()
             ticket = new_ticket_row(session, policy, customer, values, created_by=actor.id,

@@ -50,11 +50,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
-    body = json.dumps({k: _plain(v) for k, v in sorted(row.items())}, ensure_ascii=False,
-                      sort_keys=True, default=str)
-    msg = f"crm-tui row seal\x1f{entity}\x1f{row['id']}\x1f{body}".encode()
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_AS_IS = frozenset({str, int, float, type(None)})  # their JSON needs no `_plain` first
+
+
+def mac_members(values: dict[str, Any]) -> str:
+    """The `"column": value` members of a seal's JSON body for these columns, in column-name
+    order, comma-separated: a bulk writer prepares them in groups elsewhere (import workers)
+    and joins them with the ones it knows last (id, timestamps) in `mac_of_members`."""
+    return _JSON.encode({k: v if type(v) in _AS_IS else _plain(v)
+                         for k, v in values.items()})[1:-1]
+
+
+def id_member(row_id: int) -> str:
+    """`mac_members({"id": row_id})`, cheaply (an integer is its own JSON)."""
+    return f'"id": {int(row_id)}'
+
+
+def mac_of_members(key: bytes, entity: str, row_id: int, members: Iterable[str]) -> str:
+    """The seal of a row from its members (see `mac_members`) in column-name order."""
+    body = "{" + ", ".join(m for m in members if m) + "}"
+    msg = f"crm-tui row seal\x1f{entity}\x1f{row_id}\x1f{body}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def row_mac(key: bytes, entity: str, row: dict[str, Any]) -> str:
+    return mac_of_members(key, entity, row["id"], [mac_members(row)])
 
 
 def _rows(conn: Any, entity: str, ids: Iterable[int]) -> list[dict[str, Any]]:
@@ -79,16 +100,33 @@ def seal_now(key: bytes, conn: Any, entity: str, ids: Iterable[int],
     ids = list(ids)
     if not ids:
         return {}
-    rows = _rows(conn, entity, ids)
-    macs = {int(r["id"]): row_mac(key, entity, r) for r in rows}
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
+    macs = {int(r["id"]): row_mac(key, entity, r) for r in _rows(conn, entity, ids)}
+    store_macs(conn, entity, macs, ids, event_id)
+    return macs
+
+
+def store_macs(conn: Any, entity: str, macs: dict[int, str], ids: Iterable[int] | None = None,
+               event_id: int | None = None) -> None:
+    """Replace the seals of `ids` (default: the rows of `macs`) by `macs`. A `range` of ids
+    (a bulk import's new rows) is cleared with one range delete."""
+    ids = macs if ids is None else ids
+    if isinstance(ids, range) and ids.step == 1 and ids:
         conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
-                                           RowSeal.row_id.in_(part)))  # type: ignore[attr-defined]
-    if macs:
+                                           RowSeal.row_id.between(ids[0], ids[-1])))  # type: ignore[attr-defined]
+    else:
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            conn.execute(delete(RowSeal).where(RowSeal.entity == entity,  # type: ignore[arg-type]
+                                               RowSeal.row_id.in_(ids[i:i + 500])))  # type: ignore[attr-defined]
+    if not macs:
+        return
+    if conn.dialect.name == "sqlite":  # the driver's executemany: no per-row parameter objects
+        conn.exec_driver_sql("INSERT INTO row_seal (entity, row_id, mac, event_id) "
+                             "VALUES (?, ?, ?, ?)",
+                             [(entity, k, v, event_id) for k, v in macs.items()])
+    else:
         conn.execute(insert(RowSeal), [{"entity": entity, "row_id": k, "mac": v,
                                         "event_id": event_id} for k, v in macs.items()])
-    return macs
 
 
 @event.listens_for(OrmSession, "after_flush")

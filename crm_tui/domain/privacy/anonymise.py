@@ -3,14 +3,15 @@
 Per category, what identifies a person is replaced by an irreversible token or blanked:
 profile — name (a random token: nothing to reverse), pinyin, national ID, phone, bank account
 (ciphertext and blind indexes), e-mail, address, birth date, gender, occupation, goals, custom
-field values (form engine), and the
-free text of rights requests and relationship notes, and approval payloads about the customer;
-kyc — document notes and questionnaire answers; interactions — subject, summary, next action;
-transactions — nothing personal is stored with a trade, the category only records that its
-period ended. Counts, amounts, dates, branch and product stay, so KPIs and reports do not move.
+field values (form engine), the free text of rights requests and relationship notes, and
+approval payloads about the customer; kyc — document notes and questionnaire answers;
+interactions — subject, summary, next action, and the service desk's text (tickets,
+complaints, outbox messages, their tasks and notifications: `scrub_service`); transactions —
+nothing personal is stored with a trade, the category only records that its period ended.
+Counts, amounts, dates, branch and product stay, so KPIs and reports do not move.
 
 The audit chain keeps its events; their payloads about the customer are redacted through
-`kernel.audit.redact_payloads` (issue 7) so the chain still verifies. On SQLite the rewrite runs
+`kernel.audit.redact_payloads` so the chain still verifies. On SQLite the rewrite runs
 with `secure_delete` and the WAL is checkpointed and truncated after commit, so no old page
 holds the plaintext.
 """
@@ -32,6 +33,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import NotFound
 from crm_tui.domain.privacy.retention import KIND, batch_version
+from crm_tui.domain.privacy.scrub_service import blank_tasks, scrub_service
 from crm_tui.store.models import (
     AuditEvent,
     Customer,
@@ -46,13 +48,16 @@ from crm_tui.store.models_privacy import AnonymisationBatch, AnonymisationItem, 
 
 REDACTED: dict[str, Any] = {"display": {"summary": ["privacy.summary.redacted", {}]}, "data": {}}
 
+Targets = list[tuple[str, list[str], str | None]]
+"""Audit events to redact: (entity, entity ids, only this action or None for all)."""
+
 
 def token() -> str:
     """An irreversible stand-in for a name: random, derived from nothing."""
     return "匿名" + secrets.token_hex(4).upper()
 
 
-def _profile(session: Session, ids: list[int], now: datetime) -> None:
+def _profile(session: Session, ids: list[int], now: datetime) -> Targets:
     for cid in ids:
         session.execute(update(Customer).where(Customer.id == cid).values(
             name=token(), name_pinyin="", name_initials="", national_id_enc=None,
@@ -69,50 +74,53 @@ def _profile(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(update(ApprovalRequest).where(ApprovalRequest.customer_id.in_(ids),  # type: ignore[attr-defined]
                                                   ApprovalRequest.status != "pending")
                     .values(payload=REDACTED, outcome_note=""))
+    requests = [str(r) for r in session.scalars(select(PrivacyRequest.id).where(
+        PrivacyRequest.customer_id.in_(ids))).all()]  # type: ignore[attr-defined]
+    approvals_ = [str(r) for r in session.scalars(select(ApprovalRequest.id).where(
+        ApprovalRequest.customer_id.in_(ids))).all()]  # type: ignore[attr-defined]
+    return [("customer", [str(c) for c in ids], None), ("privacy_request", requests, None),
+            ("approval_request", approvals_, None), ("task", blank_tasks(session, ids), None)]
 
 
-def _kyc(session: Session, ids: list[int], now: datetime) -> None:
+def _kyc(session: Session, ids: list[int], now: datetime) -> Targets:
     session.execute(update(KycDocument).where(KycDocument.customer_id.in_(ids))  # type: ignore[attr-defined]
                     .values(note=""))
     session.execute(update(RiskAssessment).where(RiskAssessment.customer_id.in_(ids))  # type: ignore[attr-defined]
                     .values(answers={}))
+    return []
 
 
-def _interactions(session: Session, ids: list[int], now: datetime) -> None:
+def _interactions(session: Session, ids: list[int], now: datetime) -> Targets:
     session.execute(update(Interaction).where(Interaction.customer_id.in_(ids))  # type: ignore[attr-defined]
                     .values(subject="", summary="", next_action=""))
+    service = [(entity, entity_ids, None) for entity, entity_ids in scrub_service(session, ids)]
+    return [("customer", [str(c) for c in ids], "interaction.log"), *service]
 
 
-def _transactions(session: Session, ids: list[int], now: datetime) -> None:
+def _transactions(session: Session, ids: list[int], now: datetime) -> Targets:
     """Trades carry amounts, dates and products only: they stay as they are."""
+    return []
 
 
 SCRUB = {"profile": _profile, "kyc": _kyc, "interactions": _interactions,
          "transactions": _transactions}
 
 
-def _redact_audit(crm: Crm, session: Session, customer_ids: list[int]) -> int:
-    """Redact the payloads of every audit event about these customers (and their rights
-    requests) through the chain's own redaction, which keeps a digest so `crm audit verify`
-    still passes. Returns how many events were redacted; 0 while the kernel lacks it."""
-    redact = getattr(audit, "redact_payloads", None)
-    if redact is None or not customer_ids:
+def _redact_audit(crm: Crm, session: Session, targets: Targets) -> int:
+    """Redact the payloads of the audit events that hold what was scrubbed, through the
+    chain's own redaction, which keeps a digest so `crm audit verify` still passes.
+    Returns how many events were redacted."""
+    conds = []
+    for entity, entity_ids, action in targets:
+        for start in range(0, len(entity_ids), 500):
+            cond = (AuditEvent.entity == entity) & AuditEvent.entity_id.in_(  # type: ignore[attr-defined]
+                entity_ids[start:start + 500])
+            conds.append(cond if action is None else cond & (AuditEvent.action == action))
+    if not conds:
         return 0
-    keys = [str(c) for c in customer_ids]
-    request_ids = [str(r) for r in session.scalars(select(PrivacyRequest.id).where(
-        PrivacyRequest.customer_id.in_(customer_ids))).all()]  # type: ignore[attr-defined]
-    approval_ids = [str(r) for r in session.scalars(select(ApprovalRequest.id).where(
-        ApprovalRequest.customer_id.in_(customer_ids))).all()]  # type: ignore[attr-defined]
-    conds = [(AuditEvent.entity == "customer") & AuditEvent.entity_id.in_(keys)]  # type: ignore[attr-defined]
-    if request_ids:
-        conds.append((AuditEvent.entity == "privacy_request")
-                     & AuditEvent.entity_id.in_(request_ids))  # type: ignore[attr-defined]
-    if approval_ids:
-        conds.append((AuditEvent.entity == "approval_request")
-                     & AuditEvent.entity_id.in_(approval_ids))  # type: ignore[attr-defined]
     event_ids = list(session.scalars(select(AuditEvent.id).where(or_(*conds))).all())
     if event_ids:
-        redact(crm.db, session, event_ids)
+        audit.redact_payloads(crm.db, session, event_ids)
     return len(event_ids)
 
 
@@ -161,13 +169,11 @@ class AnonymisationHandler:
         for cid, category in items:
             if cid not in active:
                 by_category[category].append(cid)
+        redacted = 0
         for category, ids in by_category.items():
             for start in range(0, len(ids), 500):
-                SCRUB[category](session, ids[start:start + 500], now)
-        profiles = by_category.get("profile", [])
-        redacted = 0
-        for start in range(0, len(profiles), 500):
-            redacted += _redact_audit(crm, session, profiles[start:start + 500])
+                targets = SCRUB[category](session, ids[start:start + 500], now)
+                redacted += _redact_audit(crm, session, targets)
         batch.state, batch.applied_at = "applied", now
         session.add(batch)
         counts = {c: len(v) for c, v in by_category.items()}

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from crm_tui.domain.customers.consent import NoConsent, require_consent
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import PermissionDenied
@@ -28,6 +29,10 @@ from crm_tui.store.models_service import OutboxMessage
 
 STATES = ("queued", "sending", "sent", "retry", "failed")
 PAGE = 100
+# Every message the outbox holds is a care greeting: the ledger is checked again when it goes
+# out, so a consent withdrawn (or a record restricted) after queueing stops it (PIPL).
+CONSENT_PURPOSE = {"sms": "marketing_sms", "email": "marketing_email"}
+NO_CONSENT = "no consent in force"
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,18 @@ def _claim(crm: Crm, message_id: int) -> tuple[OutboxMessage, Customer] | None:
         return row[0], row[1]
 
 
+def _consented(crm: Crm, message: OutboxMessage) -> bool:
+    purpose = CONSENT_PURPOSE.get(message.channel)
+    if purpose is None:
+        return True
+    with crm.db.read() as session:
+        try:
+            require_consent(session, message.customer_id, purpose)
+        except NoConsent:
+            return False
+    return True
+
+
 def _finish(crm: Crm, message: OutboxMessage, customer: Customer, now: datetime,
             error: str | None) -> str:
     policy = crm.policy().service.outbox
@@ -95,7 +112,7 @@ def _finish(crm: Crm, message: OutboxMessage, customer: Customer, now: datetime,
         values: dict[str, Any]
         if error is None:
             values, state = {"state": "sent", "sent_at": now, "last_error": ""}, "sent"
-        elif message.attempts >= policy.max_attempts:
+        elif error == NO_CONSENT or message.attempts >= policy.max_attempts:
             values, state = {"state": "failed", "last_error": error[:400]}, "failed"
             if customer.rm_id:
                 notify(session, customer.rm_id, "outbox", "service.notify.outbox_failed",
@@ -130,7 +147,9 @@ def deliver_due(crm: Crm, now: datetime, senders: dict[str, Sender] | None = Non
         error: str | None = None
         to = _recipient(crm, customer, message.channel)
         sender = senders.get(message.channel)
-        if not to:
+        if not _consented(crm, message):
+            error = NO_CONSENT  # failed at once, never retried
+        elif not to:
             error = f"no {message.channel} address"
         elif sender is None:
             error = f"no sender for {message.channel}"
