@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "service",  # tickets list/import, import tickets, outbox list, tasks list
     "fields",  # custom fields (form engine)
     "reporting",  # kpi, targets set
+    "warnings",  # warnings churn / cross-sell (early warnings)
 )
 
 

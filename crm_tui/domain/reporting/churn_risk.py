@@ -12,7 +12,7 @@ the CLI show why), keyset-paged on (score ↓, AUM ↓, id ↑). Definitions: do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
@@ -66,6 +66,27 @@ def as_of_utc(as_of: datetime | None) -> datetime:
     return (as_of or datetime.now(UTC)).astimezone(UTC)
 
 
+def end_of_day(crm: Crm, day: date | None) -> datetime | None:
+    """The screen's moment: the end of the app's (pinned) day, or None for now."""
+    if day is None:
+        return None
+    after = day + timedelta(days=1)
+    return datetime(after.year, after.month, after.day, tzinfo=crm.tz).astimezone(UTC)
+
+
+def parse_as_of(crm: Crm, text: str) -> datetime:
+    """`--as-of 2026-10-01`: the start of that day in the display zone (a field error else)."""
+    from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+    from crm_tui.domain.kernel.validation import BadValue, parse_date
+
+    try:
+        day = parse_date(text, required=True)
+    except BadValue as exc:
+        raise ValidationFailed([FieldError("as_of", exc.key, exc.params)]) from None
+    assert day is not None
+    return datetime(day.year, day.month, day.day, tzinfo=crm.tz).astimezone(UTC)
+
+
 def open_customers(actor: Actor, scope: Scope, as_of: datetime) -> Any:
     """The population: in scope (restricted records never are), relationship open."""
     return and_(customers_where(actor, scope), Customer.churned_at.is_(None),  # type: ignore[union-attr]
@@ -107,7 +128,8 @@ def _scored(session: Session, actor: Actor, scope: Scope, rules: ChurnRisk, as_o
     last = func.coalesce(contact.c.last, Customer.created_at)
     w = rules.weights
     hits = {
-        "aum_decline": and_(outflow > 0, outflow * 100 >= (Customer.aum_fen + outflow) * rules.aum_decline_pct),
+        "aum_decline": and_(outflow > 0,
+                            outflow * 100 >= (Customer.aum_fen + outflow) * rules.aum_decline_pct),
         "activity_drop": and_(before > 0, recent * 100 <= before * (100 - rules.activity_drop_pct)),
         "no_contact": last < quiet_since,
     }
