@@ -75,7 +75,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
         db: DbOption = None,
     ) -> None:
-        from crm_tui.domain.reporting.base import KpiFilter, parse_field_filter
+        from crm_tui.domain.reporting.base import KpiFilter
+        from crm_tui.domain.reporting.filters import parse_field_filter
         from crm_tui.domain.reporting.kpi import kpis
         from crm_tui.domain.reporting.period import current_quarter, parse_period
 
