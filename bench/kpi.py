@@ -6,7 +6,8 @@ The floor is the raw SQL of the same aggregates in the same run: the statements 
 sent, captured and replayed on a plain sqlite3 connection (bench.queries), each side warm.
 Target ≤ 1.5× the floor. Then responsiveness: the real KPI pane in a headless app while its
 refresh worker runs — the lateness of a 50 ms timer and the round trip of keystrokes (cursor
-moves in the sales table), target p95 ≤ 100 ms. Data: bench.kpi_data (cached).
+moves in the sales table, timed from the key entering the driver's queue to the cursor
+having moved), target p95 ≤ 100 ms. Data: bench.kpi_data (cached).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _refresh(crm: Any, conn: Any, actor: Any, runs: int) -> tuple[list[float], l
 
 async def _responsiveness(crm: Any, actor: Any) -> tuple[list[float], list[float], float]:
     """Timer lateness and keystroke round trips (ms) while the KPI pane refreshes."""
+    from textual import events
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
@@ -106,9 +108,16 @@ async def _responsiveness(crm: Any, actor: Any) -> tuple[list[float], list[float
         pane.action_refresh()
         last[0] = time.perf_counter()
         timer = app.set_interval(0.05, tick)
+        table = pane.query_one("#kpi-sales", DataTable)
         while pane.busy("kpi"):
+            # a key straight into the driver's queue (pilot.press would wait for the whole
+            # process to go idle); the round trip ends when the cursor has moved
+            before = table.cursor_row
+            key = "down" if before == 0 else "up"
             k0 = time.perf_counter()
-            await pilot.press("down" if len(keys) % 2 == 0 else "up")
+            app._driver.send_message(events.Key(key, None))  # type: ignore[union-attr]
+            while table.cursor_row == before and time.perf_counter() - k0 < 10:
+                await asyncio.sleep(0.001)
             keys.append((time.perf_counter() - k0) * 1000)
             await asyncio.sleep(0.1)
         took = time.perf_counter() - t0
