@@ -11,6 +11,7 @@ Environment:
   BENCH_SSH_SPREAD_S  window in which the sessions start typing (default 20)
   BENCH_PIPELINE_OPEN  open opportunities on the pipeline board (default 100000)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
+  BENCH_KPI_RUNS  timed KPI refreshes per scope (default 3; each after one warm-up)
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.generate import key_path
+from bench.generate import key_path, log
 from bench.kpi_data import ensure_kpi_db
 from bench.queries import capture, raw_connection, replay
 from bench.report import Figure, percentile
@@ -56,10 +56,13 @@ def _refresh(crm: Any, conn: Any, actor: Any, runs: int) -> tuple[list[float], l
     from crm_tui.domain.reporting.period import current_quarter
 
     f = KpiFilter(current_quarter(crm.tz))
+    t0 = time.perf_counter()
     with capture(crm.db.read_engine) as captured:
         captured.append([])
         kpis_with_previous(crm, actor, f)  # warm-up, and the statements it sends
     statements = captured[0]
+    log(f"kpi warm-up as {actor.username}: {time.perf_counter() - t0:.1f} s, "
+        f"{len(statements)} statements (load {os.getloadavg()[0]:.1f})")
     replay(conn, statements)  # the raw side warm too
     domain, floor = [], []
     for _ in range(runs):
@@ -69,6 +72,8 @@ def _refresh(crm: Any, conn: Any, actor: Any, runs: int) -> tuple[list[float], l
         t0 = time.perf_counter()
         replay(conn, statements)
         floor.append(time.perf_counter() - t0)
+        log(f"kpi refresh as {actor.username}: {domain[-1]:.2f} s, raw {floor[-1]:.2f} s "
+            f"(load {os.getloadavg()[0]:.1f})")
     return domain, floor
 
 
@@ -125,7 +130,8 @@ async def _responsiveness(crm: Any, actor: Any) -> tuple[list[float], list[float
     return lags, keys, took
 
 
-def run_kpi(scale: float, runs: int = 3) -> list[Figure]:
+def run_kpi(scale: float, runs: int | None = None) -> list[Figure]:
+    runs = runs or int(os.environ.get("BENCH_KPI_RUNS", "3"))
     n = max(10_000, round(1_000_000 * scale))
     path, built = ensure_kpi_db(n)
     crm = _crm(path)
