@@ -5,12 +5,13 @@ Environment:
   BENCH_QUERIES  queries per search/profile figure (default 300)
   BENCH_RUNS     cold starts per app (default 12)
   BENCH_ONLY     comma list of parts to run: search, profile, import, startup, pipeline,
-                 tickets, ssh, concurrency, valuation (default all; valuation alone does
-                 not build the main database)
+                 tickets, ssh, concurrency, valuation, kpi (default all; valuation or kpi
+                 alone does not build the main database)
   BENCH_SSH_SESSIONS  concurrent SSH sessions (default 50)
   BENCH_SSH_SPREAD_S  window in which the sessions each look a customer up (default 60)
   BENCH_PIPELINE_OPEN  open opportunities on the pipeline board (default 100000)
   BENCH_WORKERS  processes for data generation (default: the cores, at most 4)
+  BENCH_KPI_RUNS  timed KPI refreshes per scope (default 3; each after one warm-up)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bench.generate import Spec, ensure_database, key_path  # noqa: E402
 from bench.report import RESULTS, Figure, print_table, write_results  # noqa: E402
 
 PARTS = ("search", "profile", "import", "startup", "pipeline", "tickets", "ssh", "concurrency",
-         "valuation")
+         "valuation", "kpi")
 
 
 def main() -> int:
@@ -59,11 +60,15 @@ def main() -> int:
           f"{spec.interactions:,} interactions), {queries} queries per figure; "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
           f"{os.cpu_count()} CPU(s)", flush=True)
-    if only in (["pipeline"], ["tickets"]):  # each has data of its own: no customer database
+    if only in (["pipeline"], ["tickets"], ["kpi"]):  # each has data of its own
         if only == ["pipeline"]:
             from bench.pipeline import run_pipeline
 
             figures = run_pipeline()
+        elif only == ["kpi"]:
+            from bench.kpi import run_kpi
+
+            figures = run_kpi(scale)
         else:
             from bench.tickets import run_tickets
 
@@ -131,6 +136,10 @@ def main() -> int:
         from bench.tickets import run_tickets
 
         figures += run_tickets(scale)
+    if "kpi" in only:
+        from bench.kpi import run_kpi
+
+        figures += run_kpi(scale)
     print(f"\nmeasured in {time.perf_counter() - started:.0f} s "
           f"(rm = {actors['rm'].username}, branch head = {actors['branch_head'].username})\n")
     print_table(figures)

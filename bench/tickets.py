@@ -34,6 +34,43 @@ CUSTOMERS = 100_000
 CHUNK = 50_000
 
 
+TICKET_SQL = (
+    "INSERT INTO ticket (customer_id, branch_id, type, priority, state, queue, team_id, "
+    "assignee_id, subject, description, channel, created_by, created_at, first_response_due, "
+    "resolution_due, next_due_at, first_response_at, paused_at, resolved_at, closed_at, "
+    "resolution_note, breached, escalated_at, reopened, csat, first_contact_resolution, "
+    "version) VALUES (?, 1, ?, ?, ?, ?, NULL, ?, ?, '', 'phone', 1, ?, ?, ?, ?, ?, NULL, ?, "
+    "?, '', ?, NULL, 0, ?, ?, 1)")
+SUBJECTS = ("网银登录异常", "大额存单利率咨询", "更新通讯地址", "基金赎回到账时间", "信用卡还款",
+            "理财到期续作", "转账限额调整", "开具资产证明")
+
+
+def ticket_rows(rng: random.Random, count: int, customers: int, now: datetime,
+                staff: int = 41) -> list[tuple[Any, ...]]:
+    """`count` tickets over the last year for customers 1…`customers`, 30 % open (rows for
+    TICKET_SQL; the KPI bench reuses them)."""
+    rows = []
+    for _ in range(count):
+        created = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365))
+        first_due = created + timedelta(hours=rng.choice((1, 2, 4, 8)))
+        res_due = first_due + timedelta(hours=rng.choice((3, 6, 20, 32)))
+        is_open = rng.random() < 0.3
+        state = rng.choice(OPEN) if is_open else rng.choice(("resolved", "closed"))
+        answered = state not in ("new", "assigned")
+        rows.append((1 + rng.randrange(customers), rng.choice(TYPES), rng.choice(PRIORITIES),
+                     state, rng.choice(("general", "priority", "transactions", "complaints")),
+                     (1 + rng.randrange(staff)) if state != "new" else None,
+                     rng.choice(SUBJECTS), ts(created), ts(first_due), ts(res_due),
+                     (ts(res_due if answered else first_due) if is_open else None),
+                     ts(created + timedelta(minutes=30)) if answered else None,
+                     None if is_open else ts(res_due - timedelta(hours=1)),
+                     None if state != "closed" else ts(res_due),
+                     int(is_open and rng.random() < 0.2),
+                     None if is_open else rng.randint(1, 5),
+                     None if is_open else rng.random() < 0.4))
+    return rows
+
+
 def _build(path: Path, tickets: int) -> None:
     from crm_tui.domain.admin.setup import init_database
     from crm_tui.domain.kernel.actor import system_actor
@@ -73,36 +110,10 @@ def _build(path: Path, tickets: int) -> None:
         "'', '', 0, '', ?, 1, ?, 'active', ?, ?, 1)",
         [(rng.choice(surnames) + rng.choice(given) + rng.choice(given), rng.randrange(10**9),
           2 + i % 40, ts(now), ts(now)) for i in range(CUSTOMERS)])
-    sql = ("INSERT INTO ticket (customer_id, branch_id, type, priority, state, queue, team_id, "
-           "assignee_id, subject, description, channel, created_by, created_at, first_response_due, "
-           "resolution_due, next_due_at, first_response_at, paused_at, resolved_at, closed_at, "
-           "resolution_note, breached, escalated_at, reopened, csat, first_contact_resolution, "
-           "version) VALUES (?, 1, ?, ?, ?, ?, NULL, ?, ?, '', 'phone', 1, ?, ?, ?, ?, ?, NULL, ?, "
-           "?, '', ?, NULL, 0, ?, ?, 1)")
-    subjects = ("网银登录异常", "大额存单利率咨询", "更新通讯地址", "基金赎回到账时间", "信用卡还款",
-                "理财到期续作", "转账限额调整", "开具资产证明")
     done = 0
     while done < tickets:
-        rows = []
-        for _ in range(done, min(tickets, done + CHUNK)):
-            created = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365))
-            first_due = created + timedelta(hours=rng.choice((1, 2, 4, 8)))
-            res_due = first_due + timedelta(hours=rng.choice((3, 6, 20, 32)))
-            is_open = rng.random() < 0.3
-            state = rng.choice(OPEN) if is_open else rng.choice(("resolved", "closed"))
-            answered = state not in ("new", "assigned")
-            rows.append((1 + rng.randrange(CUSTOMERS), rng.choice(TYPES), rng.choice(PRIORITIES),
-                         state, rng.choice(("general", "priority", "transactions", "complaints")),
-                         (1 + rng.randrange(41)) if state != "new" else None,
-                         rng.choice(subjects), ts(created), ts(first_due), ts(res_due),
-                         (ts(res_due if answered else first_due) if is_open else None),
-                         ts(created + timedelta(minutes=30)) if answered else None,
-                         None if is_open else ts(res_due - timedelta(hours=1)),
-                         None if state != "closed" else ts(res_due),
-                         int(is_open and rng.random() < 0.2),
-                         None if is_open else rng.randint(1, 5),
-                         None if is_open else rng.random() < 0.4))
-        conn.executemany(sql, rows)
+        rows = ticket_rows(rng, min(CHUNK, tickets - done), CUSTOMERS, now)
+        conn.executemany(TICKET_SQL, rows)
         done += len(rows)
         log(f"tickets: {done:,}")
     conn.execute("COMMIT")

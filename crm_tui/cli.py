@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "fields",  # custom fields (form engine)
     "reporting",  # kpi, targets set
     "reports",  # report list/run/import/export/delete/fields (the report engine)
+    "warnings",  # warnings churn / cross-sell (early warnings)
 )
 
 

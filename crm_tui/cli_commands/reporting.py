@@ -19,10 +19,10 @@ def _opt(name: str, key: str) -> Any:
     return typer.Option(name, help=t(key), show_default=False)
 
 
-def _actor(crm: Any, username: str | None) -> Actor:
+def cli_actor(crm: Any, username: str | None, name: str = "cli:kpi") -> Actor:
     if username is None:
         # the operator at the machine: the bank-wide view (compliance-like scope)
-        return Actor(id=None, username="cli:kpi", display_name="cli", role="compliance")
+        return Actor(id=None, username=name, display_name="cli", role="compliance")
     from crm_tui.domain.admin.auth import login
 
     return login(crm, username, read_password(True, confirm=False))  # the password on stdin
@@ -70,17 +70,20 @@ def register(app: typer.Typer) -> None:
         team: Annotated[int | None, _opt("--team", "reporting.cli.opt_team")] = None,
         rm: Annotated[str | None, _opt("--rm", "reporting.cli.opt_rm")] = None,
         category: Annotated[str | None, _opt("--category", "reporting.cli.opt_category")] = None,
+        field: Annotated[list[str] | None, _opt("--field", "reporting.cli.opt_field")] = None,
         as_user: Annotated[str | None, _opt("--as", "reporting.cli.opt_as")] = None,
         json_out: JsonOption = False,
         db: DbOption = None,
     ) -> None:
         from crm_tui.domain.reporting.base import KpiFilter
+        from crm_tui.domain.reporting.filters import parse_field_filter
         from crm_tui.domain.reporting.kpi import kpis
         from crm_tui.domain.reporting.period import current_quarter, parse_period
 
         with store(db) as crm:
             p = parse_period(period, crm.tz) if period else current_quarter(crm.tz)
-            k = kpis(crm, _actor(crm, as_user), KpiFilter(p, branch, team, rm, category))
+            fields = tuple(parse_field_filter(x) for x in field or ())
+            k = kpis(crm, cli_actor(crm, as_user), KpiFilter(p, branch, team, rm, category, fields))
         if json_out:
             print_json(k)
         else:
@@ -101,7 +104,7 @@ def register(app: typer.Typer) -> None:
 
         with store(db) as crm:
             p = parse_period(period, crm.tz) if period else current_quarter(crm.tz).next()
-            fc = forecast(crm, _actor(crm, as_user), KpiFilter(p))
+            fc = forecast(crm, cli_actor(crm, as_user), KpiFilter(p))
         if json_out:
             print_json(asdict(fc))
             return

@@ -2,9 +2,10 @@
 and scope, each figure beside its change against the previous period, charts for the funnel
 and the AUM pyramid, and Enter on a figure to open the records behind it.
 
-The filter bar takes a period (2026-Q3, 2026-11, 2026), a branch code, an RM and a product
-category; `r` refreshes. Figures come from `domain.reporting.kpi` in a worker, so the screen
-stays responsive while the database aggregates."""
+The filter bar takes a period (2026-Q3, 2026-11, 2026), a branch code, a team, an RM, a
+product category and a filterable custom field with its value; `r` refreshes, `w` opens the
+early warnings in the same scope. Figures come from `domain.reporting.kpi` in a worker, so
+the screen stays responsive while the database aggregates."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from crm_tui.i18n import t
 from crm_tui.widgets.domain_call import DomainCalls
@@ -26,6 +27,7 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
     DEFAULT_CSS = """
     KpiPane #kpi-filters { height: auto; }
     KpiPane #kpi-filters Input { width: 1fr; }
+    KpiPane #kpi-filters Select { width: 1fr; }
     KpiPane #kpi-body { height: 1fr; }
     KpiPane .kpi-table { height: auto; margin-bottom: 1; }
     KpiPane #kpi-charts { height: 12; }
@@ -33,6 +35,7 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
     """
     BINDINGS = [
         Binding("r", "refresh", "tui.kpi.key_refresh", id="kpi-refresh"),
+        Binding("w", "warnings", "tui.kpi.key_warnings", id="kpi-warnings"),
     ]
 
     def __init__(self) -> None:
@@ -47,8 +50,11 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
             yield Input(current_quarter(self.crm.tz, self.today).label, id="kpi-period",
                         placeholder="2026-Q3")
             yield Input(id="kpi-branch", placeholder=t("tui.kpi.ph_branch"))
+            yield Select[int]([], id="kpi-team", prompt=t("tui.kpi.ph_team"))
             yield Input(id="kpi-rm", placeholder=t("tui.kpi.ph_rm"))
             yield Input(id="kpi-category", placeholder=t("tui.kpi.ph_category"))
+            yield Select[str]([], id="kpi-field", prompt=t("tui.kpi.ph_field"))
+            yield Input(id="kpi-field-value", placeholder=t("tui.kpi.ph_field_value"))
         yield Static("", id="kpi-message", classes="pane-status", markup=False)
         with VerticalScroll(id="kpi-body"):
             with Horizontal(id="kpi-charts"):
@@ -64,7 +70,19 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
                 yield table
 
     def on_mount(self) -> None:
+        from crm_tui.domain.reporting.filters import filter_choices
+
+        self.call_domain(filter_choices, self.crm, self.actor, group="kpi-choices",
+                         on_done=self._choices)
         self.action_refresh()
+
+    def _choices(self, choices: Any) -> None:
+        from crm_tui.i18n import language
+
+        self.query_one("#kpi-team", Select).set_options(
+            (label, tid) for tid, label in choices.teams)
+        self.query_one("#kpi-field", Select).set_options(
+            (en if language() == "en" else zh, key) for key, zh, en in choices.fields)
 
     def focus_default(self) -> None:
         self.query_one("#kpi-sales", DataTable).focus()
@@ -76,12 +94,31 @@ class KpiPane(DomainCalls, UsesCrm, Vertical):
         def text(id_: str) -> str | None:
             return self.query_one(f"#{id_}", Input).value.strip() or None
 
+        def chosen(id_: str) -> Any:
+            value = self.query_one(f"#{id_}", Select).value
+            return None if value is Select.NULL else value
+
+        key = chosen("kpi-field")
+        fields = ((key, text("kpi-field-value") or ""),) if key is not None else ()
         return KpiFilter(parse_period(text("kpi-period") or "", self.crm.tz), text("kpi-branch"),
-                         None, text("kpi-rm"), text("kpi-category"))
+                         chosen("kpi-team"), text("kpi-rm"), text("kpi-category"), fields)
 
     @on(Input.Submitted)
+    @on(Select.Changed)
     def _submitted(self) -> None:
         self.action_refresh()
+
+    def action_warnings(self) -> None:
+        from crm_tui.screens.warnings import WarningsScreen
+
+        try:
+            f = self._filter()
+        except Exception as exc:  # a bad period: say so under the filters
+            from crm_tui.widgets.session import failure_text
+
+            self.say(failure_text(self, exc), ok=False)
+            return
+        self.app.push_screen(WarningsScreen(f))
 
     def action_refresh(self) -> None:
         from crm_tui.domain.reporting.kpi import kpis_with_previous

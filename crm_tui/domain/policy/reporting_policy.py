@@ -1,5 +1,6 @@
 """The reporting settings: AUM tiers of the pyramid, the value model behind LTV, churn
-reasons, and the weights of the churn-risk score."""
+reasons, and the churn-risk early warning (each factor's weight and threshold), so a
+reviewer reads the score's rules in the policy file, not in code."""
 
 from __future__ import annotations
 
@@ -22,6 +23,44 @@ def _tiers() -> list[Tier]:
             Tier(name="mass", min_aum=Decimal(0))]
 
 
+class ChurnWeights(BaseModel):
+    """Points each factor adds to the churn-risk score when it fires; together 100."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    aum_decline: int = Field(default=35, ge=0, le=100)
+    activity_drop: int = Field(default=25, ge=0, le=100)
+    open_complaints: int = Field(default=20, ge=0, le=100)
+    no_contact: int = Field(default=20, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _hundred(self) -> ChurnWeights:
+        total = self.aum_decline + self.activity_drop + self.open_complaints + self.no_contact
+        if total != 100:
+            raise ValueError(f"the four weights must add up to 100, not {total}")
+        return self
+
+
+class ChurnRisk(BaseModel):
+    """When each factor fires. Percentages are whole numbers so the database compares
+    integers (fen × 100 against fen × percent) and SQLite and PostgreSQL agree exactly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weights: ChurnWeights = Field(default_factory=ChurnWeights)
+    window_days: int = Field(default=90, ge=7, le=365)
+    """The recent window for the AUM outflow and the activity (the one before it compares)."""
+    aum_decline_pct: int = Field(default=20, ge=1, le=100)
+    """Net outflow in the window, as a share of the AUM at its start, that fires the factor."""
+    activity_drop_pct: int = Field(default=50, ge=1, le=100)
+    """Fires when the window's interactions + trades fell by at least this share."""
+    no_contact_days: int = Field(default=90, ge=1, le=3650)
+    min_score: int = Field(default=40, ge=1, le=100)
+    """A customer enters the warning list at this score."""
+    task_due_days: int = Field(default=7, ge=0, le=90)
+    """A follow-up task made from a warning is due this many days later."""
+
+
 class ReportingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,9 +73,8 @@ class ReportingPolicy(BaseModel):
     churn_reasons: list[str] = Field(default_factory=lambda: [
         "yield", "service", "funds_needed", "moved_bank", "relocated", "deceased", "other"],
         min_length=1)
-    churn_score_weights: dict[str, int] = Field(default_factory=lambda: {
-        "aum_decline": 35, "activity_drop": 25, "open_complaints": 20, "no_contact": 20})
-    no_contact_days: int = Field(default=90, ge=1, le=3650)
+    churn_risk: ChurnRisk = Field(default_factory=ChurnRisk)
+    """The early warning's score (docs/METRICS.md, "Early warnings")."""
 
     @model_validator(mode="after")
     def _sound(self) -> ReportingPolicy:
@@ -45,10 +83,4 @@ class ReportingPolicy(BaseModel):
             raise ValueError("tiers must go from the highest minimum to the lowest, without repeats")
         if minimums[-1] != 0:
             raise ValueError("the last tier must start at 0 so every customer has one")
-        if set(self.churn_score_weights) != {"aum_decline", "activity_drop", "open_complaints",
-                                             "no_contact"}:
-            raise ValueError("churn_score_weights needs aum_decline, activity_drop, "
-                             "open_complaints and no_contact")
-        if sum(self.churn_score_weights.values()) != 100:
-            raise ValueError("churn_score_weights must add up to 100")
         return self

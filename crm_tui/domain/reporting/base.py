@@ -16,6 +16,7 @@ from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, Role, customer_scope, require
+from crm_tui.domain.reporting.filters import CustomFilter, custom_condition, custom_filters
 from crm_tui.domain.reporting.period import Period
 from crm_tui.store.models import Branch, Customer, Staff
 from crm_tui.store.types import UTCDateTime
@@ -53,6 +54,8 @@ class KpiFilter:
     """RM user name."""
     category: str | None = None
     """Product category (deposit, wealth, fund, insurance, bond, structured)."""
+    fields: tuple[tuple[str, str], ...] = ()
+    """Custom customer fields marked filterable, as (key, value) pairs, all of which apply."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Scope:
     rm_id: int | None
     label: dict[str, Any]
     """Who asked and what the filter bar narrowed to (`scope` in `crm kpi --json`)."""
+    custom: tuple[CustomFilter, ...] = ()
 
 
 def require_reporting(actor: Actor) -> None:
@@ -91,13 +95,14 @@ def resolve(crm: Crm, actor: Actor, f: KpiFilter) -> Scope:
 
             if session.get(Team, f.team_id) is None:
                 errors.append(FieldError("team", "reporting.error.team", {"id": f.team_id}))
+    custom = custom_filters(crm, f.fields, errors)
     if errors:
         raise ValidationFailed(errors)
     return Scope(f, branch_id, rm_id, {
         "user": actor.username, "role": actor.role,
         "book": {"rm": "own", "supervisor": "team", "branch_head": "branch"}.get(actor.role, "bank"),
         "branch": f.branch.upper() if f.branch else None, "team": f.team_id, "rm": f.rm,
-        "category": f.category})
+        "category": f.category, "fields": dict(f.fields)}, custom)
 
 
 def customers_where(actor: Actor, scope: Scope) -> ColumnElement[bool]:
@@ -110,6 +115,7 @@ def customers_where(actor: Actor, scope: Scope) -> ColumnElement[bool]:
     if scope.filters.team_id is not None:
         members = select(Staff.id).where(Staff.team_id == scope.filters.team_id)
         conds.append(Customer.rm_id.in_(members))  # type: ignore[union-attr]
+    conds += [custom_condition(c) for c in scope.custom]
     return and_(*conds)
 
 

@@ -105,27 +105,39 @@ def product_ranking(session: Session, actor: Actor, scope: Scope, top: int = 10)
 
 def target_attainment(session: Session, actor: Actor, scope: Scope) -> list[dict[str, Any]]:
     """Each RM's or team's target for the period against the subscriptions their customers
-    made; an RM sees her own, a supervisor her team and its RMs, a branch head the branch."""
+    made; an RM sees her own, a supervisor her team and its RMs, a branch head the branch.
+    The actuals are two GROUP BYs (per RM, per team), whatever the number of targets."""
     p = scope.filters.period
     rm = aliased(Staff)
     q = (select(SalesTarget, rm.username, rm.team_id, rm.branch_id, Team.name, Team.branch_id)
          .outerjoin(rm, rm.id == SalesTarget.staff_id)
          .outerjoin(Team, Team.id == SalesTarget.team_id)
          .where(SalesTarget.period == p.label).order_by(SalesTarget.id))
+    shown = [(target, username or team_name) for target, username, rm_team, rm_branch, team_name,
+             team_branch in session.execute(q)
+             if _may_see_target(actor, target, rm_team, rm_branch, team_branch)
+             and (scope.rm_id is None or target.staff_id == scope.rm_id)]
+    rm_ids = {t.staff_id for t, _ in shown if t.staff_id is not None}
+    team_ids = {t.team_id for t, _ in shown if t.team_id is not None}
+    amount = func.coalesce(func.sum(Trade.amount_fen), 0)
+
+    def bought(key: Any, keys: set[int]) -> dict[int, int]:
+        if not keys:
+            return {}
+        q = (select(key, amount).select_from(Trade).join(Customer, Customer.id == Trade.customer_id)
+             .outerjoin(Product, Product.id == Trade.product_id)
+             .where(*_subscriptions(scope), key.in_(keys)).group_by(key))
+        if key is Staff.team_id:
+            q = q.join(Staff, Staff.id == Customer.rm_id)
+        return {k: int(v) for k, v in session.execute(q)}
+
+    by_rm, by_team = bought(Customer.rm_id, rm_ids), bought(Staff.team_id, team_ids)
     out = []
-    for target, username, rm_team, rm_branch, team_name, team_branch in session.execute(q):
-        if not _may_see_target(actor, target, rm_team, rm_branch, team_branch):
-            continue
-        if scope.rm_id is not None and target.staff_id != scope.rm_id:
-            continue
-        owners = (Customer.rm_id == target.staff_id if target.staff_id is not None else
-                  Customer.rm_id.in_(select(Staff.id).where(Staff.team_id == target.team_id)))  # type: ignore[union-attr]
-        actual = session.scalar(select(func.coalesce(func.sum(Trade.amount_fen), 0))
-                                .join(Customer, Customer.id == Trade.customer_id)
-                                .outerjoin(Product, Product.id == Trade.product_id)
-                                .where(*_subscriptions(scope), owners)) or 0
-        out.append({"who": username or team_name, "target": money(target.amount_fen),
-                    "actual": money(actual), "ratio": rate(actual, target.amount_fen)})
+    for target, who in shown:
+        actual = (by_rm.get(target.staff_id, 0) if target.staff_id is not None
+                  else by_team.get(target.team_id or 0, 0))
+        out.append({"who": who, "target": money(target.amount_fen), "actual": money(actual),
+                    "ratio": rate(actual, target.amount_fen)})
     return out
 
 
