@@ -209,3 +209,20 @@ def valid_id(prefix17: str) -> str:
     from crm_tui.domain.kernel.validation import id_check_digit
 
     return prefix17 + id_check_digit(prefix17)
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots see every text cursor steady: a blinking one is drawn or not depending on
+    how long the screen took to settle, which made snapshots of inputs flaky under load."""
+    if "snap_compare" not in request.fixturenames:
+        return
+    from textual.widgets import Input
+
+    original = Input.__init__
+
+    def steady(self: Input, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.cursor_blink = False
+
+    monkeypatch.setattr(Input, "__init__", steady)

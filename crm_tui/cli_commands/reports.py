@@ -36,9 +36,9 @@ AsOption = Annotated[str | None, _opt("--as", "reports.cli.opt_as")]
 
 
 def _actor(crm: Any, username: str | None) -> Any:
-    from crm_tui.cli_commands.reporting import _actor as reporting_actor
+    from crm_tui.cli_commands.reporting import cli_actor
 
-    return reporting_actor(crm, username)  # the same reader as `crm kpi`
+    return cli_actor(crm, username)  # the same reader as `crm kpi`
 
 
 def register(app: typer.Typer) -> None:

@@ -17,11 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crm_tui.i18n import t
-from crm_tui.widgets.bindings import translate_bindings
+from crm_tui.widgets.bindings import TranslatedFooter
 from crm_tui.widgets.domain_call import DomainCalls
+from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import money
 from crm_tui.widgets.session import UsesCrm
 
@@ -29,7 +30,7 @@ PAGE = 100
 FACTORS = ("aum_decline", "activity_drop", "open_complaints", "no_contact")
 
 
-class WarningsScreen(DomainCalls, UsesCrm, Screen[None]):
+class WarningsScreen(TranslatedFooter, DomainCalls, UsesCrm, Screen[None]):
     DEFAULT_CSS = """
     WarningsScreen #warn-list { height: 1fr; }
     WarningsScreen #warn-why { height: auto; min-height: 2; padding: 0 1; }
@@ -46,7 +47,6 @@ class WarningsScreen(DomainCalls, UsesCrm, Screen[None]):
 
     def __init__(self, kpi_filter: Any = None, kind: str = "churn") -> None:
         super().__init__()
-        translate_bindings(self)
         self.kpi_filter, self.kind = kpi_filter, kind
         self.rows: list[Any] = []
         self.done = False

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from crm_tui.domain.customers.scope import load_in_scope
@@ -65,13 +67,16 @@ def _among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 def ensure_tag(session: Session, name: str, name_en: str = "", kind: str = "manual") -> int:
+    """The tag's id, creating it if needed. Two sessions may create the same tag at once
+    (two leads converted together both evaluate the rule tags): the insert skips a name
+    another transaction has just taken, and the id is read back, so neither one fails."""
     tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
-    if tag_id is None:
-        tag = Tag(name=name, name_en=name_en, kind=kind)
-        session.add(tag)
-        session.flush()
-        return tag.id or 0
-    return tag_id
+    if tag_id is not None:
+        return tag_id
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(dialect_insert(Tag).values(name=name, name_en=name_en, kind=kind)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+    return session.scalar(select(Tag.id).where(Tag.name == name)) or 0
 
 
 def evaluate_rule_tags(session: Session, policy: Policy,
