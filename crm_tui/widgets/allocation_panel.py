@@ -1,7 +1,9 @@
 """The profile's asset-allocation panel: the customer's weight per asset class beside the
 model portfolio for their risk level (a textual-plotext bar chart and a table with the
 drift, out-of-band classes marked), the holdings above the risk level, and the ranked
-rebalancing moves. Data comes from `domain.products.portfolio.allocation_panel`."""
+rebalancing moves. Data comes from `domain.products.portfolio.allocation_panel`. With a
+purchase among the moves and a role that sells, `g` turns the suggestion into a proposal
+(`domain.sales.rebalancing_proposal`) and the profile's message line says the outcome."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
@@ -20,6 +23,7 @@ from crm_tui.widgets.session import UsesCrm
 
 if TYPE_CHECKING:
     from crm_tui.domain.products.portfolio import PanelData
+    from crm_tui.domain.sales.rebalancing_proposal import RebalancingProposal
 
 
 def _pp(value: object) -> str:
@@ -37,6 +41,7 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
     AllocationPanel #alloc-risk { padding: 0 1; height: auto; }
     AllocationPanel #alloc-moves { height: auto; }
     """
+    BINDINGS = [Binding("g", "propose", "rebalance.key.propose", id="rebalance-propose")]
 
     def __init__(self, customer_id: int, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -69,11 +74,40 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
         self.call_domain(allocation_panel, self.crm, self.actor, self.customer_id,
                          today=self.today, on_done=self.show, group="allocation")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "propose":  # offered only with a purchase to propose, to a seller
+            from crm_tui.domain.sales.rebalancing_proposal import may_propose
+
+            return may_propose(self.actor, self.data.rebalancing if self.data else None)
+        return True
+
+    def action_propose(self) -> None:
+        from crm_tui.domain.sales.rebalancing_proposal import propose_rebalancing
+
+        self.call_domain(propose_rebalancing, self.crm, self.actor, self.customer_id,
+                         today=self.today, on_done=self._proposed, on_error=self._refused,
+                         group="rebalance", block=True)
+
+    def _status(self, text: str, ok: bool) -> None:
+        say = getattr(self.screen, "say", None)
+        if say is not None:
+            say(text, ok=ok)
+        else:
+            self.say(text, ok=ok)
+
+    def _proposed(self, made: RebalancingProposal) -> None:
+        self._status(t("rebalance.made", id=made.opportunity_id, buys=made.buys,
+                       total=made.total, sells=made.sells), ok=True)
+
+    def _refused(self, text: str) -> None:
+        self._status(text, ok=False)
+
     def say(self, text: str, ok: bool = True) -> None:
         self.query_one("#alloc-summary", Static).update(Text(text, style="" if ok else "red"))
 
     def show(self, data: PanelData) -> None:
         self.data = data
+        self.refresh_bindings()
         alloc, model = data.allocation, data.model
         if model is None:
             head = t("products.panel.no_model")

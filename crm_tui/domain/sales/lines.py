@@ -101,6 +101,41 @@ def _check_amount(product: Product, fen: int, n: int) -> FieldError | None:
     return None
 
 
+def checked_lines(crm: Crm, session: Session, opp: Opportunity,
+                  items: list[tuple[str, Decimal | str]], now: datetime
+                  ) -> list[tuple[Product, int]]:
+    """The lines `items` name, each checked (product, minimum, step, suitability) for
+    `opp`'s customer; ValidationFailed or Blocked (naming the line) unless all pass.
+    The one check behind `set_lines` and every other way lines are chosen."""
+    if not items or len(items) > MAX_LINES:
+        raise ValidationFailed([FieldError("lines", "sales.lines.count", {"max": MAX_LINES})])
+    errors: list[FieldError] = []
+    chosen: list[tuple[Product, int]] = []
+    for n, (code, amount) in enumerate(items, start=1):
+        product = session.scalars(select(Product).where(
+            Product.code == normalise_code(code).upper(), Product.active)).first()  # type: ignore[arg-type]
+        try:
+            fen = to_fen(parse_amount(amount, allow_zero=False))  # type: ignore[arg-type]
+        except BadValue as exc:
+            errors.append(FieldError("amount", exc.key, exc.params))
+            continue
+        if product is None:
+            raise NotFound("compliance.error.product_not_found", code=code)
+        bad = _check_amount(product, fen, n)
+        if bad is not None:
+            errors.append(bad)
+        chosen.append((product, fen))
+    if errors:
+        raise ValidationFailed(errors)
+    customer = session.get(Customer, opp.customer_id)
+    assert customer is not None
+    lines = [Line(i, p, fen) for i, (p, fen) in enumerate(chosen, start=1)]
+    refused = blocked_line(assessed(crm, session, customer, lines, now.astimezone(crm.tz).date()))
+    if refused is not None:
+        raise Blocked(refused[0], **refused[1])
+    return chosen
+
+
 def set_lines(crm: Crm, actor: Actor, opp_id: int, items: list[tuple[str, Decimal | str]],
               now: datetime | None = None, *, append: bool = False) -> None:
     """Set the proposal's products and amounts (matching or proposal stage), or with
@@ -118,32 +153,7 @@ def set_lines(crm: Crm, actor: Actor, opp_id: int, items: list[tuple[str, Decima
         if append:
             items = [(line.product.code, from_fen(line.amount_fen))
                      for line in lines_of(session, opp)] + list(items)
-        if not items or len(items) > MAX_LINES:
-            raise ValidationFailed([FieldError("lines", "sales.lines.count", {"max": MAX_LINES})])
-        errors: list[FieldError] = []
-        chosen: list[tuple[Product, int]] = []
-        for n, (code, amount) in enumerate(items, start=1):
-            product = session.scalars(select(Product).where(
-                Product.code == normalise_code(code).upper(), Product.active)).first()  # type: ignore[arg-type]
-            try:
-                fen = to_fen(parse_amount(amount, allow_zero=False))  # type: ignore[arg-type]
-            except BadValue as exc:
-                errors.append(FieldError("amount", exc.key, exc.params))
-                continue
-            if product is None:
-                raise NotFound("compliance.error.product_not_found", code=code)
-            bad = _check_amount(product, fen, n)
-            if bad is not None:
-                errors.append(bad)
-            chosen.append((product, fen))
-        if errors:
-            raise ValidationFailed(errors)
-        customer = session.get(Customer, opp.customer_id)
-        assert customer is not None
-        lines = [Line(i, p, fen) for i, (p, fen) in enumerate(chosen, start=1)]
-        refused = blocked_line(assessed(crm, session, customer, lines, now.astimezone(crm.tz).date()))
-        if refused is not None:
-            raise Blocked(refused[0], **refused[1])
+        chosen = checked_lines(crm, session, opp, items, now)
         before = [{"product_id": line.product.id, "amount_fen": line.amount_fen}
                   for line in lines_of(session, opp)]
         write_lines(session, opp, chosen)
