@@ -69,6 +69,7 @@ class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[N
         Binding("c", "consents", "tui.privacy.key.consents", id="consents"),
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
+        Binding("g", "propose_rebalancing", "rebalance.key.propose", id="rebalance-propose"),
         *(Binding(str(n), f"tab('{tab}')", show=False, id=f"profile-tab-{tab}")
           for n, tab in enumerate(TABS, 1)),
     ]
@@ -228,9 +229,18 @@ class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[N
             panels = self.query(CustomFieldsPanel)
             view = panels.first().view if panels else None
             return self._may(action) and bool(view and view.values)
+        if action == "propose_rebalancing":  # on the allocation tab, with a purchase to propose
+            return (self.query_one(TabbedContent).active == "tab-allocation"
+                    and self.query_one(AllocationPanel).may_propose())
         if action in ACTION_PERMS:
             return self._may(action) and self.view is not None
         return True
+
+    def on_tabbed_content_tab_activated(self, _: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()  # the allocation tab's `g` follows the active tab
+
+    def action_propose_rebalancing(self) -> None:
+        self.query_one(AllocationPanel).propose()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -2,7 +2,7 @@
 model portfolio for their risk level (a textual-plotext bar chart and a table with the
 drift, out-of-band classes marked), the holdings above the risk level, and the ranked
 rebalancing moves. Data comes from `domain.products.portfolio.allocation_panel`. With a
-purchase among the moves and a role that sells, `g` turns the suggestion into a proposal
+purchase among the moves and a role that sells, the profile's `g` turns the suggestion into a proposal
 (`domain.sales.rebalancing_proposal`) and the profile's message line says the outcome."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
@@ -41,7 +40,6 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
     AllocationPanel #alloc-risk { padding: 0 1; height: auto; }
     AllocationPanel #alloc-moves { height: auto; }
     """
-    BINDINGS = [Binding("g", "propose", "rebalance.key.propose", id="rebalance-propose")]
 
     def __init__(self, customer_id: int, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -74,14 +72,13 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
         self.call_domain(allocation_panel, self.crm, self.actor, self.customer_id,
                          today=self.today, on_done=self.show, group="allocation")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "propose":  # offered only with a purchase to propose, to a seller
-            from crm_tui.domain.sales.rebalancing_proposal import may_propose
+    def may_propose(self) -> bool:
+        """The profile's `g` is offered only with a purchase to propose, to a seller."""
+        from crm_tui.domain.sales.rebalancing_proposal import may_propose
 
-            return may_propose(self.actor, self.data.rebalancing if self.data else None)
-        return True
+        return may_propose(self.actor, self.data.rebalancing if self.data else None)
 
-    def action_propose(self) -> None:
+    def propose(self) -> None:
         from crm_tui.domain.sales.rebalancing_proposal import propose_rebalancing
 
         self.call_domain(propose_rebalancing, self.crm, self.actor, self.customer_id,
@@ -107,7 +104,7 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
 
     def show(self, data: PanelData) -> None:
         self.data = data
-        self.refresh_bindings()
+        self.screen.refresh_bindings()
         alloc, model = data.allocation, data.model
         if model is None:
             head = t("products.panel.no_model")
