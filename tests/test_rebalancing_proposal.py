@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from crm_tui.domain.kernel.errors import Blocked, NotFound, PermissionDenied, ValidationFailed
 from crm_tui.domain.products.portfolio import Move, Rebalancing, suggest_rebalancing
+from crm_tui.domain.sales import proposals
 from crm_tui.domain.sales import rebalancing_proposal as rp
 from crm_tui.domain.sales.questionnaires import submit_needs
 from crm_tui.store.models import AuditEvent, Product
@@ -61,6 +62,18 @@ def test_lines_are_the_suggested_buys_with_stages_audit_and_plan(crm, world):
     assert [(e["action"], e["code"], e["amount"]) for e in opp.custom["_plan"]] == [
         ("sell", "EQ", "20000.00"), ("buy", "F1", "15000.00"),
         ("sell", "DEP", "10000.00"), ("buy", "I2", "8000.00")]
+
+
+def test_the_proposal_document_lists_the_whole_plan(crm, world):
+    cid = _ready(crm, world)
+    made = rp.propose_rebalancing(crm, world["rm1"], cid, now=T0, today=TODAY)
+    proposals.make_proposal(crm, world["rm1"], made.opportunity_id, now=T0)
+    [view] = proposals.proposals_of(crm, world["rm1"], made.opportunity_id)
+    plan = view.markdown.split("Rebalancing plan", 1)[1]
+    assert "Redeem · 产品EQ (EQ) · 20,000.00 CNY" in plan
+    assert "Subscribe · 产品F1 (F1) · 15,000.00 CNY" in plan
+    assert "Redeem · 产品DEP (DEP) · 10,000.00 CNY" in plan
+    assert "产品I2" in view.markdown.split("Rebalancing plan", 1)[0]  # a line of the product table
 
 
 def test_no_second_open_rebalancing_opportunity(crm, world):

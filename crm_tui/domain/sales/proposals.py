@@ -23,6 +23,7 @@ from crm_tui.domain.sales.documents import render_markdown, to_html
 from crm_tui.domain.sales.lines import lines_of
 from crm_tui.domain.sales.opportunities import load_opportunity
 from crm_tui.domain.sales.questionnaires import latest_needs
+from crm_tui.domain.sales.rebalancing_proposal import plan_items
 from crm_tui.store.models import Branch, Customer, Product, Staff
 from crm_tui.store.models_sales import Opportunity, OpportunityProposal
 from crm_tui.store.types import utcnow
@@ -72,6 +73,7 @@ def document_context(crm: Crm, session: Session, opp: Opportunity,
         "liquidity": t(f"sales.liquidity.{needs.liquidity}") if needs else "-",
         "funds": f"{needs.investable_funds:,.2f}" if needs else "-",
         "items": [product_item(line.product, line.amount_fen) for line in lines_of(session, opp)],
+        "plan": plan_items(opp.custom),  # a rebalancing proposal's whole plan, sells too
     }
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -22,6 +24,7 @@ from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Blocked
+from crm_tui.domain.kernel.errors import translate as t  # the proposal document's words
 from crm_tui.domain.kernel.messages import Msg
 from crm_tui.domain.kernel.permissions import Perm, can, require
 from crm_tui.domain.kernel.validation import from_fen
@@ -52,7 +55,18 @@ def may_propose(actor: Actor, plan: Rebalancing | None) -> bool:
 
 def _plan_entry(m: Move) -> dict[str, str | int]:
     return {"rank": m.rank, "action": m.action, "code": m.product_code,
-            "amount": f"{m.amount:.2f}", "currency": m.currency}
+            "name": m.product_name, "amount": f"{m.amount:.2f}", "currency": m.currency}
+
+
+def plan_items(custom: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The whole plan of a rebalancing opportunity (sells too), as the proposal lists it;
+    [] for any other opportunity."""
+    custom = custom or {}
+    if custom.get("_source") != SOURCE:
+        return []
+    return [{"action": t(f"rebalance.doc.{e['action']}"), "product": f"{e['name']} ({e['code']})",
+             "amount": f"{Decimal(e['amount']):,.2f} {e['currency']}"}
+            for e in custom.get("_plan", [])]
 
 
 def open_rebalancing(session: Session, customer_id: int) -> int | None:
