@@ -41,7 +41,7 @@ def _opps(crm, cid) -> list[Opportunity]:
 def test_lines_are_the_suggested_buys_with_stages_audit_and_plan(crm, world):
     cid = _ready(crm, world)
     made = rp.propose_rebalancing(crm, world["rm1"], cid, now=T0, today=TODAY)
-    assert (made.stage, made.buys, made.sells, made.total) == ("proposal", 2, 2, "23,000.00")
+    assert (made.stage, made.buys, made.sells, made.total) == ("proposal", 2, 2, Decimal("23000.00"))
     [opp] = _opps(crm, cid)
     assert opp.id == made.opportunity_id and opp.stage == "proposal"
     with crm.db.read() as s:

@@ -94,7 +94,7 @@ class AllocationPanel(UsesCrm, DomainCalls, VerticalScroll):
 
     def _proposed(self, made: RebalancingProposal) -> None:
         self._status(t("rebalance.made", id=made.opportunity_id, buys=made.buys,
-                       total=made.total, sells=made.sells), ok=True)
+                       total=f"{made.total:,.2f}", sells=made.sells), ok=True)
 
     def _refused(self, text: str) -> None:
         self._status(text, ok=False)

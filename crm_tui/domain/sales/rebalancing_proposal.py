@@ -44,7 +44,7 @@ class RebalancingProposal:
     stage: str
     buys: int
     sells: int
-    total: str  # the lines' total, formatted
+    total: Decimal  # the lines' total, CNY
 
 
 def may_propose(actor: Actor, plan: Rebalancing | None) -> bool:
@@ -128,4 +128,4 @@ def propose_rebalancing(crm: Crm, actor: Actor, customer_id: int, *,
                                       for p, fen in chosen],
                             "plan": [_plan_entry(m) for m in plan.moves]})
         return RebalancingProposal(opp.id or 0, opp.stage, len(chosen), len(sells),
-                                   f"{from_fen(opp.amount_fen):,.2f}")
+                                   from_fen(opp.amount_fen))
