@@ -143,3 +143,17 @@ def test_scope_and_permission(crm, world):
     assert _opps(crm, cid) == []
     assert not rp.may_propose(world["comp1"], suggest_rebalancing(crm, world["rm1"], cid,
                                                                    today=TODAY))
+
+
+def test_no_purchase_to_propose_is_refused_with_the_reason(crm, world):
+    cid = add_customer(crm, world, "rm1", "空空", "C3", "11010119800101013")
+    submit_needs(crm, world["rm1"], cid, NEEDS, now=T0)
+    plan = suggest_rebalancing(crm, world["rm1"], cid, today=TODAY)
+    assert plan.blocked_key == "products.rebalance.nothing_held" and not plan.moves
+    assert not rp.may_propose(world["rm1"], plan)
+    with pytest.raises(Blocked) as exc:
+        rp.propose_rebalancing(crm, world["rm1"], cid, now=T0, today=TODAY)
+    assert exc.value.key == "rebalance.error.blocked"
+    assert exc.value.params["reason"].key == "products.rebalance.nothing_held"
+    assert exc.value.message.startswith("No purchase can be proposed: ")
+    assert _opps(crm, cid) == []
