@@ -134,7 +134,9 @@ def _ranked_ids(crm: Crm, actor: Actor, cond: ColumnElement[bool], key: Any, lim
     """One rank's page: at most RANK_WINDOW matches read from an index (by key; across
     the bank, the most recently contacted of a key first), ranked by owner and contact."""
     contact = Customer.last_contact_at
-    window_order = [key, Customer.id] if not sees_every_branch(actor) else [
+    # `id + 0`: ordering by the bare id lets SQLite walk the book index (rm_id|branch_id,
+    # id) through the whole book for an exact name; the search index then serves the rank.
+    window_order = [key, Customer.id + 0] if not sees_every_branch(actor) else [
         key.desc(), nulls_last(contact.desc()) if not crm.db.is_sqlite else contact.desc(),
         Customer.id.desc()]  # type: ignore[union-attr]
     w = (select(Customer.id.label("id"), _owns(actor).label("own"),  # type: ignore[union-attr]
