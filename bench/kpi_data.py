@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.bulk import open_bulk_database
 from bench.generate import DATA, key_path, log, ts
 from bench.tickets import TICKET_SQL, ticket_rows
 
@@ -150,25 +151,8 @@ def _pipeline(conn: sqlite3.Connection, rng: random.Random, n: int, now: datetim
 
 
 def _build(path: Path, n: int) -> None:
-    from crm_tui.domain.admin.setup import init_database
-    from crm_tui.domain.kernel.actor import system_actor
-    from crm_tui.domain.kernel.context import Crm
-    from crm_tui.settings import Settings
-    from crm_tui.store.crypto import Keyring, write_key_file
-    from crm_tui.store.db import Database
-
     started = time.perf_counter()
-    url = f"sqlite:///{path}"
-    keys = Keyring.generate()
-    write_key_file(key_path(path), keys)
-    crm = Crm(Database(url), keys, Settings(database_url=url, key_file=key_path(path)),
-              key_path(path))
-    init_database(crm, system_actor("bench"))
-    crm.db.dispose()
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-400000"):
-        conn.execute(f"PRAGMA {pragma}")
-    conn.execute("BEGIN")
+    conn = open_bulk_database(path)
     now = datetime.now(UTC)
     rng = random.Random(12)
     rms = _org(conn, now)

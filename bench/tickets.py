@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bulk import open_bulk_database
 from bench.frames import Frames
 from bench.generate import DATA, key_path, log, ts
 from bench.queries import Timed, capture, raw_connection, replay
@@ -72,25 +73,8 @@ def ticket_rows(rng: random.Random, count: int, customers: int, now: datetime,
 
 
 def _build(path: Path, tickets: int) -> None:
-    from crm_tui.domain.admin.setup import init_database
-    from crm_tui.domain.kernel.actor import system_actor
-    from crm_tui.domain.kernel.context import Crm
-    from crm_tui.settings import Settings
-    from crm_tui.store.crypto import Keyring, write_key_file
-    from crm_tui.store.db import Database
-
     started = time.perf_counter()
-    url = f"sqlite:///{path}"
-    keys = Keyring.generate()
-    write_key_file(key_path(path), keys)
-    crm = Crm(Database(url), keys, Settings(database_url=url, key_file=key_path(path)),
-              key_path(path))
-    init_database(crm, system_actor("bench"))
-    crm.db.dispose()
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-400000"):
-        conn.execute(f"PRAGMA {pragma}")
-    conn.execute("BEGIN")
+    conn = open_bulk_database(path)
     now = datetime.now(UTC)
     conn.execute("INSERT INTO branch (code, name, region) VALUES ('BJ01', '北京分行营业部', '华北')")
     conn.execute("INSERT INTO team (branch_id, name) VALUES (1, '财富管理一组')")
