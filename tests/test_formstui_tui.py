@@ -115,6 +115,33 @@ async def test_rm_requests_a_sensitive_lead_field_change(sqlite_crm, sqlite_worl
     assert "awaiting approval" not in shown
 
 
+async def test_the_service_desk_is_not_offered_a_change_request(sqlite_crm, sqlite_world) -> None:
+    """Only roles the domain lets ask see Ctrl+R; the masked value is still shown."""
+    from crm_tui.domain.service.tickets import create_ticket
+
+    crm, world = sqlite_crm, sqlite_world
+    D.add_field(crm, ADMIN, "ticket", "card_no", label_zh="卡号", label_en="Card no.",
+                sensitive=True)
+    cid = make_customer(crm, world["rm1"], "周晓梅")
+    create_ticket(crm, world["svc1"], cid, {"type": "inquiry", "subject": "换卡",
+                                            "custom": {"card_no": "6222000011112222"}})
+    app = signed_in_app(crm, world, "svc1")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("v")  # team → all
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomFieldsForm)
+        assert text_of(app, "#cf-masked-card_no") == "6**************2"
+        assert "Ctrl+R" not in screen_text(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomFieldsForm)
+
+
 @pytest.mark.parametrize("size", [SMALL, (140, 45)])
 async def test_new_opportunity_from_the_board(sqlite_crm, sqlite_world, size) -> None:
     crm, world = sqlite_crm, sqlite_world

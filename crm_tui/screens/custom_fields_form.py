@@ -65,7 +65,8 @@ class CustomFieldsForm(FormModal[str | None]):
         from crm_tui.i18n import language
 
         if all(v.sensitive for v in self.view.values):
-            yield Static(t("formstui.change.nothing_editable"), classes="form-notice")
+            notice = "nothing_editable" if self.may_request() else "nothing_editable_here"
+            yield Static(t(f"formstui.change.{notice}"), classes="form-notice")
         yield CustomFieldsSection(self.view.entity, self.view, id="custom-section")
         from crm_tui.widgets.form_field import FormField
 
@@ -76,13 +77,20 @@ class CustomFieldsForm(FormModal[str | None]):
             yield FormField(f"masked-{v.key}", v.label(lang), Static(
                 f"{v.text or '—'}  {note}".rstrip(), id=f"cf-masked-{v.key}", markup=False))
 
+    def may_request(self) -> bool:
+        """Offered when there is a sensitive field and the domain would take the request
+        (front-line roles; the service desk cannot ask)."""
+        from crm_tui.domain.kernel.permissions import Perm, can
+
+        return bool(self.sensitive) and can(self.actor, Perm.SENSITIVE_CHANGE_REQUEST)
+
     def extra_buttons(self) -> Iterable[Button]:
-        if self.sensitive:
+        if self.may_request():
             yield Button(f"{t('formstui.change.open')}  Ctrl+R", id="cf-request")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "request_change":
-            return bool(self.sensitive)
+            return self.may_request()
         return True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
