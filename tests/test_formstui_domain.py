@@ -58,6 +58,11 @@ def test_a_sensitive_lead_field_waits_for_approval_then_is_stored_encrypted(crm,
     with pytest.raises(ValidationFailed) as bad:
         SC.request_lead_custom_change(crm, rm1, lid, "wechat_id", "wxzhang99", "再改")
     assert _keys(bad) == {("wechat_id", "compliance.validation.already_pending")}
+    from crm_tui.domain.compliance.approval_views import get_request
+
+    change = get_request(crm, world["sup1"], rid).changes[0]  # what the approver reads
+    assert (change.field.key, dict(change.field.params), change.before, change.after) == (
+        "compliance.custom_field_label", {"zh": "微信号", "en": "WeChat ID"}, "", "w*******8")
     approvals.approve(crm, world["sup1"], rid)
     with crm.db.read() as s:
         row = s.get(Lead, lid)

@@ -98,7 +98,17 @@ async def test_rm_requests_a_sensitive_lead_field_change(sqlite_crm, sqlite_worl
         await pilot.press("escape")
         await settle(pilot)
 
-    approvals.approve(crm, world["sup1"], req.id or 0)  # the supervisor decides (inbox)
+    from crm_tui.screens.approval_detail import ApprovalDetailScreen
+
+    app = signed_in_app(crm, world, "sup1")  # the supervisor reads it in her inbox
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await app.push_screen(ApprovalDetailScreen(req.id or 0))
+        await settle(pilot)
+        shown = screen_text(app)
+    assert "WeChat ID" in shown and "w*******8" in shown and "wxzhang88" not in shown
+    assert "客户告知新微信号" in shown  # the maker's reason
+    approvals.approve(crm, world["sup1"], req.id or 0)  # her decision (the inbox's own tests)
     with crm.db.read() as s:
         stored = s.get(Lead, lid).custom
     assert "wechat_id" in stored and "wxzhang88" not in json.dumps(stored)
