@@ -63,13 +63,12 @@ class CustomFieldsForm(FormModal[str | None]):
 
     def fields(self) -> Iterable[Widget]:
         from crm_tui.i18n import language
+        from crm_tui.widgets.form_field import FormField
 
         if all(v.sensitive for v in self.view.values):
             notice = "nothing_editable" if self.may_request() else "nothing_editable_here"
             yield Static(t(f"formstui.change.{notice}"), classes="form-notice")
         yield CustomFieldsSection(self.view.entity, self.view, id="custom-section")
-        from crm_tui.widgets.form_field import FormField
-
         lang = language()
         for v in self.sensitive:  # masked, read-only; a waiting change is named
             rid = self.view.pending.get(v.key)
