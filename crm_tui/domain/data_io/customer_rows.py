@@ -21,7 +21,7 @@ from crm_tui.domain.customers.fields import CleanCustomer, clean_customer, custo
 from crm_tui.domain.data_io.readers import RowProblem
 from crm_tui.domain.forms.registry import CustomField
 from crm_tui.domain.kernel.errors import FieldError
-from crm_tui.domain.kernel.seals import mac_members
+from crm_tui.domain.kernel.seals import id_member, mac_members, mac_of_members, row_mac
 from crm_tui.domain.kernel.validation import BadValue
 from crm_tui.store.crypto import Keyring
 from crm_tui.store.models import Customer
@@ -139,8 +139,33 @@ class RowContext:
     """The active custom fields named by the file's headers, validated like the form's."""
 
 
-GoodRow = tuple[int, str, tuple[Any, ...], tuple[str, ...]]
-"""(row number, national-ID blind index, insert values, seal members of each early group)."""
+GoodRow = tuple[int, str, tuple[Any, ...], tuple[str, ...], tuple[int, str] | None]
+"""(row number, national-ID blind index, insert values, and either the seal members of each
+early group, or with a seal plan () and the row's planned id and whole seal)."""
+
+Slot = int | str | None
+"""One place of the seal layout: an early group's index into a row's members, a late
+column's member (the same for a whole import), or None for the id."""
+
+
+@dataclass(frozen=True)
+class SealPlan:
+    """Lets a worker seal its rows whole: the key, the values of the columns only the store
+    fills (the same for a whole import: timestamps and defaults, read from a stored row) and
+    the planned id of the part's first row (each row of the part takes the next id, rejected
+    ones too). The storing process inserts with these ids only while nobody else has taken
+    one, and checks the first and last row of every chunk against the database."""
+
+    key: bytes
+    late: dict[str, Any]
+    first_id: int
+
+
+def seal_of(key: bytes, row_id: int, members: tuple[str, ...], slots: tuple[Slot, ...]) -> str:
+    """A customer row's seal from its early members and the late slots."""
+    id_part = id_member(row_id)
+    return mac_of_members(key, "customer", row_id, [
+        members[s] if isinstance(s, int) else (id_part if s is None else s) for s in slots])
 
 
 @dataclass
@@ -240,7 +265,8 @@ def _seal_members(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def prepare_row(ctx: RowContext, number: int, cells: list[Any], width: int,
-                store: bool) -> GoodRow | list[FieldError]:
+                store: bool, plan: SealPlan | None = None,
+                row_id: int = 0) -> GoodRow | list[FieldError]:
     """One row: its insertable values with blind index and seal members, or its errors."""
     keys = ctx.keys
     if len(cells) > width and any(str(c).strip() for c in cells[width:]):
@@ -255,33 +281,43 @@ def prepare_row(ctx: RowContext, number: int, cells: list[Any], width: int,
     if owner_errors:
         return owner_errors
     if not store:
-        return (number, keys.blind_index("national_id", clean.national_id) or "", (), ())
+        return (number, keys.blind_index("national_id", clean.national_id) or "", (), (), None)
     row = customer_row(keys, clean, branch_id=branch_id, rm_id=rm_id)
     row["custom"] = custom
     values = _ROW_VALUES(row)
     misfits = _misfits(values, number)
     if misfits:
         return misfits
-    members = _seal_members(row)
+    if plan is not None:  # one JSON body for the whole row, as `row_mac` reads it back
+        sealed = dict(zip(VALUE_COLUMNS, values, strict=True))
+        sealed.update(plan.late)
+        sealed["id"] = row_id
+        members: tuple[str, ...] = ()
+        seal: tuple[int, str] | None = (row_id, row_mac(plan.key, "customer", sealed))
+    else:
+        members, seal = _seal_members(row), None
     if ctx.sqlite:
         values = _sqlite_values(values)
-    return (number, row["national_id_bidx"] or "", values, members)
+    return (number, row["national_id_bidx"] or "", values, members, seal)
 
 
-def prepare(batch: list[tuple[int, list[Any]]], store: bool) -> Prepared:
-    """Clean a batch; with `store`, also encrypt it into insertable value tuples."""
+def prepare(batch: list[tuple[int, list[Any]]], store: bool,
+            plan: SealPlan | None = None) -> Prepared:
+    """Clean a batch; with `store`, also encrypt it into insertable value tuples, and with a
+    `plan`, seal each row under its planned id."""
     ctx = _ctx
     assert ctx is not None
     fields = ctx.fields
     width = len(fields)
     good: list[GoodRow] = []
     bad: list[tuple[int, list[FieldError]]] = []
-    for number, cells in batch:
+    for position, (number, cells) in enumerate(batch):
         if isinstance(cells, RowProblem):
             bad.append((number, [FieldError("", cells.key, cells.params, number)]))
             continue
         try:
-            item = prepare_row(ctx, number, cells, width, store)
+            item = prepare_row(ctx, number, cells, width, store, plan,
+                               plan.first_id + position if plan else 0)
         except Exception as exc:  # noqa: BLE001 - no exception type escapes a row
             raw = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
             bad.append((number, _blame(raw, number, ctx.today, exc)))

@@ -113,18 +113,21 @@ class _StartingPool:
 
 
 def _prepared_batches(table: TableFile, ctx: RowContext, size: int, store: bool,
-                      workers: int) -> Iterator[tuple[Batch, Prepared]]:
+                      workers: int, writer: ChunkWriter) -> Iterator[tuple[Batch, Prepared]]:
     """Each raw batch with its prepared result, in file order; a bounded window in flight.
 
     A chunk goes to the workers in parts of at most PART_ROWS rows, so the first rows are
     ready to store after a part's work instead of a whole chunk's, and the two workers share
-    a chunk instead of taking turns with whole ones."""
+    a chunk instead of taking turns with whole ones. The first chunk is prepared and stored
+    here (while the workers start); once it has shown the writer how its rows are sealed,
+    the workers seal theirs too, under ids planned from the row's place in the file."""
     customer_rows.init_worker(ctx)
     if workers <= 1:
         for batch in _batches(table, size):
             yield batch, customer_rows.prepare(batch, store)
         return
     starting = _StartingPool(workers, ctx)
+    next_planned: int | None = None  # the id the next dispatched row would take
     pending: deque[tuple[Batch, list[Any]]] = deque()
 
     def ready() -> tuple[Batch, Prepared]:
@@ -138,14 +141,21 @@ def _prepared_batches(table: TableFile, ctx: RowContext, size: int, store: bool,
         return done, Prepared(good, bad)
 
     try:
-        for batch in _batches(table, size):
+        for number, batch in enumerate(_batches(table, size)):
             pool = starting.ready() if not pending else starting.pool
-            if pool is None:  # prepared and stored here while the pool starts
+            if pool is None or number == 0:  # prepared and stored here while the pool starts
                 yield batch, customer_rows.prepare(batch, store)
                 continue
-            pending.append((batch, [pool.apply_async(customer_rows.prepare,
-                                                     (batch[i:i + PART_ROWS], store))
-                                    for i in range(0, len(batch), PART_ROWS)]))
+            if next_planned is None and store:  # all before this row is stored: plan from here
+                next_planned = writer.next_id
+            parts = []
+            for i in range(0, len(batch), PART_ROWS):
+                part = batch[i:i + PART_ROWS]
+                plan = writer.plan(next_planned) if next_planned else None
+                parts.append(pool.apply_async(customer_rows.prepare, (part, store, plan)))
+                if next_planned:
+                    next_planned += len(part)
+            pending.append((batch, parts))
             if len(pending) > 2:
                 yield ready()
         while pending:
@@ -256,7 +266,7 @@ def _run_chunks(crm: Crm, actor: Actor, table: TableFile, ctx: RowContext,
     report = outcome.report
     seen: dict[int, int] = {}  # first 64 bits of the blind index → row number
     for batch, prepared in _prepared_batches(table, ctx, options.chunk_rows or CHUNK_ROWS, store,
-                                             workers):
+                                             workers, writer):
         cells_of = dict(batch)
         bad = list(prepared.bad)
         good: list[GoodRow] = []

@@ -1,0 +1,104 @@
+"""Workers seal their rows under ids planned from the row's place in the file; the storing
+process inserts with those ids only while nobody else has taken one, and every seal holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crm_tui.domain.admin.auth import login
+from crm_tui.domain.customers.records import create_customer
+from crm_tui.domain.data_io import importer
+from crm_tui.domain.data_io.customer_store import ChunkWriter
+from crm_tui.domain.data_io.importer import ImportOptions, import_customers
+from crm_tui.domain.kernel.actor import system_actor
+from tests.cli_support import STAFF_PASSWORD, add_org, copy_db, crm_cli, init_db, open_db, sql
+from tests.customer_files import national_id, rows, write_csv
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = init_db(tmp_path_factory.mktemp("planned") / "crm.db")
+    add_org(path)
+    return path
+
+
+@pytest.fixture
+def db(template: Path, tmp_path: Path) -> Path:
+    return copy_db(template, tmp_path)
+
+
+@pytest.fixture
+def pool_first(monkeypatch: pytest.MonkeyPatch) -> list[ChunkWriter]:
+    """The pool is up before the second chunk (as on a large file), and the writers used."""
+    ready = importer._StartingPool.ready
+
+    def wait_then_ready(self: Any) -> Any:
+        self._thread.join()
+        return ready(self)
+
+    monkeypatch.setattr(importer._StartingPool, "ready", wait_then_ready)
+    writers: list[ChunkWriter] = []
+    init = ChunkWriter.__init__
+
+    def keep(self: ChunkWriter, *args: Any) -> None:
+        init(self, *args)
+        writers.append(self)
+
+    monkeypatch.setattr(ChunkWriter, "__init__", keep)
+    return writers
+
+
+def _import(db: Path, file: Path) -> Any:
+    crm = open_db(db)
+    try:
+        return import_customers(crm, system_actor(), file, ImportOptions(workers=2, chunk_rows=300))
+    finally:
+        crm.db.dispose()
+
+
+def test_planned_ids_leave_gaps_for_rejected_rows_and_every_seal_holds(
+        db: Path, tmp_path: Path, pool_first: list[ChunkWriter]) -> None:
+    body = list(rows(1500))
+    body[700][2] = "1234"  # rejected: its planned id stays unused
+    report = _import(db, write_csv(tmp_path / "gaps.csv", body))
+    assert (report.stored, report.rejected) == (1499, 1)
+    writer = pool_first[-1]
+    assert writer.planned_chunks == 4 and writer.resealed_chunks == 0
+    ids = [r[0] for r in sql(db, "SELECT id FROM customer ORDER BY id")]
+    gaps = [b for a, b in zip(ids, ids[1:], strict=False) if b != a + 1]
+    assert len(gaps) == 1  # the rejected row's id
+    assert sql(db, "SELECT count(*) FROM row_seal WHERE entity = 'customer'") == [(1499,)]
+    verify = crm_cli("audit", "verify", "--data", "--db", str(db))
+    assert verify.code == 0, verify.out + verify.err
+
+
+def test_a_customer_created_during_the_import_breaks_the_plan_not_the_seals(
+        db: Path, tmp_path: Path, pool_first: list[ChunkWriter],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ChunkWriter.store
+    calls = []
+
+    def meanwhile(self: ChunkWriter, *args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:  # a branch user adds a customer between two chunks
+            crm = open_db(db)
+            try:
+                create_customer(crm, login(crm, "rm1", STAFF_PASSWORD), {
+                    "name": "柜面新客", "id_type": "resident_id",
+                    "national_id": national_id(999, birth="19700101")})
+            finally:
+                crm.db.dispose()
+        return store(self, *args)
+
+    monkeypatch.setattr(ChunkWriter, "store", meanwhile)
+    report = _import(db, write_csv(tmp_path / "busy.csv", rows(1500)))
+    assert report.stored == 1500
+    writer = pool_first[-1]
+    assert writer.plan_broken
+    assert sql(db, "SELECT count(*) FROM customer") == [(1501,)]
+    assert sql(db, "SELECT count(*) FROM (SELECT id FROM customer GROUP BY id HAVING count(*) > 1)") == [(0,)]
+    verify = crm_cli("audit", "verify", "--data", "--db", str(db))
+    assert verify.code == 0, verify.out + verify.err
