@@ -28,6 +28,7 @@ from crm_tui.domain.kernel.errors import FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.fields import fields_of
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text
+from crm_tui.store import choice_index
 from crm_tui.store.models_forms import FieldDefinition, FieldDefinitionVersion
 from crm_tui.store.types import utcnow
 
@@ -94,7 +95,9 @@ def _index_name(entity: str, key: str) -> str:
 
 
 def _ensure_index(session: Session, entity: str, key: str, want: bool) -> None:
-    """Create (or drop) the expression index of a filterable field, in this transaction."""
+    """Create (or drop) the expression index of a filterable field, in this transaction, and
+    rewrite the field's rows of the multi-choice index (`custom_choice`) to match."""
+    choice_index.refill(session.connection(), entity, key)
     name = _index_name(entity, key)
     if not want:
         session.execute(text(f'DROP INDEX IF EXISTS "{name}"'))

@@ -4,8 +4,9 @@ The value is parsed by the field's own declaration (so `是` finds a yes/no fiel
 and a bad date is refused naming the field), then compared with the same expression the
 field's expression index is built on (`definitions.custom_value_expr`), so the database
 reads the index instead of every record's JSON. A multi-choice field matches the records
-whose list contains the value (no index serves that; it is a scan within the list's other
-conditions).
+whose list contains the value: an expression cannot index a JSON array's items, so they are
+kept in `custom_choice` (by triggers, on both backends) and the filter is an EXISTS on its
+primary key.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from crm_tui.domain.forms.registry import CustomField, custom_fields
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
 from crm_tui.domain.kernel.validation import BadValue, normalise_text
+from crm_tui.store.models_forms import CustomChoice
 
 DECIMAL_PLACES = 6
 """A decimal is stored as typed (`12.50`); a filter matches it written with up to this many
@@ -114,13 +116,32 @@ def split_query(crm: Crm, entity: str, query: str) -> tuple[str, tuple[CustomFil
 def clause(f: CustomFilter, custom_column: Any) -> ColumnElement[bool]:
     """The WHERE condition of one filter on the entity's `custom` column."""
     if f.type == "multi_choice":
-        if f.sqlite:
-            items = func.json_each(custom_column, f'$."{f.key}"').table_valued("value")
-            return select(items.c.value).where(items.c.value == f.value).exists()
-        return cast(custom_column[f.key], JSONB).contains([f.value])
+        return has_choice(f, _record_id(custom_column))
     expr = custom_value_expr(f.entity, f.key, custom_column)
     texts = f.texts()
     return expr == texts[0] if len(texts) == 1 else expr.in_(texts)
+
+
+def _record_id(custom_column: Any) -> Any:
+    """The id column of the table a `custom` column (ORM attribute or Core column) is on."""
+    column = getattr(custom_column, "expression", custom_column)
+    return column.table.c.id
+
+
+def has_choice(f: CustomFilter, record_id: Any) -> ColumnElement[bool]:
+    """EXISTS an item row of this record: a lookup on `custom_choice`'s primary key."""
+    c = CustomChoice.__table__.c  # type: ignore[attr-defined]
+    return select(c.record_id).where(c.entity == f.entity, c.field_key == f.key,
+                                     c.value == str(f.value), c.record_id == record_id).exists()
+
+
+def scan_clause(f: CustomFilter, custom_column: Any) -> ColumnElement[bool]:
+    """A multi-choice filter that reads every record's JSON (what the index replaces): kept
+    for the tests and the bench that compare the two."""
+    if f.sqlite:
+        items = func.json_each(custom_column, f'$."{f.key}"').table_valued("value")
+        return select(items.c.value).where(items.c.value == f.value).exists()
+    return cast(custom_column[f.key], JSONB).contains([f.value])
 
 
 def clauses(filters: Sequence[CustomFilter], custom_column: Any) -> list[ColumnElement[bool]]:
