@@ -30,6 +30,12 @@ from crm_tui.store.models_forms import CustomChoice
 DECIMAL_PLACES = 6
 """A decimal is stored as typed (`12.50`); a filter matches it written with up to this many
 places, so `12.5` finds `12.50`."""
+RARE_ROWS = 2000
+"""A multi-choice value held by at most this many records is rare: the filter starts from
+its index rows (then sorts them); a commoner one walks the list's own order and looks each
+record up in the index, which finds a page sooner. SQLite's planner has no per-value
+statistics to make that choice itself, so the filter counts (at most RARE_ROWS + 1 index
+entries) when it is parsed."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class CustomFilter:
     type: str
     value: Any
     sqlite: bool
+    rare: bool = False
+    """A multi-choice value few records hold (see RARE_ROWS)."""
 
     def texts(self) -> list[str]:
         """The value as `custom ->> key` reads it on this backend."""
@@ -96,13 +104,21 @@ def parse_filters(crm: Crm, entity: str, items: Iterable[str] | dict[str, Any]) 
         if value is None or value == []:
             continue
         if f.spec.type == "multi_choice":
-            out.extend(CustomFilter(entity, key, "multi_choice", v, crm.db.is_sqlite)
-                       for v in value)
+            out.extend(CustomFilter(entity, key, "multi_choice", v, crm.db.is_sqlite,
+                                    rare=_is_rare(crm, entity, key, v)) for v in value)
         else:
             out.append(CustomFilter(entity, key, f.spec.type, value, crm.db.is_sqlite))
     if errors:
         raise ValidationFailed(errors)
     return tuple(out)
+
+
+def _is_rare(crm: Crm, entity: str, key: str, value: Any) -> bool:
+    c = CustomChoice.__table__.c  # type: ignore[attr-defined]
+    first = (select(c.record_id).where(c.entity == entity, c.field_key == key,
+                                       c.value == str(value)).limit(RARE_ROWS + 1).subquery())
+    with crm.db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(first)) or 0) <= RARE_ROWS
 
 
 def split_query(crm: Crm, entity: str, query: str) -> tuple[str, tuple[CustomFilter, ...]]:
@@ -129,10 +145,13 @@ def _record_id(custom_column: Any) -> Any:
 
 
 def has_choice(f: CustomFilter, record_id: Any) -> ColumnElement[bool]:
-    """EXISTS an item row of this record: a lookup on `custom_choice`'s primary key."""
+    """The record has the item, read from `custom_choice`'s primary key: a rare value as
+    `id IN (its index rows)`, a common one as EXISTS (a lookup per record of the list)."""
     c = CustomChoice.__table__.c  # type: ignore[attr-defined]
-    return select(c.record_id).where(c.entity == f.entity, c.field_key == f.key,
-                                     c.value == str(f.value), c.record_id == record_id).exists()
+    same = (c.entity == f.entity, c.field_key == f.key, c.value == str(f.value))
+    if f.rare:
+        return record_id.in_(select(c.record_id).where(*same))  # type: ignore[no-any-return]
+    return select(c.record_id).where(*same, c.record_id == record_id).exists()
 
 
 def scan_clause(f: CustomFilter, custom_column: Any) -> ColumnElement[bool]:
