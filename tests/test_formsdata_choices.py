@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
 
 from crm_tui.domain.forms import definitions as D
 from crm_tui.domain.forms.filters import clause, parse_filters, scan_clause
@@ -204,7 +204,9 @@ def test_0020_fills_the_index_from_stored_values(engine) -> None:
                 "'normal', 'new', 'general', 's', '', 'phone', '2026-12-01 00:00:00+00:00', "
                 "'2026-12-02 00:00:00+00:00', '2026-12-03 00:00:00+00:00', '', false, 0, 1, "
                 ":custom)"), {"custom": json.dumps(custom, ensure_ascii=False)})
+        conn.execute(text('CREATE INDEX "ix_ticket_cf_topics" ON ticket (id)'))  # as 0019 made
     upgrade(engine, "0020")
+    assert "ix_ticket_cf_topics" not in {i["name"] for i in inspect(engine).get_indexes("ticket")}
     with engine.begin() as conn:
         got = set(conn.execute(text("SELECT field_key, value, record_id FROM custom_choice")))
         assert got == {("topics", "理财", 1), ("topics", "贷款", 1), ("topics", "贷款", 2)}

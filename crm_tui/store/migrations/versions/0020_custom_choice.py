@@ -6,7 +6,9 @@ Create Date: 2026-12-07 18:00:00
 
 `custom_choice` holds one row per item of every filterable multi-choice custom value, kept
 by triggers on customer, lead, opportunity and ticket (see `crm_tui/store/choice_index.py`),
-and is filled here from the rows already stored.
+and is filled here from the rows already stored. The expression index a filterable
+multi-choice field got when it was defined (`custom ->> key` of a list) served no filter and
+is dropped.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -39,6 +41,8 @@ def upgrade() -> None:
         "AND status = 'active' AND NOT sensitive")).all()
     for entity, key in rows:
         choice_index.refill(bind, entity, key)
+        # the expression index made for it when it was defined served no filter
+        op.execute(f'DROP INDEX IF EXISTS "ix_{entity}_cf_{key}"')
 
 
 def downgrade() -> None:
