@@ -110,13 +110,25 @@ def uninstall(conn: Any) -> None:
 
 def refill(conn: Any, entity: str, key: str) -> None:
     """Rewrite the rows of one field from the records' JSON (after its definition changed:
-    made filterable, retired, re-added, its type changed); none unless it now qualifies."""
+    made filterable, retired, re-added, its type changed); none unless it now qualifies.
+
+    On PostgreSQL the entity's table is locked in SHARE mode first (as CREATE INDEX does):
+    a writer that started under the old definition finishes before the rows are read, and
+    one that starts later waits and then sees the new definition."""
     if entity not in TABLES or entity not in set(inspect(conn).get_table_names()):
         return
     params = {"entity": entity, "key": key}
+    postgres = conn.dialect.name == "postgresql"
+    qualifies = conn.execute(text(
+        "SELECT 1 FROM field_definition AS d WHERE d.key = :key AND "
+        + _FIELD.format(e=":entity")), params).first() is not None
+    if qualifies and postgres:
+        conn.execute(text(f'LOCK TABLE "{entity}" IN SHARE MODE'))
     conn.execute(text("DELETE FROM custom_choice WHERE entity = :entity AND field_key = :key"),
                  params)
-    if conn.dialect.name == "postgresql":
+    if not qualifies:
+        return  # rows a writer under the old definition adds later are never read
+    if postgres:
         rows = _PG_ROWS.format(e=":entity", rid="t.id", custom="t.custom",
                                source=f'"{entity}" AS t CROSS JOIN ')
         sql = (f"INSERT INTO custom_choice (entity, field_key, value, record_id) {rows} "
