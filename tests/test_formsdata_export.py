@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from crm_tui.domain.data_io import export_file
 from crm_tui.domain.data_io.record_export import export_records
 from crm_tui.domain.forms import definitions as D
 from crm_tui.domain.forms.values import stored_for_new
@@ -28,6 +29,7 @@ from tests.helpers import make_customer
 ADMIN = system_actor("test")
 ENTITIES = ("lead", "opportunity", "ticket")
 WECHAT = "wx_secret_8841"
+PHONES = {"BJ": "13912345678", "SH": "13987654321"}
 
 
 def _fields(crm, entity: str) -> None:
@@ -50,7 +52,8 @@ def _records(crm, world) -> dict[str, dict[str, int]]:
                                     ("SH", world["rm_sh"], world["rm_sh"], "SH01")):
         cid = make_customer(crm, rm, f"客户{tag}")
         out["lead"][tag] = leads.create_lead(crm, rm, {
-            "name": f"线索{tag}", "source": "web", "branch_code": branch, "custom": _custom(tag)})
+            "name": f"线索{tag}", "source": "web", "branch_code": branch,
+            "phone": PHONES[tag], "custom": _custom(tag)})
         oid = opportunities.create_opportunity(crm, rm, cid)
         with crm.db.write() as s:
             s.execute(update(Opportunity).where(Opportunity.id == oid).values(
@@ -86,6 +89,8 @@ def test_export_carries_custom_values_masked_and_scoped(crm, world, tmp_path, en
     text = out.read_text(encoding="utf-8-sig")
     assert WECHAT not in text  # the sensitive value's plaintext is nowhere in the file
     assert "CMD-SH" not in text and "R-SH" not in text  # nothing of the other branch
+    if entity == "lead":  # the lead's own phone, masked by the policy as a customer's
+        assert row["Mobile"] == "139****5678" and PHONES["BJ"] not in text
     with crm.db.read() as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == f"{entity}.export")).one()
     assert ev.actor_name == "bh1"
@@ -99,8 +104,9 @@ def test_export_carries_custom_values_masked_and_scoped(crm, world, tmp_path, en
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
-def test_export_refusals_and_the_admin_view(crm, world, tmp_path) -> None:
+def test_export_refusals_and_the_admin_view(crm, world, tmp_path, monkeypatch) -> None:
     _records(crm, world)
+    monkeypatch.setattr(export_file, "PAGE_ROWS", 1)  # keyset pages of one: every row still
     for entity in ENTITIES:
         with pytest.raises(PermissionDenied):
             export_records(crm, world["rm1"], entity, tmp_path / "rm.csv", "csv")
