@@ -72,7 +72,7 @@ def _lead_columns() -> tuple[Column, ...]:
              _spec("status", "formsdata.col.lead_status", "choice", "sales.lead_status"),
              _spec("owner", "field.owner"),
              _spec("customer_id", "formsdata.col.customer_id", "number"),
-             _spec("created_at", "export.col.created_at", "datetime"),
+             _spec("created_at", "formsdata.col.lead_created_at", "datetime"),
              _spec("first_contact_due", "formsdata.col.first_contact_due", "datetime"),
              _spec("first_contact_at", "formsdata.col.first_contact_at", "datetime"))
     return tuple(column_of(Lead, s, {"branch_code": Branch.code, "owner": _OWNER.username})
@@ -108,7 +108,7 @@ def _opportunity_columns() -> tuple[Column, ...]:
              *OPPORTUNITY_FIELDS,
              _spec("owner", "field.owner"),
              _spec("branch_code", "field.branch_code"),
-             _spec("created_at", "export.col.created_at", "datetime"),
+             _spec("created_at", "formsdata.col.opportunity_created_at", "datetime"),
              _spec("stage_entered_at", "formsdata.col.stage_entered_at", "datetime"),
              _spec("closed_at", "formsdata.col.opportunity_closed_at", "datetime"),
              _spec("lost_reason", "field.lost_reason"))
