@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
+from sqlalchemy import delete, insert, inspect, select, text, update
 
 from crm_tui.domain.forms import definitions as D
 from crm_tui.domain.forms.filters import clause, parse_filters, scan_clause
@@ -24,6 +24,7 @@ from crm_tui.store.models_forms import CustomChoice
 from crm_tui.store.models_sales import Lead
 from crm_tui.store.types import utcnow
 from tests.helpers import make_customer
+from tests.test_form_values_migration import engine  # noqa: F401  (an old schema, both backends)
 
 ADMIN = system_actor("test")
 CHOICES = ["理财", "贷款", "保险", "外汇"]
@@ -169,16 +170,7 @@ def test_the_filter_reads_the_index(crm, world) -> None:
         assert len(s.scalars(select(Lead.id).where(clause(rare, Lead.custom))).all()) == 10
 
 
-@pytest.fixture(params=["sqlite", "pg"])
-def engine(request, tmp_path):
-    url = request.getfixturevalue("pg_schema_url") if request.param == "pg" \
-        else f"sqlite:///{tmp_path / 'old.db'}"
-    eng = create_engine(url)
-    yield eng
-    eng.dispose()
-
-
-def test_0020_fills_the_index_from_stored_values(engine) -> None:
+def test_0020_fills_the_index_from_stored_values(engine) -> None:  # noqa: F811
     upgrade(engine, "0019")
     with engine.begin() as conn:
         for key, filterable in (("topics", "true"), ("other", "false")):
