@@ -37,6 +37,7 @@ def _fields(crm, entity: str) -> None:
     D.add_field(crm, ADMIN, entity, "wechat", label_zh="微信号", label_en="WeChat ID",
                 sensitive=True)
     D.add_field(crm, ADMIN, entity, "old_ref", label_zh="旧编号", label_en="Old ref")
+    D.add_field(crm, ADMIN, entity, "unused", label_zh="未用字段", label_en="Unused")
 
 
 def _custom(tag: str) -> dict[str, str]:
@@ -63,6 +64,7 @@ def _records(crm, world) -> dict[str, dict[str, int]]:
             "type": "inquiry", "subject": f"咨询{tag}", "custom": _custom(tag)})
     for entity in ENTITIES:  # retired after the values were stored: still exported
         D.retire_field(crm, ADMIN, entity, "old_ref")
+        D.retire_field(crm, ADMIN, entity, "unused")  # retired, never held a value
     return out
 
 
@@ -85,6 +87,7 @@ def test_export_carries_custom_values_masked_and_scoped(crm, world, tmp_path, en
         == ids[entity]["BJ"]
     assert row["Campaign code"] == "'=CMD-BJ"  # by its label, defused
     assert row["Old ref"] == "R-BJ"  # a retired field's value is still exported
+    assert "Unused" not in header  # a retired field nobody holds a value for is no column
     assert row["WeChat ID"].startswith("w") and "*" in row["WeChat ID"]
     text = out.read_text(encoding="utf-8-sig")
     assert WECHAT not in text  # the sensitive value's plaintext is nowhere in the file

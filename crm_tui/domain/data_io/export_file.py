@@ -2,8 +2,9 @@
 opportunities|tickets` share.
 
 An export is a plan (`ExportPlan`): the built-in columns (field-registry declarations with
-the SQL each is read from), the entity's custom fields (retired ones too: their stored
-values stay exportable), and a query already limited to the actor's scope. The writer reads
+the SQL each is read from), the entity's custom fields (retired ones too while an exported
+record holds a value: their stored values stay exportable), and a query already limited to
+the actor's scope. The writer reads
 it in keyset pages on the record id (never a whole table), shapes each cell (sensitive
 values masked by the policy, choices by their label, money and dates typed in XLSX, times
 in the display zone), defuses every text cell a spreadsheet would run as a formula, and
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
+from crm_tui.domain.forms.definitions import custom_value_expr
 from crm_tui.domain.forms.registry import CustomField, custom_fields
 from crm_tui.domain.forms.values import display, plain_value
 from crm_tui.domain.forms.values import mask as mask_custom
@@ -111,6 +113,21 @@ def custom_columns(crm: Crm, actor: Actor, entity: str) -> tuple[CustomField, ..
     """Every custom field of `entity`, retired ones too, for a role that sees people (a
     custom field may hold anything personal, so admin gets none)."""
     return custom_fields(crm, entity, include_retired=True) if sees_people(actor) else ()
+
+
+def holding(crm: Crm, plan: ExportPlan) -> tuple[CustomField, ...]:
+    """The plan's custom fields without the retired ones that no exported record holds a
+    value for (a retired field is a column only while it still has data to hand over)."""
+    custom = list(plan.query.selected_columns)[-1]
+    kept = []
+    for f in plan.custom:
+        if f.retired:
+            probe = plan.query.where(custom_value_expr(plan.entity, f.key, custom).is_not(None))
+            with crm.db.read() as session:
+                if session.execute(probe.limit(1)).first() is None:
+                    continue
+        kept.append(f)
+    return tuple(kept)
 
 
 def pages(crm: Crm, plan: ExportPlan) -> Iterator[list[Any]]:
@@ -249,7 +266,7 @@ def write_export(crm: Crm, actor: Actor, plan_for: PlanFor, path: Path, fmt: str
     and labels in the caller's language."""
     path, protected = check_request(crm, actor, path, fmt)
     plan = plan_for(crm, actor)
-    shaper = Shaper(crm, translate, crm.tz, typed=fmt == "xlsx", custom=plan.custom,
+    shaper = Shaper(crm, translate, crm.tz, typed=fmt == "xlsx", custom=holding(crm, plan),
                     fields=tuple(c.spec for c in plan.columns), masking=crm.policy().masking)
     count = 0
 
