@@ -95,7 +95,7 @@ def run_import(db: Path, rows: int, populated: bool) -> list[Figure]:
     from crm_tui.store.db import Database
 
     work = DATA / "import-work.db"
-    csv_path = DATA / f"import-{rows}.csv"
+    csv_path = DATA / f"import-{rows}-{db.stem}.csv"  # its branches and RMs are the store's
     for stale in (work, Path(f"{work}-wal"), Path(f"{work}-shm"), key_path(work)):
         stale.unlink(missing_ok=True)
     if populated:

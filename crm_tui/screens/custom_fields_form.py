@@ -1,7 +1,8 @@
 """Editing one record's custom fields (a customer, a lead, an opportunity, a ticket): the
 shared `CustomFieldsSection` in a form frame, saved by the entity's domain call at the
-version the view was read, with the error under the field. Sensitive fields are not
-edited here: they go through a maker-checker request."""
+version the view was read, with the error under the field. Sensitive fields are shown
+masked, not edited: Ctrl+R asks for a change through a maker-checker request
+(`custom_change_form`), and a field whose change already waits says so."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from crm_tui.i18n import t
 from crm_tui.screens.form_modal import FormModal
@@ -31,20 +33,82 @@ CALLS = {
 }
 
 
+# entity → (domain module, request function): a sensitive field's change request
+REQUESTS = {
+    "customer": ("crm_tui.domain.compliance.custom_field_changes", "request_custom_change"),
+    "lead": ("crm_tui.domain.sales.custom_values", "request_lead_custom_change"),
+    "opportunity": ("crm_tui.domain.sales.custom_values", "request_opportunity_custom_change"),
+    "ticket": ("crm_tui.domain.service.custom_values", "request_ticket_custom_change"),
+}
+
+
+def request_call(entity: str) -> Callable[..., Any]:
+    module, name = REQUESTS[entity]
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
 def _call(entity: str, which: int) -> Callable[..., Any]:
     module, *names = CALLS[entity]
     return getattr(importlib.import_module(module), names[which])  # type: ignore[no-any-return]
 
 
 class CustomFieldsForm(FormModal[str | None]):
+    BINDINGS = [Binding("ctrl+r", "request_change", "formstui.key.request_change",
+                        id="custom-request-change")]
+
     def __init__(self, view: CustomFieldsView) -> None:
         super().__init__(t("tui.forms.edit_title"))
         self.view = view
+        self.sensitive = [v for v in view.values if v.sensitive]
 
     def fields(self) -> Iterable[Widget]:
+        from crm_tui.i18n import language
+        from crm_tui.widgets.form_field import FormField
+
         if all(v.sensitive for v in self.view.values):
-            yield Static(t("tui.forms.nothing_editable"), classes="form-notice")
+            notice = "nothing_editable" if self.may_request() else "nothing_editable_here"
+            yield Static(t(f"formstui.change.{notice}"), classes="form-notice")
         yield CustomFieldsSection(self.view.entity, self.view, id="custom-section")
+        lang = language()
+        for v in self.sensitive:  # masked, read-only; a waiting change is named
+            rid = self.view.pending.get(v.key)
+            note = t("formstui.change.pending", id=rid) if rid else ""
+            yield FormField(f"masked-{v.key}", v.label(lang), Static(
+                f"{v.text or '—'}  {note}".rstrip(), id=f"cf-masked-{v.key}", markup=False))
+
+    def may_request(self) -> bool:
+        """Offered when there is a sensitive field and the domain would take the request
+        (front-line roles; the service desk cannot ask)."""
+        from crm_tui.domain.kernel.permissions import Perm, can
+
+        return bool(self.sensitive) and can(self.actor, Perm.SENSITIVE_CHANGE_REQUEST)
+
+    def extra_buttons(self) -> Iterable[Button]:
+        if self.may_request():
+            yield Button(f"{t('formstui.change.open')}  Ctrl+R", id="cf-request")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "request_change":
+            return self.may_request()
+        return True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cf-request":
+            event.stop()
+            self.action_request_change()
+
+    def action_request_change(self) -> None:
+        """Ask for a sensitive field to change: its own form; once the request is open,
+        this form closes saying which request waits."""
+        from crm_tui.screens.custom_change_form import CustomChangeForm
+
+        def sent(answer: tuple[int, str] | None) -> None:
+            if answer:
+                rid, key = answer
+                self.dismiss(t("forms_values.requested", id=rid, entity=self.view.entity,
+                               key=key))
+
+        self.app.push_screen(CustomChangeForm(self.view), sent)
 
     def submit(self) -> None:
         values = self.query_one(CustomFieldsSection).values()

@@ -1,12 +1,13 @@
 """The lead list: my leads, the unassigned queue, breached leads (and all in scope), each
 with its first-contact countdown. `a` new lead (a form from the field registry), `c` log
 the first contact, `t` convert to a customer and an opportunity, `s` reassign
-(supervisors), `v` next view, `r` reload, `u` the lead's custom fields. Pages by keyset from the database."""
+(supervisors), `v` next view, `r` reload, `u` the lead's custom fields, `f` filter by the
+filterable custom fields. Pages by keyset from the database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -53,7 +54,10 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         Binding("t", "convert", "tui.leads.key.convert", id="lead-convert"),
         Binding("s", "reassign", "tui.leads.key.reassign", id="lead-reassign"),
         Binding("v", "next_view", "tui.leads.key.view", id="lead-view"),
+        # past the footer's width at 80 columns: shown in the keys panel (Ctrl+P → Keys)
         Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="lead-custom",
+                show=False),
+        Binding("f", "custom_filter", "forms_values.key_filter", id="lead-custom-filter",
                 show=False),
         Binding("r", "reload", "tui.leads.key.reload", id="lead-reload"),
     ]
@@ -64,6 +68,8 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         self.rows: list[LeadView] = []
         self._more = False
         self._now: datetime | None = None
+        self.custom_typed: dict[str, str] = {}
+        self.custom: tuple[Any, ...] = ()  # filters on custom fields (`f`)
 
     def _supervises(self) -> bool:
         try:
@@ -106,10 +112,11 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         from crm_tui.domain.sales.leads import list_leads
 
         self.query_one("#lead-view-line", Static).update(
-            t("tui.leads.showing", view=t(f"tui.leads.view_{self.view}")))
+            t("tui.leads.showing", view=t(f"tui.leads.view_{self.view}")) + self._filters())
         self._now = datetime.now(UTC)
         self.call_domain(list_leads, self.crm, self.actor, view=self.view, limit=PAGE,
-                         now=self._now, on_done=lambda rows: self._show(rows, False), group="leads")
+                         now=self._now, custom=self.custom,
+                         on_done=lambda rows: self._show(rows, False), group="leads")
 
     def _show(self, rows: list[LeadView], append: bool) -> None:
         table = self.query_one("#lead-list", DataTable)
@@ -125,7 +132,11 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         self.rows.extend(rows)
         self._more = len(rows) == PAGE
         if not self.rows:
-            self.query_one("#lead-view-line", Static).update(t("tui.leads.none"))
+            self.query_one("#lead-view-line", Static).update(t("tui.leads.none") + self._filters())
+
+    def _filters(self) -> str:
+        """The custom-field filter in force, as typed (the view line says it)."""
+        return "".join(f" · {k}={v}" for k, v in self.custom_typed.items())
 
     def _scrolled(self, scroll_y: float) -> None:
         from crm_tui.domain.sales.leads import list_leads
@@ -133,7 +144,7 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         table = self.query_one("#lead-list", DataTable)
         if scroll_y >= table.max_scroll_y - 1 and self._more and self.rows and not self.busy("more"):
             self.call_domain(list_leads, self.crm, self.actor, view=self.view, limit=PAGE,
-                             before_id=self.rows[-1].id, now=self._now,
+                             before_id=self.rows[-1].id, now=self._now, custom=self.custom,
                              on_done=lambda rows: self._show(rows, True), group="more", block=True)
 
     def action_reload(self) -> None:
@@ -166,6 +177,16 @@ class LeadListPane(DomainCalls, UsesCrm, Vertical):
         lead = self.highlighted()
         if lead is not None:
             open_custom_form(self, "lead", lead.id, lambda text: self._done(text) if text else None)
+
+    def action_custom_filter(self) -> None:
+        from crm_tui.screens.custom_fields_form import open_filter_form
+
+        def chosen(result: tuple[dict[str, str], tuple[Any, ...]] | None) -> None:
+            if result is not None:
+                self.custom_typed, self.custom = result
+                self.reload()
+
+        open_filter_form(self, "lead", self.custom_typed, chosen)
 
     def action_contact(self) -> None:
         from crm_tui.domain.sales.leads import record_contact

@@ -5,7 +5,8 @@ Keys: ←/→ change column, ↑/↓ pick a card, Shift+→ / Shift+← move the
 previous stage (only along allowed transitions: a refused move says why), `l` marks it
 lost with a reason, `n` needs questionnaire, `k` risk questionnaire, `p` choose a product
 from the matching list, `g` generate the proposal, `b` the customer's
-feedback on it, `f` filter, `r` reload, `u` the opportunity's custom fields. With the mouse:
+feedback on it, `f` filter (owner, team, product, period and the filterable custom fields),
+`r` reload, `u` the opportunity's custom fields, `a` a new opportunity. With the mouse:
 click a card, then click another column (its header or its cards) to move it there, or drag
 the card onto that column.
 """
@@ -56,7 +57,10 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         Binding("g", "proposal", "tui.pipeline.key.proposal", id="board-proposal"),
         Binding("b", "feedback", "tui.pipeline.key.feedback", id="board-feedback"),
         Binding("f", "filter", "tui.pipeline.key.filter", id="board-filter"),
+        # past the footer's width: shown in the keys panel (Ctrl+P → Keys)
         Binding("u", "custom_fields", "tui.forms.key_edit_custom", id="board-custom",
+                show=False),
+        Binding("a", "new_opportunity", "formstui.key.new_opportunity", id="board-new",
                 show=False),
         Binding("r", "reload", "tui.pipeline.key.reload", id="board-reload"),
     ]
@@ -64,6 +68,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def __init__(self) -> None:
         super().__init__(classes="area-pane")
         self.filter_values: dict[str, str] = {}
+        self.custom_typed: dict[str, str] = {}  # filterable custom fields, as typed
         self.board_filter: BoardFilter | None = None
         self.picked: Card | None = None  # clicked, waiting for a click on its new column
         self.dragged: Card | None = None  # mouse button held down on it
@@ -94,6 +99,7 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
         from crm_tui.domain.sales.board import first_pages
 
         bits = [f"{t('field.' + k)}={v}" for k, v in self.filter_values.items() if v]
+        bits += [f"{k}={v}" for k, v in self.custom_typed.items()]
         self.query_one("#board-filter-line", Static).update(
             t("tui.pipeline.filtered", filters=", ".join(bits)) if bits else t("tui.pipeline.scope"))
         self.call_domain(first_pages, self.crm, self.actor, self.board_filter, limit=FIRST_PAGE,
@@ -303,15 +309,34 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
                              lambda text: self._after(text) if text else None)
 
     def action_filter(self) -> None:
+        """The board's filter with the filterable custom fields below the built-in ones
+        (read first, in a worker)."""
+        from crm_tui.domain.forms.filters import filterable_fields
         from crm_tui.screens.pipeline_forms import FilterForm
 
-        self.app.push_screen(FilterForm(t("tui.pipeline.filter_title"), self.filter_values),
-                             self._filtered)
+        def loaded(fields: tuple[Any, ...]) -> None:
+            self.app.push_screen(FilterForm(t("tui.pipeline.filter_title"), self.filter_values,
+                                            fields, self.custom_typed), self._filtered)
+
+        self.call_domain(filterable_fields, self.crm, "opportunity", group="custom-fields",
+                         on_done=loaded)
 
     def _filtered(self, result: Any) -> None:
         if result:
-            self.filter_values, self.board_filter = result
+            self.filter_values, self.custom_typed, self.board_filter = result
             self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_opportunity":
+            from crm_tui.domain.kernel.permissions import Perm, can
+
+            return can(self.actor, Perm.CUSTOMER_EDIT)
+        return True
+
+    def action_new_opportunity(self) -> None:
+        from crm_tui.screens.opportunity_form import open_new_opportunity
+
+        open_new_opportunity(self, self._after)
 
     def say(self, text: str, *, ok: bool) -> None:
         line = self.query_one("#board-message", Static)

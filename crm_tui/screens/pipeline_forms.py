@@ -170,29 +170,63 @@ class LostForm(DomainForm):
 
 
 class FilterForm(DomainForm):
-    SUBMIT_LABEL = "tui.pipeline.apply_filter"
+    """Owner, team, product and period, then the filterable custom fields (`key = value`,
+    blank: any). Dismisses with (built-in values, custom values typed, the BoardFilter)."""
 
-    def __init__(self, title: str, current: dict[str, str]) -> None:
+    SUBMIT_LABEL = "tui.pipeline.apply_filter"
+    KEYS = ("owner", "team", "product_code", "period_days")
+
+    def __init__(self, title: str, current: dict[str, str], custom: tuple[Any, ...] = (),
+                 custom_current: dict[str, str] | None = None) -> None:
         super().__init__(title)
         self.current = current
+        self.custom, self.custom_current = custom, custom_current or {}
 
     def fields(self) -> Iterable[Widget]:
-        for key in ("owner", "team", "product_code", "period_days"):
+        from crm_tui.i18n import language
+
+        for key in self.KEYS:
             yield FormField(key, t(f"field.{key}"), Input(self.current.get(key, ""),
                                                           id=f"f-{key}", compact=True))
+        if self.custom:
+            yield Static(t("tui.forms.panel_title"), classes="form-notice")
+        lang = language()
+        for f in self.custom:
+            yield FormField(f.key, f.label(lang), Input(
+                self.custom_current.get(f.key, ""), id=f"cff-{f.key}", compact=True,
+                placeholder=", ".join(f.spec.choices) if f.spec.choices else ""))
 
     def on_mount(self) -> None:
         self.query_one("#f-owner", Input).focus()
 
     def values(self) -> dict[str, Any]:
-        return {k: self.query_one(f"#f-{k}", Input).value
-                for k in ("owner", "team", "product_code", "period_days")}
+        out: dict[str, Any] = {k: self.query_one(f"#f-{k}", Input).value for k in self.KEYS}
+        typed = {f.key: self.query_one(f"#cff-{f.key}", Input).value.strip()
+                 for f in self.custom}
+        out["custom"] = {k: v for k, v in typed.items() if v}
+        return out
 
     def perform(self, values: dict[str, Any]) -> Any:
+        from dataclasses import replace
+
+        from crm_tui.domain.forms.filters import parse_filters
+        from crm_tui.domain.kernel.errors import ValidationFailed
         from crm_tui.domain.sales.board import parse_filter
 
-        return values, parse_filter(values["owner"], values["team"], values["product_code"],
-                                    values["period_days"])
+        typed = values.pop("custom")
+        errors = []
+        try:
+            board = parse_filter(values["owner"], values["team"], values["product_code"],
+                                 values["period_days"])
+        except ValidationFailed as exc:
+            errors += exc.errors
+        try:
+            custom = parse_filters(self.crm, "opportunity", typed) if typed else ()
+        except ValidationFailed as exc:
+            errors += exc.errors
+        if errors:
+            raise ValidationFailed(errors)
+        return values, typed, replace(board, custom=custom)
 
 
 class TextForm(DomainForm):

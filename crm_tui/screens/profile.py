@@ -44,7 +44,7 @@ TABS = ("overview", "holdings", "interactions", "network", "allocation")
 INTERACTION_PAGE = 20
 # Which permission each action needs: the footer hides what the domain would refuse.
 ACTION_PERMS = {"log_interaction": "interaction.log", "edit": "customer.edit",
-                "edit_custom": "customer.edit",
+                "edit_custom": "customer.edit", "new_opportunity": "customer.edit",
                 "reveal": "sensitive.reveal", "add_tag": "tag.manage",
                 "request_change": "sensitive.request", "record_transaction": "transaction.record",
                 "privacy_request": "privacy.request", "consents": "customer.view"}
@@ -70,6 +70,8 @@ class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[N
         Binding("n", "new_ticket", "tui.service.key.new_ticket", id="new-ticket"),
         Binding("u", "edit_custom", "tui.forms.key_edit_custom", id="edit-custom-fields"),
         Binding("g", "propose_rebalancing", "rebalance.key.propose", id="rebalance-propose"),
+        Binding("o", "new_opportunity", "formstui.key.new_opportunity", show=False,
+                id="profile-new-opportunity"),
         *(Binding(str(n), f"tab('{tab}')", show=False, id=f"profile-tab-{tab}")
           for n, tab in enumerate(TABS, 1)),
     ]
@@ -330,6 +332,13 @@ class ProfileScreen(TranslatedFooter, UsesCrm, DomainCalls, SaysOnLine, Screen[N
         from crm_tui.screens.ticket_forms import open_from_profile
 
         open_from_profile(self)
+
+    def action_new_opportunity(self) -> None:
+        from crm_tui.screens.opportunity_form import open_new_opportunity
+
+        if self.view is not None:
+            open_new_opportunity(self, lambda text: self.say(text, ok=True),
+                                 (self.customer_id, self.view.name))
 
     def action_reveal(self) -> None:
         focused = self.focused

@@ -25,6 +25,8 @@ from crm_tui.domain.compliance.approval_scope import (
 )
 from crm_tui.domain.compliance.policy_review import ReviewText, review_of
 from crm_tui.domain.compliance.trade_view import TradeView, trade_of
+from crm_tui.domain.forms.registry import custom_fields
+from crm_tui.domain.forms.values import CHANGE_KIND
 from crm_tui.domain.kernel.access_log import log_access
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -208,6 +210,17 @@ def _may_view(session: Session, req: ApprovalRequest, actor: Actor, who: Place |
     return who.role in roles and any(in_scope(lv["scope"], who, req) for lv in req.levels)
 
 
+def _field_label(crm: Crm, req: ApprovalRequest, key: str) -> Msg:
+    """A changed field's label: the catalog's for a built-in field; a custom field's own
+    labels (the reader's language picks one), retired ones included."""
+    if req.kind == CHANGE_KIND:
+        found = {f.key: f for f in custom_fields(crm, req.target_entity, include_retired=True)}
+        f = found.get(key)
+        if f is not None:
+            return Msg("compliance.custom_field_label", {"zh": f.label_zh, "en": f.label_en})
+    return label("field", key)
+
+
 def get_request(crm: Crm, actor: Actor, request_id: int,
                 now: datetime | None = None) -> RequestDetail:
     """One request with its diff, evidence and levels, if the actor may see it."""
@@ -244,7 +257,7 @@ def get_request(crm: Crm, actor: Actor, request_id: int,
         else:
             levels.append(LevelView(i + 1, lv["role"], lv["scope"], "skipped"))
     display = req.payload.get("display", {})
-    changes = tuple(Change(label("field", f), str(b or ""), str(a or ""))
+    changes = tuple(Change(_field_label(crm, req, f), str(b or ""), str(a or ""))
                     for f, b, a in display.get("changes", []))
     evidence = tuple((label("compliance.evidence", k),
                       (from_stored(v) or "") if isinstance(v, list) else str(v))

@@ -15,7 +15,14 @@ from crm_tui.domain.compliance.alerts import ensure_not_frozen
 from crm_tui.domain.compliance.record_changes import RecordChangeHandler
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.forms.registry import custom_fields, validate_custom
-from crm_tui.domain.forms.values import column_of, display, mask, plain_value, to_stored
+from crm_tui.domain.forms.values import (
+    CHANGE_KIND,
+    column_of,
+    display,
+    mask,
+    plain_value,
+    to_stored,
+)
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
@@ -27,7 +34,7 @@ from crm_tui.store.models_sales import Lead, Opportunity
 from crm_tui.store.models_service import Ticket
 from crm_tui.store.types import utcnow
 
-KIND = "custom_field_change"
+KIND = CHANGE_KIND
 MODELS: dict[str, Any] = {"customer": Customer, "lead": Lead, "opportunity": Opportunity,
                           "ticket": Ticket}
 

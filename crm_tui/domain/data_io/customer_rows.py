@@ -162,6 +162,17 @@ def init_worker(ctx: RowContext) -> None:
     _ctx = ctx
 
 
+def init_background_worker(ctx: RowContext) -> None:
+    """A pool worker: it yields the CPU to the process that stores (and holds the write
+    lock), which is what the import waits on; the workers have time to spare."""
+    import os
+    try:
+        os.nice(5)
+    except OSError:
+        pass
+    init_worker(ctx)
+
+
 def _owner(ctx: RowContext, clean: Any, row: int) -> tuple[int | None, int | None, list[FieldError]]:
     """The branch id and RM id for a row, from its cells or the command's defaults."""
     errors: list[FieldError] = []

@@ -16,11 +16,14 @@ This module runs them over a file:
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +50,7 @@ CHUNK_ROWS = 2000
 LARGE_CHUNK_ROWS = 10_000  # big files: fewer commits rewrite far fewer index pages (measured ~2x)
 LARGE_FILE_ROWS = 50_000
 PARALLEL_FROM_ROWS = 20_000  # below this, starting worker processes costs more than it saves
+PART_ROWS = 2000  # rows a worker prepares at a time
 
 Batch = list[tuple[int, list[Any]]]
 
@@ -73,28 +77,81 @@ def _batches(table: TableFile, size: int) -> Iterator[Batch]:
         yield batch
 
 
+class _StartingPool:
+    """Worker processes started in the background.
+
+    Starting them (a forkserver that imports the domain, then two forks) takes a second or
+    more, so the import does not wait for it: until the pool is up, chunks are prepared in
+    this process. forkserver, not fork: the TUI and the SSH gateway hold threads (workers,
+    pools), and a forked child inherits their locks mid-air; forkserver forks from a clean
+    single-threaded server."""
+
+    def __init__(self, workers: int, ctx: RowContext) -> None:
+        self.pool: Any = None
+        self._thread = threading.Thread(target=self._start, args=(workers, ctx),
+                                        name="import-pool", daemon=True)
+        self._thread.start()
+
+    def _start(self, workers: int, ctx: RowContext) -> None:
+        mp = multiprocessing.get_context("forkserver")
+        mp.set_forkserver_preload([customer_rows.__name__])  # workers fork with it imported
+        try:
+            self.pool = mp.Pool(workers, initializer=customer_rows.init_background_worker,
+                                initargs=(ctx,))
+        except OSError:  # no processes to spare: the chunks are all prepared here
+            self.pool = None
+
+    def ready(self) -> Any:
+        """The pool once it is up, else None."""
+        return None if self._thread.is_alive() else self.pool
+
+    def close(self) -> None:
+        self._thread.join()
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
 def _prepared_batches(table: TableFile, ctx: RowContext, size: int, store: bool,
                       workers: int) -> Iterator[tuple[Batch, Prepared]]:
-    """Each raw batch with its prepared result, in file order; a bounded window in flight."""
+    """Each raw batch with its prepared result, in file order; a bounded window in flight.
+
+    A chunk goes to the workers in parts of at most PART_ROWS rows, so the first rows are
+    ready to store after a part's work instead of a whole chunk's, and the two workers share
+    a chunk instead of taking turns with whole ones."""
+    customer_rows.init_worker(ctx)
     if workers <= 1:
-        customer_rows.init_worker(ctx)
         for batch in _batches(table, size):
             yield batch, customer_rows.prepare(batch, store)
         return
-    # Not fork: the TUI and the SSH gateway hold threads (workers, pools), and a forked child
-    # inherits their locks mid-air. forkserver forks from a clean single-threaded server.
-    mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload([customer_rows.__name__])  # workers fork with it imported
-    with mp.Pool(workers, initializer=customer_rows.init_worker, initargs=(ctx,)) as pool:
-        pending: deque[tuple[Batch, Any]] = deque()
+    starting = _StartingPool(workers, ctx)
+    pending: deque[tuple[Batch, list[Any]]] = deque()
+
+    def ready() -> tuple[Batch, Prepared]:
+        done, parts = pending.popleft()
+        good: list[GoodRow] = []
+        bad: list[tuple[int, list[FieldError]]] = []
+        for part in parts:
+            result = part.get()
+            good += result.good
+            bad += result.bad
+        return done, Prepared(good, bad)
+
+    try:
         for batch in _batches(table, size):
-            pending.append((batch, pool.apply_async(customer_rows.prepare, (batch, store))))
-            if len(pending) > workers * 2:
-                done, result = pending.popleft()
-                yield done, result.get()
+            pool = starting.ready() if not pending else starting.pool
+            if pool is None:  # prepared and stored here while the pool starts
+                yield batch, customer_rows.prepare(batch, store)
+                continue
+            pending.append((batch, [pool.apply_async(customer_rows.prepare,
+                                                     (batch[i:i + PART_ROWS], store))
+                                    for i in range(0, len(batch), PART_ROWS)]))
+            if len(pending) > 2:
+                yield ready()
         while pending:
-            done, result = pending.popleft()
-            yield done, result.get()
+            yield ready()
+    finally:
+        starting.close()
 
 
 def _load_context(crm: Crm, table: TableFile, options: ImportOptions) -> RowContext:
@@ -170,9 +227,31 @@ def import_customers(
     return outcome.report  # type: ignore[no-any-return]
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """An import allocates millions of small objects and frees them by reference counting;
+    the cyclic collector would only walk them again and again (measured: ~5 % of the
+    storing process's time). It is back on when the import ends, as it was before."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _run(crm: Crm, actor: Actor, table: TableFile, ctx: RowContext, options: ImportOptions,
          outcome: Outcome, workers: int, *, store: bool,
          on_progress: Callable[[int, int], None] | None) -> None:
+    with _no_cyclic_gc():
+        _run_chunks(crm, actor, table, ctx, options, outcome, workers, store=store,
+                    on_progress=on_progress)
+
+
+def _run_chunks(crm: Crm, actor: Actor, table: TableFile, ctx: RowContext,
+                options: ImportOptions, outcome: Outcome, workers: int, *, store: bool,
+                on_progress: Callable[[int, int], None] | None) -> None:
     writer = ChunkWriter(crm, actor, table.path.name)
     report = outcome.report
     seen: dict[int, int] = {}  # first 64 bits of the blind index → row number

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,10 @@ from crm_tui.domain.kernel.conflicts import conflict
 from crm_tui.domain.kernel.context import Crm
 from crm_tui.domain.kernel.errors import Conflict, FieldError, ValidationFailed
 from crm_tui.domain.kernel.versioned import save_versioned
+from crm_tui.store.models_compliance import ApprovalRequest
+
+CHANGE_KIND = "custom_field_change"
+"""The approval kind of a sensitive custom field's change (`compliance.custom_field_changes`)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class CustomFieldsView:
     record_id: int
     version: int
     values: tuple[CustomValue, ...]
+    pending: dict[str, int] = dc_field(default_factory=dict)
+    """Sensitive fields with a change waiting for approval: key → request id."""
 
     @property
     def customer_id(self) -> int:  # the profile's name for it
@@ -238,8 +245,25 @@ def update_custom(crm: Crm, actor: Actor, entity: str, expected_version: int,
         return write_custom(crm, session, actor, entity, record, expected_version, fields, clean)
 
 
+def pending_changes(session: Session, entity: str, record_id: int) -> dict[str, int]:
+    """The record's sensitive fields whose change waits in a pending request (key → id), so a
+    form can say so instead of letting the user ask twice."""
+    rows = session.execute(select(ApprovalRequest.id, ApprovalRequest.payload).where(
+        ApprovalRequest.status == "pending", ApprovalRequest.kind == CHANGE_KIND,
+        ApprovalRequest.target_entity == entity,
+        ApprovalRequest.target_id == str(record_id))).all()
+    out: dict[str, int] = {}
+    for request_id, payload in rows:
+        key = (payload or {}).get("data", {}).get("field")
+        if key:
+            out[str(key)] = int(request_id)
+    return out
+
+
 def view_of(crm: Crm, entity: str, load: Loader) -> CustomFieldsView:
     with crm.db.read() as session:
         record = load(session)
         custom, version, record_id = dict(record.custom or {}), record.version, record.id
-    return CustomFieldsView(entity, int(record_id), int(version), values_for(crm, entity, custom))
+        pending = pending_changes(session, entity, int(record_id))
+    return CustomFieldsView(entity, int(record_id), int(version), values_for(crm, entity, custom),
+                            pending)

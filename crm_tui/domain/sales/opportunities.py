@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from crm_tui.domain.customers.kyc import checklist_for
 from crm_tui.domain.customers.scope import load_in_scope
+from crm_tui.domain.forms.values import as_json, stored_for_new
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -172,26 +173,50 @@ def move(crm: Crm, actor: Actor, opp_id: int, to_stage: str, *, reason: str | No
 
 def open_opportunity(crm: Crm, session: Session, actor: Actor, *, customer_id: int,
                      owner_id: int, amount_fen: int, lead_id: int | None,
-                     now: datetime) -> Opportunity:
+                     now: datetime, custom: dict[str, Any] | None = None) -> Opportunity:
+    """Insert a new opportunity at the needs stage with its first stage event and audit;
+    `custom` is its stored custom values (`forms.values.stored_for_new`)."""
     owner = session.get(Staff, owner_id)
     opp = Opportunity(customer_id=customer_id, lead_id=lead_id, owner_id=owner_id,
                       team_id=owner.team_id if owner else None,
                       branch_id=owner.branch_id if owner else None, stage="needs",
-                      amount_fen=amount_fen, created_at=now, stage_entered_at=now)
+                      amount_fen=amount_fen, created_at=now, stage_entered_at=now,
+                      custom=custom or {})
     session.add(opp)
     session.flush()
     session.add(OpportunityStageEvent(opportunity_id=opp.id or 0, from_stage=None,
                                       to_stage="needs", at=now, actor=actor.username,
                                       actor_id=actor.id))
+    after: dict[str, Any] = {"customer_id": customer_id, "owner_id": owner_id,
+                             "lead_id": lead_id}
+    if amount_fen:
+        after["amount_fen"] = amount_fen
+    if custom:
+        after["custom"] = as_json(crm, "opportunity", custom)  # sensitive ones masked
     audit.record(crm.db, session, actor, "opportunity.create", "opportunity", opp.id, None,
-                 {"customer_id": customer_id, "owner_id": owner_id, "lead_id": lead_id})
+                 after)
     return opp
 
 
 def create_opportunity(crm: Crm, actor: Actor, customer_id: int,
-                       now: datetime | None = None) -> int:
-    """A new opportunity for a customer of the actor's book, owned by the customer's RM."""
+                       now: datetime | None = None, *, amount: Decimal | str | None = None,
+                       custom: dict[str, Any] | None = None) -> int:
+    """A new opportunity for a customer of the actor's book, owned by the customer's RM,
+    with an optional expected amount (the lines chosen later replace it) and its custom
+    fields, validated like any form's (every problem at once)."""
     require(actor, Perm.CUSTOMER_EDIT)
+    errors: list[FieldError] = []
+    fen = 0
+    if amount is not None and str(amount).strip():
+        values, errors = clean("opportunity", {"amount": amount}, only=("amount",))
+        if not errors:
+            fen = to_fen(values["amount"])
+    try:
+        stored = stored_for_new(crm, "opportunity", custom)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    if errors:
+        raise ValidationFailed(errors)
     now = now or utcnow()
     with crm.db.write() as session:
         c = load_in_scope(session, actor, customer_id)
@@ -199,7 +224,7 @@ def create_opportunity(crm: Crm, actor: Actor, customer_id: int,
         if owner is None:
             raise Blocked("sales.error.no_owner")
         return open_opportunity(crm, session, actor, customer_id=customer_id, owner_id=owner,
-                                amount_fen=0, lead_id=None, now=now).id or 0
+                                amount_fen=fen, lead_id=None, now=now, custom=stored).id or 0
 
 
 def choose_product(crm: Crm, actor: Actor, opp_id: int, product_code: str,
