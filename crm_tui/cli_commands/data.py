@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -100,28 +100,47 @@ def register(app: typer.Typer) -> None:
         if not report.ok:
             raise typer.Exit(1)
 
-    @export_app.command("customers", help=t("cli.export.customers_help"))
-    def export_customers(
-        fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx",
-                                         help=t("cli.export.opt_format"))] = "csv",
-        out_path: Annotated[Path | None, typer.Option("--out", "-o", metavar="PATH",
-                                                      help=t("cli.export.opt_out"))] = None,
-        username: Annotated[str | None, typer.Option("--as", metavar="USER",
-                                                     help=t("cli.export2.opt_as"))] = None,
-        db: DbOption = None,
-    ) -> None:
-        from datetime import datetime
+    def export_command(name: str, entity: str, help_key: str, done_key: str) -> None:
+        @export_app.command(name, help=t(help_key))
+        def export(
+            fmt: Annotated[str | None, typer.Option("--format", metavar="csv|xlsx",
+                                                    help=t("formsdata.cli.opt_format"))] = None,
+            out_path: Annotated[Path | None, typer.Option("--out", "-o", metavar="PATH",
+                                                          help=t("formsdata.cli.opt_out"))] = None,
+            username: Annotated[str | None, typer.Option("--as", metavar="USER",
+                                                         help=t("cli.export2.opt_as"))] = None,
+            db: DbOption = None,
+        ) -> None:
+            report = _run_export(entity, name, fmt, out_path, username, db)
+            out(t(done_key, rows=report.rows, path=str(report.path)))
 
-        from crm_tui.cli_commands.base import read_password
-        from crm_tui.domain.admin.auth import login
-        from crm_tui.domain.data_io.exporter import export_customers as run_export
+    export_command("customers", "customer", "cli.export.customers_help", "cli.export.done")
+    for name, entity in (("leads", "lead"), ("opportunities", "opportunity"),
+                         ("tickets", "ticket")):
+        export_command(name, entity, f"formsdata.cli.{entity}_help",
+                       f"formsdata.cli.{entity}_done")
 
-        fmt = fmt.lower()
-        # --as USER: the export runs with that staff member's scope and permission (the
-        # password is one line on stdin); without it, the operator's admin role: no PII.
-        password = read_password(True) if username else ""
-        with store(db) as crm:
-            actor = login(crm, username, password) if username else system_actor()
-            path = out_path or Path(f"customers-{datetime.now(crm.tz):%Y%m%d-%H%M%S}.{fmt}")
-            report = run_export(crm, actor, path, fmt, translate=t)
-        out(t("cli.export.done", rows=report.rows, path=str(report.path)))
+
+def _run_export(entity: str, name: str, fmt: str | None, out_path: Path | None,
+                username: str | None, db: str | None) -> Any:
+    """One export as `--as USER` (that staff member's scope and permission; the password is
+    one line on stdin) or, without it, as the operator's admin role (no personal columns).
+    The format is `--format`, else the `--out` file's suffix, else CSV."""
+    from datetime import datetime
+
+    from crm_tui.cli_commands.base import read_password
+    from crm_tui.domain.admin.auth import login
+
+    suffix = out_path.suffix.lower().lstrip(".") if out_path is not None else ""
+    fmt = (fmt or (suffix if suffix in ("csv", "xlsx") else "csv")).lower()
+    password = read_password(True) if username else ""
+    with store(db) as crm:
+        actor = login(crm, username, password) if username else system_actor()
+        path = out_path or Path(f"{name}-{datetime.now(crm.tz):%Y%m%d-%H%M%S}.{fmt}")
+        if entity == "customer":
+            from crm_tui.domain.data_io.exporter import export_customers
+
+            return export_customers(crm, actor, path, fmt, translate=t)
+        from crm_tui.domain.data_io.record_export import export_records
+
+        return export_records(crm, actor, entity, path, fmt, translate=t)

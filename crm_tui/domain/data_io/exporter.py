@@ -7,65 +7,46 @@ types: amounts are numbers with a money format, dates are dates, times are shown
 display zone (named in the header); CSV keeps ISO 8601 (times with their offset). Every text
 cell that a spreadsheet would run as a formula (`= + - @`, tab, CR) is defused with a leading
 apostrophe. Rows are read in keyset pages and written as a stream; the file appears under
-its name only after the export's audit event has committed.
+its name only after the export's audit event has committed. The writing is
+`export_file`'s, shared with the lead, opportunity and ticket exports (`record_export`).
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from crm_tui.domain.customers.custom_values import display, plain_value
-from crm_tui.domain.customers.custom_values import mask as mask_custom
 from crm_tui.domain.customers.fields import EXPORT_FIELDS
-from crm_tui.domain.forms.registry import CustomField, custom_fields
-from crm_tui.domain.kernel import audit, safe_files
-from crm_tui.domain.kernel.access_log import log_access
+from crm_tui.domain.data_io.export_file import (  # noqa: F401  (names other areas import)
+    DATE_FORMAT,
+    FORMATS,
+    MONEY_FORMAT,
+    PAGE_ROWS,
+    TIME_FORMAT,
+    ExportPlan,
+    ExportRefused,
+    ExportReport,
+    Translate,
+    column_of,
+    custom_columns,
+    defuse,
+    sees_people,
+    visible,
+    write_export,
+)
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import DomainError, translate
-from crm_tui.domain.kernel.fields import FieldSpec, choice_label_key
-from crm_tui.domain.kernel.masking import mask_by_policy
-from crm_tui.domain.kernel.permissions import Perm, Role, can, customer_scope, require
-from crm_tui.domain.kernel.validation import from_fen
+from crm_tui.domain.kernel.errors import translate
+from crm_tui.domain.kernel.fields import FieldSpec
+from crm_tui.domain.kernel.permissions import Role, customer_scope
 from crm_tui.store.models import Branch, Customer, Staff
 
-PAGE_ROWS = 1000
-FORMATS = ("csv", "xlsx")
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-Translate = Callable[..., str]
 COLUMNS: tuple[str, ...] = tuple(s.label_key for s in EXPORT_FIELDS)
 """Catalog keys of the headers, in file order."""
-
-
-class ExportRefused(DomainError):
-    key = "export.error.refused"
-
-
-@dataclass(frozen=True)
-class ExportReport:
-    path: Path
-    format: str
-    rows: int
-
-
-def defuse(value: Any) -> Any:
-    """Make a text cell inert in a spreadsheet: `=SUM(…)` becomes `'=SUM(…)`."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _scope(actor: Actor) -> Any:
@@ -80,144 +61,24 @@ _RM = aliased(Staff)
 _JOINED = {"branch_code": Branch.code, "rm_username": _RM.username}
 
 
-def _source(spec: FieldSpec) -> Any:
-    """The SQL column an export field is read from."""
-    if spec.key in _JOINED:
-        return _JOINED[spec.key]
-    if spec.sensitive:
-        return getattr(Customer, f"{spec.key}_enc")
-    if spec.type == "money":
-        return getattr(Customer, f"{spec.key}_fen")
-    return getattr(Customer, spec.key)
+CUSTOMER_COLUMNS = tuple(column_of(Customer, s, _JOINED) for s in EXPORT_FIELDS)
 
 
 def export_fields(crm: Crm, actor: Actor) -> tuple[FieldSpec, ...]:
     """The built-in columns for this actor: a role that sees no personal data (admin) gets
     none of the policy's personal columns."""
-    if can(actor, Perm.CUSTOMER_VIEW):
-        return EXPORT_FIELDS
-    withheld = set(crm.policy().masking.personal_fields)
-    return tuple(s for s in EXPORT_FIELDS if s.key not in withheld)
+    return tuple(c.spec for c in visible(crm, actor, CUSTOMER_COLUMNS))
 
 
-def _pages(crm: Crm, actor: Actor, fields: tuple[FieldSpec, ...] = EXPORT_FIELDS,
-           ) -> Iterator[list[Any]]:
-    base = (
-        select(Customer.id, *(_source(s) for s in fields), Customer.custom)
-        .outerjoin(Branch, Branch.id == Customer.branch_id)
-        .outerjoin(_RM, _RM.id == Customer.rm_id)
-        .where(_scope(actor))
-        .order_by(Customer.id)
-        .limit(PAGE_ROWS)
-    )
-    last = 0
-    while True:
-        with crm.db.read() as session:
-            rows = session.execute(base.where(Customer.id > last)).all()  # type: ignore[operator]
-        if not rows:
-            return
-        yield [r[1:] for r in rows]
-        last = rows[-1][0]
-
-
-@dataclass(frozen=True)
-class _Shaper:
-    """Turns a row into typed cell values: masked, labelled, in the display zone."""
-
-    crm: Crm
-    translate: Translate
-    tz: tzinfo
-    typed: bool  # XLSX: numbers, dates and datetimes stay typed; CSV: ISO text
-    custom: tuple[CustomField, ...] = ()
-    """Custom fields, retired ones included: their stored values stay exportable."""
-    fields: tuple[FieldSpec, ...] = EXPORT_FIELDS
-    """The built-in columns this actor may export (no personal ones for admin)."""
-    masking: Any = None
-    """The policy's masking rules (MaskingPolicy)."""
-
-    def value(self, spec: FieldSpec, raw: Any) -> Any:
-        if raw is None:
-            return ""
-        if spec.sensitive:
-            return mask_by_policy(spec.key, self.crm.keys.decrypt(spec.key, raw), self.masking)
-        if spec.key == "birth_date" and self._beside_id and isinstance(raw, date):
-            # a masked ID and a full birth date together re-identify: keep the year only
-            return "" if self.masking.birth_date_beside_id == "hide" else str(raw.year)
-        label = choice_label_key(spec, raw)
-        if label is not None:
-            return self.translate(label)
-        if spec.type == "money":
-            amount = from_fen(raw)
-            return amount if self.typed else str(amount)
-        if isinstance(raw, datetime):
-            local = raw.astimezone(self.tz)
-            return local.replace(tzinfo=None) if self.typed else local.isoformat(timespec="seconds")
-        if isinstance(raw, date):
-            return raw if self.typed else raw.isoformat()
-        return defuse(raw)
-
-    def custom_value(self, f: CustomField, stored: Any) -> Any:
-        value = plain_value(self.crm, f, stored)
-        if value is None:
-            return ""
-        if f.spec.sensitive:
-            return mask_custom(display(value))
-        if f.spec.type == "decimal" and self.typed:
-            return Decimal(str(value))
-        if f.spec.type == "date" and self.typed:
-            return date.fromisoformat(str(value))
-        if isinstance(value, bool | list):
-            return display(value)
-        return defuse(value)
-
-    @property
-    def _beside_id(self) -> bool:
-        return self.masking is not None and any(s.key == "national_id" for s in self.fields)
-
-    def row(self, row: Any) -> list[Any]:
-        *builtin, custom = row
-        cells = [self.value(s, v) for s, v in zip(self.fields, builtin, strict=True)]
-        custom = custom or {}
-        return cells + [self.custom_value(f, custom.get(f.key)) for f in self.custom]
-
-    def headers(self) -> list[str]:
-        zone = str(getattr(self.tz, "key", self.tz))
-        lang = self.translate("lang.code")
-        return [defuse(f"{self.translate(s.label_key)} ({zone})" if self.typed and s.type == "datetime"
-                       else self.translate(s.label_key)) for s in self.fields] + [
-            defuse(f.label(lang)) for f in self.custom]
-
-    def formats(self) -> list[str | None]:
-        return [_NUMBER_FORMATS.get(s.type) if not (s.key == "birth_date" and self._beside_id)
-                else None for s in self.fields] + [
-            DATE_FORMAT if f.spec.type == "date" else None for f in self.custom]
-
-
-_NUMBER_FORMATS = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": TIME_FORMAT}
-
-
-def _write_xlsx(tmp: Path, shaper: _Shaper, pages: Iterator[list[Any]],
-                on_page: Callable[[int], None]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(shaper.translate("export.sheet_title"))
-    formats = shaper.formats()
-    ws.append(shaper.headers())
-    for page in pages:
-        for r in page:
-            cells: list[Any] = []
-            for fmt, value in zip(formats, shaper.row(r), strict=True):
-                if fmt is not None and value != "":
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = fmt
-                    cells.append(cell)
-                else:
-                    cells.append(defuse(value))
-            ws.append(cells)
-        on_page(len(page))
-    wb.save(tmp)
+def customer_plan(crm: Crm, actor: Actor) -> ExportPlan:
+    columns = visible(crm, actor, CUSTOMER_COLUMNS)
+    query = (select(Customer.id, *(c.source for c in columns), Customer.custom)
+             .outerjoin(Branch, Branch.id == Customer.branch_id)
+             .outerjoin(_RM, _RM.id == Customer.rm_id)
+             .where(_scope(actor)))
+    return ExportPlan("customer", "export.sheet_title", columns, query, Customer.id,
+                      custom_columns(crm, actor, "customer"),
+                      {"personal_columns": sees_people(actor)})
 
 
 def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
@@ -225,42 +86,5 @@ def export_customers(crm: Crm, actor: Actor, path: Path, fmt: str = "csv", *,
                      translate: Translate = translate) -> ExportReport:
     """Write the export (see the module docstring); `translate` gives headers and labels in
     the caller's language."""
-    require(actor, Perm.DATA_EXPORT)
-    if fmt not in FORMATS:
-        raise ExportRefused("export.error.format", format=fmt, formats=", ".join(FORMATS))
-    path = Path(path).expanduser()
-    if not path.parent.is_dir():
-        raise ExportRefused("export.error.no_dir", path=str(path.parent))
-    protected = safe_files.protected_for(crm)  # never the live database, its WAL or the key
-    path = safe_files.check_output(path, protected)
-    fields = export_fields(crm, actor)
-    sees_people = can(actor, Perm.CUSTOMER_VIEW)
-    shaper = _Shaper(crm, translate, crm.tz, typed=fmt == "xlsx",
-                     custom=custom_fields(crm, "customer", include_retired=True)
-                     if sees_people else (),
-                     fields=fields, masking=crm.policy().masking)
-    count = 0
-
-    def on_page(rows: int) -> None:
-        nonlocal count
-        count += rows
-        if on_progress:
-            on_progress(count)
-
-    # names and addresses are PII: a new 0600 temp file, renamed into place after the audit
-    with safe_files.atomic_path(path, protected) as tmp:
-        if fmt == "csv":
-            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(shaper.headers())
-                for page in _pages(crm, actor, fields):
-                    writer.writerows([defuse(c) for c in shaper.row(r)] for r in page)
-                    on_page(len(page))
-        else:
-            _write_xlsx(tmp, shaper, _pages(crm, actor, fields), on_page)
-        with crm.db.write() as session:
-            audit.record(crm.db, session, actor, "customer.export", "customer", "", None,
-                         {"file": path.name, "format": fmt, "count": count, "masked": True,
-                          "personal_columns": sees_people})
-            log_access(crm.db, actor, "export", count=count, session=session)
-    return ExportReport(path, fmt, count)
+    return write_export(crm, actor, customer_plan, path, fmt,
+                        on_progress=on_progress, translate=translate)

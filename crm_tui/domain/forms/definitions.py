@@ -28,6 +28,7 @@ from crm_tui.domain.kernel.errors import FieldError, NotFound, ValidationFailed
 from crm_tui.domain.kernel.fields import fields_of
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.domain.kernel.validation import BadValue, normalise_text
+from crm_tui.store import choice_index
 from crm_tui.store.models_forms import FieldDefinition, FieldDefinitionVersion
 from crm_tui.store.types import utcnow
 
@@ -94,7 +95,10 @@ def _index_name(entity: str, key: str) -> str:
 
 
 def _ensure_index(session: Session, entity: str, key: str, want: bool) -> None:
-    """Create (or drop) the expression index of a filterable field, in this transaction."""
+    """Create (or drop) the expression index of a filterable field, in this transaction, and
+    rewrite the field's rows of the multi-choice index (`custom_choice`) to match (a
+    multi-choice field has those rows instead: `custom ->> key` of a list serves no filter)."""
+    choice_index.refill(session.connection(), entity, key)
     name = _index_name(entity, key)
     if not want:
         session.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
@@ -200,7 +204,7 @@ def add_in(crm: Crm, session: Session, actor: Actor, entity: str, key: str,
         session.add(d)
         session.flush()
         _version(crm, session, actor, d, "add", None)
-    _ensure_index(session, entity, key, d.filterable)
+    _ensure_index(session, entity, key, d.filterable and d.type != "multi_choice")
     return _view(d)
 
 
@@ -233,7 +237,8 @@ def edit_in(crm: Crm, session: Session, actor: Actor, entity: str, key: str,
     session.add(d)
     session.flush()
     _version(crm, session, actor, d, "edit", before)
-    _ensure_index(session, entity, key, d.filterable and d.status == "active")
+    _ensure_index(session, entity, key,
+                  d.filterable and d.status == "active" and d.type != "multi_choice")
     return _view(d)
 
 

@@ -1,9 +1,11 @@
 """The access-and-copy file (PIPL art. 45): everything the bank holds about one person, in
 XLSX or JSON, labelled in the customer's language — profile fields, KYC documents (metadata),
-risk assessments, holdings, trades, interactions, tags, consents, rights requests, and tickets
-when the service desk's table exists. Sensitive values are shown in full: it is the
-customer's own data. Only compliance makes it; the file is 0600, and the export is audited
-(against the access request when one is named) and goes to the access log."""
+risk assessments, holdings, trades, interactions, tags, consents, rights requests, the leads
+linked to the customer, opportunities and service tickets. Each record carries its custom
+field values (form engine) by their labels, retired fields too when they hold a value.
+Sensitive values are shown in full: it is the customer's own data. Only compliance makes
+it; the file is 0600, and the export is audited (against the access request when one is
+named) and goes to the access log."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from crm_tui.domain.customers.custom_values import ENTITY, display, plain_value
@@ -44,6 +46,8 @@ from crm_tui.store.models import (
     Trade,
 )
 from crm_tui.store.models_privacy import ConsentRecord, PrivacyRequest
+from crm_tui.store.models_sales import Lead, Opportunity
+from crm_tui.store.models_service import Ticket
 
 FORMATS = ("xlsx", "json")
 PROFILE_FIELDS = ("name", "kind", "id_type", "national_id", "phone", "bank_account", "email",
@@ -51,7 +55,11 @@ PROFILE_FIELDS = ("name", "kind", "id_type", "national_id", "phone", "bank_accou
                   "risk_level", "aum", "branch_code", "rm_username")
 _SECRET = {"national_id": "national_id_enc", "phone": "phone_enc",
            "bank_account": "bank_account_enc"}
-_TICKET_TABLES = ("ticket", "service_ticket")
+# Stored codes of another area's choice columns, shown by their labels.
+_CHOICES = {("leads", "source"): "sales.source", ("leads", "status"): "sales.lead_status",
+            ("opportunities", "stage"): "sales.stage", ("tickets", "type"): "service.type",
+            ("tickets", "priority"): "service.priority", ("tickets", "state"): "service.state",
+            ("tickets", "channel"): "channel"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,11 @@ class Section:
     key: str
     columns: tuple[str, ...]  # catalog keys of the column labels
     rows: tuple[tuple[Any, ...], ...]
+    extra: tuple[str, ...] = ()
+    """Labels of the custom fields whose values end each row, after `columns`."""
+
+    def headers(self, lab: Callable[[str], str]) -> list[str]:
+        return [lab(c) for c in self.columns] + list(self.extra)
 
 
 @dataclass(frozen=True)
@@ -96,12 +109,20 @@ def _profile(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str],
             value = getattr(c, key)
         rows.append((lab(f"field.{key}"), value))
     # the admins' custom fields (form engine), retired ones too when they hold a value
-    stored = dict(c.custom or {})
-    for f in custom_fields(crm, ENTITY, include_retired=True):
-        value = display(plain_value(crm, f, stored.get(f.key)))
-        if value or not f.retired:
-            rows.append((f.label(lang), value))
+    labels, (values,) = _custom_cells(crm, ENTITY, [c.custom], lang)
+    rows.extend(zip(labels, values, strict=True))
     return Section("profile", ("privacy.copy.col.field", "privacy.copy.col.value"), tuple(rows))
+
+
+def _custom_cells(crm: Crm, entity: str, customs: list[dict[str, Any] | None],
+                  lang: str) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The custom fields of `entity` for these records — every active one, a retired one
+    when a record holds a value for it — as (labels, each record's values in plain text)."""
+    stored = [dict(c or {}) for c in customs]
+    fields = [f for f in custom_fields(crm, entity, include_retired=True)
+              if not f.retired or any(c.get(f.key) is not None for c in stored)]
+    return (tuple(f.label(lang) for f in fields),
+            [tuple(display(plain_value(crm, f, c.get(f.key))) for f in fields) for c in stored])
 
 
 def _sections(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str],
@@ -145,32 +166,54 @@ def _sections(crm: Crm, session: Session, c: Customer, lab: Callable[[str], str]
             select(PrivacyRequest.kind, PrivacyRequest.state, PrivacyRequest.opened_at,
                    PrivacyRequest.closed_at, PrivacyRequest.outcome)
             .where(PrivacyRequest.customer_id == cid).order_by(PrivacyRequest.id))
-    out.extend(_tickets(session, cid or 0))
+    out.extend(_records(crm, session, cid or 0, lang))
     return [_localise(s, lab) for s in out]
 
 
-def _tickets(session: Session, customer_id: int) -> list[Section]:
-    """The service desk's tickets, read by reflection: that table is another area's, and
-    may not exist yet in this database."""
-    names = set(inspect(session.connection()).get_table_names())
-    for name in _TICKET_TABLES:
-        if name not in names:
-            continue
-        table = Table(name, MetaData(), autoload_with=session.connection())
-        if "customer_id" not in table.c:
-            continue
-        cols = [c for c in table.c if not c.name.endswith(("_enc", "_bidx"))]
-        rows = session.execute(select(*cols).where(table.c.customer_id == customer_id)
-                               .order_by(table.c.id if "id" in table.c else cols[0])).all()
-        return [Section("tickets", tuple(f"privacy.copy.col.{c.name}" for c in cols),
-                        tuple(tuple(r) for r in rows))]
-    return []
+def _records(crm: Crm, session: Session, customer_id: int, lang: str) -> list[Section]:
+    """The customer's leads, opportunities and tickets, each row ending with its custom
+    values (in plain text: a sensitive one decrypted, as in the profile)."""
+    def section(key: str, entity: str, cols: tuple[str, ...], q: Any,
+                secret: tuple[str, ...] = ()) -> Section:
+        rows = session.execute(q).all()
+        labels, values = _custom_cells(crm, entity, [r[-1] for r in rows], lang)
+        plain = [tuple(crm.keys.decrypt(c, v) if c in secret and v else v
+                       for c, v in zip(cols, r[:-1], strict=True)) for r in rows]
+        return Section(key, tuple(f"privacy.copy.col.{c}" for c in cols),
+                       tuple(p + v for p, v in zip(plain, values, strict=True)), labels)
+
+    return [
+        section("leads", "lead", ("created_at", "source", "name", "phone", "national_id",
+                                  "product_interest", "note", "status"),
+                select(Lead.created_at, Lead.source, Lead.name, Lead.phone_enc,
+                       Lead.national_id_enc, Lead.product_interest, Lead.note, Lead.status,
+                       Lead.custom).where(Lead.customer_id == customer_id).order_by(Lead.id),
+                secret=("phone", "national_id")),
+        section("opportunities", "opportunity", ("created_at", "stage", "product", "amount",
+                                                 "closed_at", "lost_reason"),
+                select(Opportunity.created_at, Opportunity.stage, Product.name,
+                       Opportunity.amount_fen, Opportunity.closed_at, Opportunity.lost_reason,
+                       Opportunity.custom)
+                .outerjoin(Product, Product.id == Opportunity.product_id)
+                .where(Opportunity.customer_id == customer_id).order_by(Opportunity.id)),
+        section("tickets", "ticket", ("id", "created_at", "type", "priority", "channel",
+                                      "subject", "description", "state", "resolution_note",
+                                      "resolved_at", "closed_at", "csat"),
+                select(Ticket.id, Ticket.created_at, Ticket.type, Ticket.priority,
+                       Ticket.channel, Ticket.subject, Ticket.description, Ticket.state,
+                       Ticket.resolution_note, Ticket.resolved_at, Ticket.closed_at,
+                       Ticket.csat, Ticket.custom)
+                .where(Ticket.customer_id == customer_id).order_by(Ticket.id)),
+    ]
 
 
 _AMOUNT_COLS = {"privacy.copy.col.amount"}
 
 
 def _cell(col: str, value: Any, lab: Callable[[str], str], section: str) -> Any:
+    prefix = _CHOICES.get((section, col.rsplit(".", 1)[1]))
+    if prefix is not None and value:
+        return lab(f"{prefix}.{value}")
     if col in _AMOUNT_COLS and isinstance(value, int):
         return from_fen(value)
     if col == "privacy.copy.col.purpose":
@@ -187,9 +230,10 @@ def _cell(col: str, value: Any, lab: Callable[[str], str], section: str) -> Any:
 def _localise(s: Section, lab: Callable[[str], str]) -> Section:
     if s.key == "profile":
         return s
-    return Section(s.key, s.columns, tuple(tuple(_cell(c, v, lab, s.key)
-                                                 for c, v in zip(s.columns, row, strict=True))
-                                           for row in s.rows))
+    width = len(s.columns)
+    return Section(s.key, s.columns, tuple(
+        tuple(_cell(c, v, lab, s.key) for c, v in zip(s.columns, row[:width], strict=True))
+        + tuple(row[width:]) for row in s.rows), s.extra)
 
 
 def _plain(value: Any, tz: Any) -> Any:
@@ -207,7 +251,7 @@ def _write(path: Path, fmt: str, sections: list[Section], head: dict[str, Any],
     if fmt == "json":
         doc = {**{k: _plain(v, tz) for k, v in head.items()}, "sections": [
             {"key": s.key, "title": lab(f"privacy.copy.section.{s.key}"),
-             "rows": [{lab(c): _plain(v, tz) for c, v in zip(s.columns, r, strict=True)}
+             "rows": [{h: _plain(v, tz) for h, v in zip(s.headers(lab), r, strict=True)}
                       for r in s.rows]} for s in sections]}
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
         return
@@ -219,7 +263,7 @@ def _write(path: Path, fmt: str, sections: list[Section], head: dict[str, Any],
         cover.append([lab(f"privacy.copy.head.{key}"), _plain(value, tz)])
     for s in sections:
         ws = wb.create_sheet(lab(f"privacy.copy.section.{s.key}")[:31])
-        ws.append([lab(c) for c in s.columns])
+        ws.append(s.headers(lab))
         for r in s.rows:
             ws.append([safe_files.defuse(_plain(v, tz)) for v in r])
     wb.save(path)
