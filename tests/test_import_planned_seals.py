@@ -102,3 +102,36 @@ def test_a_customer_created_during_the_import_breaks_the_plan_not_the_seals(
     assert sql(db, "SELECT count(*) FROM (SELECT id FROM customer GROUP BY id HAVING count(*) > 1)") == [(0,)]
     verify = crm_cli("audit", "verify", "--data", "--db", str(db))
     assert verify.code == 0, verify.out + verify.err
+
+
+def test_an_unfinished_key_rotation_stops_the_import_and_a_duplicate_customer(
+        db: Path, tmp_path: Path) -> None:
+    """Mid-rotation some IDs are indexed under the old key: an import would not recognise
+    them and store those customers twice, so it waits until the rotation is finished; a
+    new customer is checked against every key's index."""
+    from crm_tui.domain.kernel.errors import ValidationFailed
+    from crm_tui.store.crypto import Keyring, write_key_file
+    from tests.cli_support import key_path
+
+    file = write_csv(tmp_path / "few.csv", rows(3))
+    assert crm_cli("import", "customers", str(file), "--db", str(db)).code == 0
+    crm = open_db(db)
+    try:
+        ring = crm.keys
+        fresh = Keyring.generate()
+        write_key_file(key_path(db), ring.with_keys({**ring.keys, **fresh.keys}, fresh.active))
+    finally:
+        crm.db.dispose()
+    again = crm_cli("import", "customers", str(file), "--db", str(db))
+    assert again.code != 0 and "crm keys rotate" in again.err
+    assert sql(db, "SELECT count(*) FROM customer") == [(3,)]
+    crm = open_db(db)
+    try:
+        with pytest.raises(ValidationFailed):  # stored under the old key, found all the same
+            create_customer(crm, login(crm, "rm1", STAFF_PASSWORD), {
+                "name": "重复客户", "id_type": "resident_id", "national_id": national_id(0)})
+    finally:
+        crm.db.dispose()
+    assert crm_cli("keys", "rotate", "--db", str(db)).code == 0
+    assert crm_cli("import", "customers", str(file), "--db", str(db)).code == 0
+    assert sql(db, "SELECT count(*) FROM customer") == [(3,)]

@@ -114,6 +114,15 @@ class Keyring:
         mac.update(column.encode() + b"\x00" + plaintext.encode())
         return mac.hexdigest()
 
+    def blind_indexes(self, column: str, plaintext: str | None) -> list[str]:
+        """The value's blind index under every loaded key: while a rotation is unfinished a
+        stored row may still carry the old key's, so a duplicate check must try them all."""
+        if plaintext is None or plaintext == "":
+            return []
+        message = column.encode() + b"\x00" + plaintext.encode()
+        return [hmac.new(_derive(master, b"crm-tui blind index"), message, hashlib.sha256).hexdigest()
+                for master in self.keys.values()]
+
     def key_id(self, token: str | None) -> str | None:
         return token.partition("$")[0] if token else None
 

@@ -100,8 +100,8 @@ def create_customer(crm: Crm, actor: Actor, raw: dict[str, Any]) -> int:
         raise ValidationFailed(errors)
     with crm.db.write() as session:
         if clean.national_id:
-            bidx = crm.keys.blind_index("national_id", clean.national_id)
-            if session.scalar(select(Customer.id).where(Customer.national_id_bidx == bidx)):
+            bidxs = crm.keys.blind_indexes("national_id", clean.national_id)
+            if session.scalar(select(Customer.id).where(Customer.national_id_bidx.in_(bidxs))):  # type: ignore[attr-defined]
                 raise ValidationFailed([FieldError("national_id", "validation.duplicate_id", {})])
         rm_id = actor.id if actor.role == "rm" else None
         row = customer_row(crm.keys, clean, branch_id=actor.branch_id, rm_id=rm_id)

@@ -39,7 +39,7 @@ from crm_tui.domain.data_io.readers import Mapper, TableFile, header_key, map_he
 from crm_tui.domain.forms.registry import custom_fields
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
-from crm_tui.domain.kernel.errors import FieldError, ValidationFailed
+from crm_tui.domain.kernel.errors import Blocked, FieldError, ValidationFailed
 from crm_tui.domain.kernel.permissions import Perm, require
 from crm_tui.store.models import Branch, Customer, Staff
 
@@ -213,6 +213,10 @@ def import_customers(
 ) -> ImportReport:
     """Import customers from a CSV/XLSX file as described in the module docstring."""
     require(actor, Perm.DATA_IMPORT)
+    if len(crm.keys.keys) > 1 and not options.dry_run:
+        # Mid-rotation some stored IDs are still indexed under the old key: "already
+        # imported" would miss them and store those customers twice.
+        raise Blocked("keys.error.rotation_unfinished")
     started = time.perf_counter()
     path = Path(path)
     table = open_table(path, customer_headers(crm))
