@@ -10,6 +10,7 @@ import pytest
 
 from crm_tui.domain.admin.auth import login
 from crm_tui.domain.customers.records import create_customer
+from crm_tui.domain.customers.search import search_customers
 from crm_tui.domain.data_io import importer
 from crm_tui.domain.data_io.customer_store import ChunkWriter
 from crm_tui.domain.data_io.importer import ImportOptions, import_customers
@@ -127,9 +128,11 @@ def test_an_unfinished_key_rotation_stops_the_import_and_a_duplicate_customer(
     assert sql(db, "SELECT count(*) FROM customer") == [(3,)]
     crm = open_db(db)
     try:
+        rm1 = login(crm, "rm1", STAFF_PASSWORD)
         with pytest.raises(ValidationFailed):  # stored under the old key, found all the same
-            create_customer(crm, login(crm, "rm1", STAFF_PASSWORD), {
+            create_customer(crm, rm1, {
                 "name": "重复客户", "id_type": "resident_id", "national_id": national_id(0)})
+        assert len(search_customers(crm, rm1, national_id(0))) == 1  # and found by search
     finally:
         crm.db.dispose()
     assert crm_cli("keys", "rotate", "--db", str(db)).code == 0

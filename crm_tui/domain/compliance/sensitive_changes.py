@@ -70,8 +70,8 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
         if old == value:
             raise ValidationFailed([FieldError(field, "compliance.validation.unchanged", {})])
         if field == "national_id":
-            bidx = crm.keys.blind_index("national_id", value)
-            if session.scalar(select(Customer.id).where(Customer.national_id_bidx == bidx,
+            bidxs = crm.keys.blind_indexes("national_id", value)
+            if session.scalar(select(Customer.id).where(Customer.national_id_bidx.in_(bidxs),  # type: ignore[attr-defined]
                                                         Customer.id != customer_id)):
                 raise ValidationFailed([FieldError(field, "validation.duplicate_id", {})])
         if approvals.pending_for_target(session, KIND, "customer", customer_id,

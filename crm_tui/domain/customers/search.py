@@ -69,11 +69,13 @@ def search_tiers(crm: Crm, query: str, *, whole_bank: bool = False) -> list[Tier
         return None
     sqlite = crm.db.is_sqlite
     if _ID_RE.match(q):
-        return [(Customer.national_id_bidx == crm.keys.blind_index("national_id", q.upper()),
-                 Customer.national_id_bidx)]
+        # every loaded key's index: mid-rotation a row may still carry the old key's
+        return [(Customer.national_id_bidx.in_(  # type: ignore[attr-defined]
+            crm.keys.blind_indexes("national_id", q.upper())), Customer.national_id_bidx)]
     if q.isdigit():
         if len(q) == 11:
-            return [(Customer.phone_bidx == crm.keys.blind_index("phone", q), Customer.phone_bidx)]
+            return [(Customer.phone_bidx.in_(crm.keys.blind_indexes("phone", q)),  # type: ignore[attr-defined]
+                     Customer.phone_bidx)]
         if len(q) == 4:
             return [(Customer.phone_last4 == q,
                      Customer.phone_last4 if whole_bank else Customer.name)]

@@ -68,14 +68,14 @@ def _customer(crm: Crm, session, actor: Actor, raw: dict[str, Any], row: int  # 
     if not nid and not phone:
         return None, FieldError("national_id", "service.error.import_customer_needed", {}, row)
     if nid:
-        where = Customer.national_id_bidx == crm.keys.blind_index("national_id", nid)
+        where = Customer.national_id_bidx.in_(crm.keys.blind_indexes("national_id", nid))  # type: ignore[attr-defined]
         field = "national_id"
     else:
         try:
             phone = parse_mobile(phone)
         except BadValue as exc:
             return None, FieldError("phone", exc.key, exc.params, row)
-        where = Customer.phone_bidx == crm.keys.blind_index("phone", phone)
+        where = Customer.phone_bidx.in_(crm.keys.blind_indexes("phone", phone))  # type: ignore[attr-defined]
         field = "phone"
     found = session.scalars(select(Customer).where(where).limit(1)).first()
     if found is None:

@@ -46,8 +46,9 @@ def convert_lead(crm: Crm, actor: Actor, lead_id: int, extra: dict[str, Any] | N
             cleaned, errors = clean_customer(raw, today=now.astimezone(crm.tz).date())
             if errors or cleaned is None:
                 raise ValidationFailed(errors)
-            bidx = crm.keys.blind_index("national_id", cleaned.national_id)
-            if bidx and session.scalar(select(Customer.id).where(Customer.national_id_bidx == bidx)):
+            bidxs = crm.keys.blind_indexes("national_id", cleaned.national_id)
+            if bidxs and session.scalar(select(Customer.id).where(
+                    Customer.national_id_bidx.in_(bidxs))):  # type: ignore[attr-defined]
                 raise ValidationFailed([FieldError("national_id", "validation.duplicate_id", {})])
             c = Customer(**customer_row(crm.keys, cleaned, branch_id=lead.branch_id,
                                         rm_id=owner_id))
