@@ -87,7 +87,8 @@ async def test_rm_requests_a_sensitive_lead_field_change(sqlite_crm, sqlite_worl
         with crm.db.read() as s:
             req = s.exec(select(ApprovalRequest)).one()
             lead = s.get(Lead, lid)
-        assert f"Request #{req.id} opened" in text_of(app, "#lead-message")
+        assert f"Request #{req.id} opened: the change to WeChat ID of Lead #{lid}" in text_of(
+            app, "#lead-message")
         assert (req.kind, req.status, req.target_entity, req.target_id) == (
             "custom_field_change", "pending", "lead", str(lid))
         assert "wechat_id" not in lead.custom and "wxzhang88" not in json.dumps(req.payload)

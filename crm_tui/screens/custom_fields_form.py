@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from crm_tui.i18n import t
+from crm_tui.i18n import language, t
 from crm_tui.screens.form_modal import FormModal
 from crm_tui.widgets.custom_fields_section import CustomFieldsSection
 
@@ -105,8 +105,10 @@ class CustomFieldsForm(FormModal[str | None]):
         def sent(answer: tuple[int, str] | None) -> None:
             if answer:
                 rid, key = answer
-                self.dismiss(t("forms_values.requested", id=rid, entity=self.view.entity,
-                               key=key))
+                field = next(v for v in self.view.values if v.key == key)
+                self.dismiss(t("formstui.change.requested", id=rid, field=field.label(language()),
+                               entity=t(f"tui.forms.entity.{self.view.entity}"),
+                               record=self.view.record_id))
 
         self.app.push_screen(CustomChangeForm(self.view), sent)
 
