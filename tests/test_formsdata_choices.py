@@ -211,3 +211,29 @@ def test_0020_fills_the_index_from_stored_values(engine) -> None:  # noqa: F811
     with engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET custom = '{}' WHERE id = 1"))
     upgrade(engine)
+
+
+def _triggers(crm, table: str) -> set[str]:
+    with crm.db.read() as s:
+        if crm.db.is_sqlite:
+            rows = s.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND tbl_name = :t"), {"t": table})
+        else:
+            rows = s.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                                  "AND tgrelid = CAST(:t AS regclass)"), {"t": table})
+        return {r[0] for r in rows}
+
+
+def test_a_table_carries_triggers_only_while_it_has_a_field_to_index(crm, world) -> None:
+    """A trigger slows every insert into its table, so none until a field needs it."""
+    assert _triggers(crm, "customer") == set() and _triggers(crm, "lead") == set()
+    D.add_field(crm, ADMIN, "customer", "tier", type="text", label_zh="等级", label_en="Tier",
+                filterable=True)
+    assert _triggers(crm, "customer") == set()  # a text field has an expression index
+    _field(crm, "customer")
+    assert _triggers(crm, "customer") == {f"custom_choice_customer_{e}"
+                                          for e in ("insert", "update", "delete")}
+    assert _triggers(crm, "lead") == set()
+    D.retire_field(crm, ADMIN, "customer", "topics")
+    assert _triggers(crm, "customer") == set()
+    assert _indexed(crm, "customer") == set()
