@@ -59,8 +59,12 @@ class Keyring:
             self.audit = _derive(self.keys[self.active], b"crm-tui audit chain")
         elif len(self.audit) != 32:
             raise KeyMaterialError("the audit key must be 32 bytes")
-        self._index_key = _derive(self.keys[self.active], b"crm-tui blind index")
-        self._index_mac = hmac.new(self._index_key, digestmod=hashlib.sha256)
+        # One keyed HMAC per key, derived once: the active one indexes, and during an unfinished
+        # rotation look-ups try them all (`blind_indexes`).
+        self._index_macs = {kid: hmac.new(_derive(master, b"crm-tui blind index"),
+                                          digestmod=hashlib.sha256)
+                            for kid, master in self.keys.items()}
+        self._index_mac = self._index_macs[self.active]
 
     def __reduce__(self) -> tuple[type[Keyring], tuple[dict[str, bytes], str]]:
         """Pickled as its key material (the ciphers are rebuilt): importer workers started
@@ -120,8 +124,12 @@ class Keyring:
         if plaintext is None or plaintext == "":
             return []
         message = column.encode() + b"\x00" + plaintext.encode()
-        return [hmac.new(_derive(master, b"crm-tui blind index"), message, hashlib.sha256).hexdigest()
-                for master in self.keys.values()]
+        out = []
+        for mac in self._index_macs.values():
+            mac = mac.copy()
+            mac.update(message)
+            out.append(mac.hexdigest())
+        return out
 
     def key_id(self, token: str | None) -> str | None:
         return token.partition("$")[0] if token else None
