@@ -7,6 +7,7 @@ which is pinned so snapshots do not change from run to run.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -118,11 +119,22 @@ def build_book(crm: Crm, world: World) -> Book:
     return Book(zs, ls, zhao, ww, chen)
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Let debounce timers fire and every worker finish, then let the UI catch up."""
+async def settle(pilot: Pilot[None], *, quiet_rounds: int = 3, timeout: float = 30.0) -> None:
+    """Wait until the app is quiet: no worker pending or running across `quiet_rounds`
+    pauses in a row. A fixed number of rounds was not enough under load: a save's answer
+    dismisses a form, the dismiss callback starts a reload, and that reload's answer starts
+    a panel's load, so each round may start the next worker after the last wait began."""
     app = pilot.app
-    for _ in range(2):  # a worker's message may start another worker (e.g. a reload)
-        await app.workers.wait_for_complete()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet = 0
+    while quiet < quiet_rounds and loop.time() < deadline:
+        busy = [w for w in app.workers if not w.is_finished]
+        if busy:
+            quiet = 0
+            await app.workers.wait_for_complete(busy)
+        else:
+            quiet += 1
         await pilot.pause()
 
 
