@@ -68,6 +68,29 @@ async def test_board_refuses_then_moves_a_card_and_filters(board_world):
         assert _stage(crm, oid2) == "needs"
 
 
+async def test_board_marks_a_card_lost_with_a_reason_from_the_policy(board_world):
+    crm, world, cid, oid, oid2 = board_world
+    app = signed_in_app(crm, world, "rm1")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        board = app.screen.query_one("#pipeline")
+        await pilot.press("l")
+        await settle(pilot)
+        from textual.widgets import Select
+
+        reason = app.screen.query_one("#f-lost", Select)
+        assert reason.value == "price"  # the policy's first reason, read in a worker
+        reason.value = "competitor"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert board.column("needs").count == 1
+    with crm.db.read() as s:
+        lost = [o for o in (s.get(Opportunity, oid), s.get(Opportunity, oid2)) if o.stage == "lost"]
+        assert [o.lost_reason for o in lost] == ["competitor"]
+
+
 async def test_board_mouse_click_a_card_then_a_column_moves_it(board_world):
     crm, world, cid, oid, oid2 = board_world
     submit_needs(crm, world["rm1"], cid, NEEDS)

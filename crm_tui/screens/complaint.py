@@ -49,9 +49,8 @@ class ComplaintModal(FormModal[str]):
 
     def fields(self) -> Iterable[Widget]:
         yield Static("", id="complaint-loop", markup=False)
-        levels = self.crm.policy().service.complaints.levels
-        yield FormField("level", t("field.level"), Select(
-            [(t(f"service.level.{v}"), v) for v in levels], id="complaint-level", compact=True))
+        # its choices come from the policy, read in the worker with the complaint
+        yield FormField("level", t("field.level"), Select([], id="complaint-level", compact=True))
         for name in ("owner", "findings", "remedy", "feedback", "root_cause", "corrective_action"):
             yield FormField(name, t(f"field.{name}"), Input(id=f"complaint-{name}", compact=True))
         yield FormField("satisfied", t("tui.service.complaint.satisfied"), Select(
@@ -64,8 +63,19 @@ class ComplaintModal(FormModal[str]):
     def _load(self) -> None:
         from crm_tui.domain.service.complaints import complaint_for_ticket
 
-        self.call_domain(complaint_for_ticket, self.crm, self.actor, self.ticket_id,
-                         on_done=self._show, on_error=self.form_error, group="load")
+        crm, actor, ticket_id = self.crm, self.actor, self.ticket_id
+
+        def read() -> tuple[ComplaintView | None, tuple[str, ...]]:
+            return (complaint_for_ticket(crm, actor, ticket_id),
+                    tuple(crm.policy().service.complaints.levels))
+
+        self.call_domain(read, on_done=self._loaded, on_error=self.form_error, group="load")
+
+    def _loaded(self, answer: tuple[ComplaintView | None, tuple[str, ...]]) -> None:
+        view, levels = answer
+        self.query_one("#complaint-level", Select).set_options(
+            [(t(f"service.level.{v}"), v) for v in levels])
+        self._show(view)
 
     def _show(self, view: ComplaintView | None) -> None:
         if view is None:

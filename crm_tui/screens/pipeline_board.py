@@ -232,10 +232,15 @@ class PipelineBoardPane(DomainCalls, UsesCrm, Vertical):
     def _ask_lost(self, card: Card) -> None:
         from crm_tui.screens.pipeline_forms import LostForm
 
-        reasons = list(self.crm.policy().sales.lost_reasons)
-        self.app.push_screen(LostForm(t("tui.pipeline.lost_title", customer=card.customer),
-                                      card.id, reasons),
-                             lambda done: self._moved(card, "lost") if done else None)
+        crm = self.crm
+
+        def open_form(reasons: list[str]) -> None:  # the policy read runs in a worker
+            self.app.push_screen(LostForm(t("tui.pipeline.lost_title", customer=card.customer),
+                                          card.id, reasons),
+                                 lambda done: self._moved(card, "lost") if done else None)
+
+        self.call_domain(lambda: list(crm.policy().sales.lost_reasons), on_done=open_form,
+                         group="lost-reasons", block=True)
 
     # -- forms -----------------------------------------------------------------------------
 
