@@ -107,6 +107,27 @@ async def test_queue_orders_by_breach_and_works_a_ticket(sqlite_crm: Crm, sqlite
         assert ids["urgent"] not in _ids(app)
 
 
+async def test_queue_click_picks_a_ticket_and_double_click_responds(
+        sqlite_crm: Crm, sqlite_world: World, pinned: None) -> None:
+    ids = queue(sqlite_crm, sqlite_world)
+    app = signed_in_app(sqlite_crm, sqlite_world, "svc1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        from crm_tui.screens.ticket_forms import TicketTextModal
+
+        await pilot.click("#ticket-table", offset=(5, 3))  # the header, then rows 0, 1, 2
+        await settle(pilot)
+        assert not isinstance(app.screen, TicketTextModal)
+        assert app.screen.query_one("#ticket-table").cursor_row == 2
+        await pilot.click("#ticket-table", offset=(5, 2), times=2)
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, TicketTextModal) and modal.kind == "respond"
+        assert modal.ticket_id == ids["complaint"]
+
+
 async def test_complaint_loop_from_the_queue(sqlite_crm: Crm, sqlite_world: World,
                                             pinned: None) -> None:
     ids = queue(sqlite_crm, sqlite_world)

@@ -152,6 +152,9 @@ class TicketQueuePane(DomainCalls, UsesCrm, Vertical):
         if event.row >= len(self.rows) - 5 and self._more and not self.busy("page"):
             self._next_page()
 
+    def on_row_table_chosen(self, _: RowTable.Chosen) -> None:
+        self.action_respond()  # a double click: what Enter does on the highlighted ticket
+
     def _next_page(self) -> None:
         from crm_tui.domain.service.queue import cursor, queue_page
 

@@ -71,6 +71,14 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.table = table
             self.row = row
 
+    class Chosen(Message):
+        """A double click on a row: the same as pressing the screen's Enter on it."""
+
+        def __init__(self, table: RowTable, row: int) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
     def __init__(self, columns: Sequence[tuple[str, str, int]], *, id: str | None = None) -> None:  # noqa: A002
         """`columns`: (key, title, width) each; cells are separated by one space."""
         super().__init__(id=id)
@@ -171,3 +179,5 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
             index = event.y - 1 + self.scroll_offset.y
             if index < len(self.rows):
                 self.move_cursor(row=index)
+                if event.chain >= 2:
+                    self.post_message(self.Chosen(self, index))
