@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from crm_tui.i18n import render, t
 from crm_tui.screens.reject_modal import RejectModal
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, state_text, trade_rows
 from crm_tui.widgets.bindings import TranslatedFooter
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.formatting import moment

@@ -17,10 +17,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from crm_tui.i18n import render, t
 from crm_tui.widgets.approval_text import NEEDS_CONFIRMATION, age_text, state_text
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_line import SaysOnLine

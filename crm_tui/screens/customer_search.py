@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from crm_tui.i18n import t
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import money, risk_label
 from crm_tui.widgets.session import UsesCrm

@@ -15,9 +15,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from crm_tui.i18n import t
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.kpi_rows import change, kpi_rows
 from crm_tui.widgets.session import UsesCrm

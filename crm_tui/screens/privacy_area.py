@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from crm_tui.i18n import t
 from crm_tui.screens.reason_modal import ReasonModal
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.formatting import moment
 from crm_tui.widgets.open_or_all_list import OpenOrAllList

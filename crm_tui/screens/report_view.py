@@ -10,10 +10,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from crm_tui.i18n import language, t
 from crm_tui.widgets.bindings import TranslatedFooter
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 from crm_tui.widgets.footer import Footer
 from crm_tui.widgets.session import UsesCrm

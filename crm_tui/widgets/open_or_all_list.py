@@ -12,9 +12,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from crm_tui.i18n import t
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.paged_table import IdPage, PagedTable
 from crm_tui.widgets.session import UsesCrm
 from crm_tui.widgets.status_line import SaysOnLine

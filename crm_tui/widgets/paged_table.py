@@ -24,8 +24,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
+from crm_tui.widgets.data_table import DataTable
 from crm_tui.widgets.domain_call import DomainCalls
 
 Fetch = Callable[[Any, int], Any]
