@@ -169,3 +169,25 @@ def test_cli_anchor_and_verify(tmp_path) -> None:
     sql(db, "UPDATE staff SET display_name = '冒名' WHERE username = 'rm1'")
     data = crm_cli("audit", "verify", "--data", "--db", str(db))
     assert data.code == 1 and "changed outside the product" in data.err
+
+
+def test_a_session_that_outlives_its_transaction_reads_the_head_again(crm, world) -> None:
+    """The head is kept between the events of one transaction (no SELECT per event), never
+    into the next: another writer may have moved it meanwhile."""
+    from sqlmodel import Session
+
+    rm = world["rm1"]
+    with Session(crm.db.write_engine, expire_on_commit=False) as long_lived:
+        long_lived.info["crm_db"] = crm.db
+        audit.record(crm.db, long_lived, rm, "test.one", "test", 1)
+        audit.record(crm.db, long_lived, rm, "test.two", "test", 2)  # the kept head
+        long_lived.commit()
+        with crm.db.write() as other:  # another writer moves the head
+            audit.record(crm.db, other, rm, "test.other", "test", 3)
+        audit.record(crm.db, long_lived, rm, "test.three", "test", 4)
+        long_lived.commit()
+    report = audit.verify_chain(crm.db)
+    assert report.ok, report
+    with crm.db.read() as s:
+        actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-4:] == ["test.one", "test.two", "test.other", "test.three"]
