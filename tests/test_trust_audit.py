@@ -186,8 +186,17 @@ def test_a_session_that_outlives_its_transaction_reads_the_head_again(crm, world
             audit.record(crm.db, other, rm, "test.other", "test", 3)
         audit.record(crm.db, long_lived, rm, "test.three", "test", 4)
         long_lived.commit()
+        # transactions whose first statement is the event itself (no session check): each
+        # still reads the head fresh
+        audit.record(crm.db, long_lived, rm, "test.four", "test", 5, check_session=False)
+        long_lived.commit()
+        with crm.db.write() as other:
+            audit.record(crm.db, other, rm, "test.other2", "test", 6)
+        audit.record(crm.db, long_lived, rm, "test.five", "test", 7, check_session=False)
+        long_lived.commit()
     report = audit.verify_chain(crm.db)
     assert report.ok, report
     with crm.db.read() as s:
         actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-4:] == ["test.one", "test.two", "test.other", "test.three"]
+    assert actions[-7:] == ["test.one", "test.two", "test.other", "test.three", "test.four",
+                            "test.other2", "test.five"]

@@ -107,10 +107,11 @@ def record(
     # every later event (a SELECT per event: a quarter of a lead import's time).
     transaction = session.get_transaction()
     kept = session.info.get("audit_head")
-    if kept is not None and kept[0] is transaction:
+    if transaction is not None and kept is not None and kept[0] is transaction:
         head = session.get(AuditHead, 1)
     else:
         head = session.get(AuditHead, 1, populate_existing=True)
+        transaction = session.get_transaction()  # that SELECT began one if none had
     if head is None:
         head = AuditHead(id=1, last_event_id=0, last_hash=GENESIS)
         session.add(head)
