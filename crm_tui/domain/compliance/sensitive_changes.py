@@ -18,7 +18,12 @@ from sqlmodel import Session
 from crm_tui.domain.compliance import approvals
 from crm_tui.domain.compliance.alerts import ensure_not_frozen
 from crm_tui.domain.compliance.record_changes import RecordChangeHandler
-from crm_tui.domain.customers.fields import SENSITIVE_FIELDS, name_pinyin, parse_approval_value
+from crm_tui.domain.customers.fields import (
+    SENSITIVE_FIELDS,
+    name_pinyin,
+    parse_approval_value,
+    stored_index_matches,
+)
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.kernel.actor import Actor
 from crm_tui.domain.kernel.context import Crm
@@ -70,9 +75,9 @@ def request_change(crm: Crm, actor: Actor, customer_id: int, field: str, new_val
         if old == value:
             raise ValidationFailed([FieldError(field, "compliance.validation.unchanged", {})])
         if field == "national_id":
-            bidxs = crm.keys.blind_indexes("national_id", value)
-            if session.scalar(select(Customer.id).where(Customer.national_id_bidx.in_(bidxs),  # type: ignore[attr-defined]
-                                                        Customer.id != customer_id)):
+            if session.scalar(select(Customer.id).where(
+                    stored_index_matches(crm.keys, "national_id", value),
+                    Customer.id != customer_id)):
                 raise ValidationFailed([FieldError(field, "validation.duplicate_id", {})])
         if approvals.pending_for_target(session, KIND, "customer", customer_id,
                                         {"field": field}):

@@ -14,6 +14,7 @@ from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+from sqlalchemy import ColumnElement
 
 from crm_tui.domain.kernel import fields as F
 from crm_tui.domain.kernel.errors import FieldError
@@ -32,6 +33,7 @@ from crm_tui.domain.kernel.validation import (
     to_fen,
 )
 from crm_tui.store.crypto import Keyring
+from crm_tui.store.models import Customer
 
 ENTITY = "customer"
 ID_TYPES = ("resident_id", "passport", "hk_macau_permit", "taiwan_permit", "business_license")
@@ -250,6 +252,13 @@ def encrypted_columns(keys: Keyring, c: CleanCustomer) -> dict[str, Any]:
         "bank_account_enc": keys.encrypt("bank_account", c.bank_account),
         "bank_account_bidx": keys.blind_index("bank_account", c.bank_account),
     }
+
+
+def stored_index_matches(keys: Keyring, field: str, value: str) -> ColumnElement[bool]:
+    """`customer.<field>_bidx` holds `value` under any loaded key: while a rotation is
+    unfinished a row may still carry the old key's index, so a look-up tries them all."""
+    column = getattr(Customer, f"{field}_bidx")
+    return column.in_(keys.blind_indexes(field, value))  # type: ignore[no-any-return]
 
 
 def customer_row(keys: Keyring, c: CleanCustomer, *, branch_id: int | None,

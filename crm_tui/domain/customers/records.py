@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_tui.domain.customers.fields import ENTITY, SENSITIVE_FIELDS, clean_customer, customer_row
+from crm_tui.domain.customers.fields import (
+    ENTITY,
+    SENSITIVE_FIELDS,
+    clean_customer,
+    customer_row,
+    stored_index_matches,
+)
 from crm_tui.domain.customers.scope import load_in_scope
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.kernel import audit
@@ -100,8 +106,8 @@ def create_customer(crm: Crm, actor: Actor, raw: dict[str, Any]) -> int:
         raise ValidationFailed(errors)
     with crm.db.write() as session:
         if clean.national_id:
-            bidxs = crm.keys.blind_indexes("national_id", clean.national_id)
-            if session.scalar(select(Customer.id).where(Customer.national_id_bidx.in_(bidxs))):  # type: ignore[attr-defined]
+            if session.scalar(select(Customer.id).where(
+                    stored_index_matches(crm.keys, "national_id", clean.national_id))):
                 raise ValidationFailed([FieldError("national_id", "validation.duplicate_id", {})])
         rm_id = actor.id if actor.role == "rm" else None
         row = customer_row(crm.keys, clean, branch_id=actor.branch_id, rm_id=rm_id)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, literal, not_, nulls_last, or_, select, true
 from sqlalchemy.orm import aliased
 
+from crm_tui.domain.customers.fields import stored_index_matches
 from crm_tui.domain.customers.views import CustomerSummary
 from crm_tui.domain.forms.filters import CustomFilter, split_query
 from crm_tui.domain.forms.filters import clauses as custom_clauses
@@ -69,13 +70,11 @@ def search_tiers(crm: Crm, query: str, *, whole_bank: bool = False) -> list[Tier
         return None
     sqlite = crm.db.is_sqlite
     if _ID_RE.match(q):
-        # every loaded key's index: mid-rotation a row may still carry the old key's
-        return [(Customer.national_id_bidx.in_(  # type: ignore[attr-defined]
-            crm.keys.blind_indexes("national_id", q.upper())), Customer.national_id_bidx)]
+        return [(stored_index_matches(crm.keys, "national_id", q.upper()),
+                 Customer.national_id_bidx)]
     if q.isdigit():
         if len(q) == 11:
-            return [(Customer.phone_bidx.in_(crm.keys.blind_indexes("phone", q)),  # type: ignore[attr-defined]
-                     Customer.phone_bidx)]
+            return [(stored_index_matches(crm.keys, "phone", q), Customer.phone_bidx)]
         if len(q) == 4:
             return [(Customer.phone_last4 == q,
                      Customer.phone_last4 if whole_bank else Customer.name)]

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from crm_tui.domain.customers.fields import stored_index_matches
 from crm_tui.domain.data_io.import_outcome import ImportReport, Outcome, running
 from crm_tui.domain.data_io.readers import ImportFileError, RowProblem, open_table
 from crm_tui.domain.forms.files import custom_cells, custom_headers
@@ -68,14 +69,14 @@ def _customer(crm: Crm, session, actor: Actor, raw: dict[str, Any], row: int  # 
     if not nid and not phone:
         return None, FieldError("national_id", "service.error.import_customer_needed", {}, row)
     if nid:
-        where = Customer.national_id_bidx.in_(crm.keys.blind_indexes("national_id", nid))  # type: ignore[attr-defined]
+        where = stored_index_matches(crm.keys, "national_id", nid)
         field = "national_id"
     else:
         try:
             phone = parse_mobile(phone)
         except BadValue as exc:
             return None, FieldError("phone", exc.key, exc.params, row)
-        where = Customer.phone_bidx.in_(crm.keys.blind_indexes("phone", phone))  # type: ignore[attr-defined]
+        where = stored_index_matches(crm.keys, "phone", phone)
         field = "phone"
     found = session.scalars(select(Customer).where(where).limit(1)).first()
     if found is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_tui.domain.customers.fields import clean_customer, customer_row
+from crm_tui.domain.customers.fields import clean_customer, customer_row, stored_index_matches
 from crm_tui.domain.customers.tags import evaluate_rule_tags
 from crm_tui.domain.kernel import audit
 from crm_tui.domain.kernel.actor import Actor
@@ -46,9 +46,8 @@ def convert_lead(crm: Crm, actor: Actor, lead_id: int, extra: dict[str, Any] | N
             cleaned, errors = clean_customer(raw, today=now.astimezone(crm.tz).date())
             if errors or cleaned is None:
                 raise ValidationFailed(errors)
-            bidxs = crm.keys.blind_indexes("national_id", cleaned.national_id)
-            if bidxs and session.scalar(select(Customer.id).where(
-                    Customer.national_id_bidx.in_(bidxs))):  # type: ignore[attr-defined]
+            if cleaned.national_id and session.scalar(select(Customer.id).where(
+                    stored_index_matches(crm.keys, "national_id", cleaned.national_id))):
                 raise ValidationFailed([FieldError("national_id", "validation.duplicate_id", {})])
             c = Customer(**customer_row(crm.keys, cleaned, branch_id=lead.branch_id,
                                         rm_id=owner_id))
