@@ -17,7 +17,7 @@ from tests.compliance_world import add_customer
 from tests.sales_support import add_product, use_rules
 from tests.test_sales_leads import TEAM_RR
 from tests.test_sales_pipeline import NEEDS
-from tests.tui_support import settle, signed_in_app, text_of
+from tests.tui_support import open_area, settle, signed_in_app, text_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,9 +42,7 @@ async def test_board_refuses_then_moves_a_card_and_filters(board_world):
     crm, world, cid, oid, oid2 = board_world
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         board = app.screen.query_one("#pipeline")
         assert board.column("needs").count == 2
         await pilot.press("shift+right")
@@ -72,9 +70,7 @@ async def test_board_marks_a_card_lost_with_a_reason_from_the_policy(board_world
     crm, world, cid, oid, oid2 = board_world
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         board = app.screen.query_one("#pipeline")
         await pilot.press("l")
         await settle(pilot)
@@ -96,9 +92,7 @@ async def test_board_mouse_click_a_card_then_a_column_moves_it(board_world):
     submit_needs(crm, world["rm1"], cid, NEEDS)
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         board = app.screen.query_one("#pipeline")
         assert board.picked is None  # a highlighted card is not picked until clicked
         await pilot.click("#col-matching .kanban-head")
@@ -119,9 +113,7 @@ async def test_board_mouse_refused_move_says_why(board_world):
     crm, world, cid, oid, oid2 = board_world
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         await pilot.click("#cards-needs", offset=(3, 4))  # the second card, 李秀英's
         await settle(pilot)
         await pilot.click("#cards-matching", offset=(3, 3))  # anywhere in the column
@@ -136,9 +128,7 @@ async def test_board_mouse_drag_a_card_onto_a_column(board_world):
     submit_needs(crm, world["rm1"], cid, NEEDS)
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         await pilot.mouse_down("#cards-needs", offset=(3, 1))
         await pilot.mouse_up("#cards-matching", offset=(3, 5))
         await settle(pilot)
@@ -165,9 +155,7 @@ async def test_board_product_form_adds_a_second_product_line(board_world):
     opportunities.choose_product(crm, world["rm1"], oid, "WM-R2", "100000")
     app = signed_in_app(crm, world, "rm1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
+        await open_area(pilot, "f5")
         await pilot.press("right")  # the matching column, its one card
         await pilot.press("p")
         await settle(pilot)
@@ -193,9 +181,7 @@ async def test_lead_list_views_countdown_new_lead_and_contact(sqlite_crm, sqlite
                                                  "created_at": (utcnow() - timedelta(hours=30)).isoformat()})
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(140, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("f6")
-        await settle(pilot)
+        await open_area(pilot, "f6")
         pane = app.screen.query_one("#leads")
         assert [r.id for r in pane.rows] == [old]
         table = app.screen.query_one("#lead-list")
@@ -254,9 +240,7 @@ async def test_lead_list_runs_the_sla_job_inside_the_app(sqlite_crm, sqlite_worl
         "created_at": (utcnow() - timedelta(hours=26)).isoformat()})
     app = signed_in_app(crm, world, "sup1")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f6")
-        await settle(pilot)
+        await open_area(pilot, "f6")
         app.screen.query_one("#leads").run_sla_job()
         await settle(pilot)
     with crm.db.read() as s:

@@ -19,7 +19,7 @@ from crm_tui.store.models_service import Ticket
 from crm_tui.store.models_workflow import Task
 from tests.conftest import World
 from tests.helpers import make_customer
-from tests.tui_support import screen_text, settle, signed_in_app
+from tests.tui_support import open_area, screen_text, settle, signed_in_app
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 6, 16, 10, 0, tzinfo=SH)  # tui_support.TODAY, 10:00 in Shanghai
@@ -112,9 +112,7 @@ async def test_queue_click_picks_a_ticket_and_double_click_responds(
     ids = queue(sqlite_crm, sqlite_world)
     app = signed_in_app(sqlite_crm, sqlite_world, "svc1")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+        await open_area(pilot, "f7")
         from crm_tui.screens.ticket_forms import TicketTextModal
 
         await pilot.click("#ticket-table", offset=(5, 3))  # the header, then rows 0, 1, 2
@@ -133,9 +131,7 @@ async def test_complaint_loop_from_the_queue(sqlite_crm: Crm, sqlite_world: Worl
     ids = queue(sqlite_crm, sqlite_world)
     app = signed_in_app(sqlite_crm, sqlite_world, "svc1")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+        await open_area(pilot, "f7")
         await pilot.press("down", "k")
         await settle(pilot)
         assert "Complaint loop of ticket" in screen_text(app)

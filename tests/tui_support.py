@@ -138,6 +138,13 @@ async def settle(pilot: Pilot[None], *, quiet_rounds: int = 3, timeout: float = 
         await pilot.pause()
 
 
+async def open_area(pilot: Pilot[None], key: str) -> None:
+    """Wait for the first screen to settle, press the area's function key, settle again."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
 async def sign_in(pilot: Pilot[None], username: str = "rm1", password: str = PASSWORD) -> None:
     app = pilot.app
     app.screen.query_one("#username", Input).value = username
